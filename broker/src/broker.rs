@@ -1,0 +1,151 @@
+//! The broker's shared state: its config, cluster identity and topics.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use thiserror::Error;
+
+use crate::config::BrokerConfig;
+use crate::storage::atomic_file::write_atomically;
+use crate::storage::LogActivity;
+use crate::topics::{Topic, TopicError, TopicManager};
+
+/// The broker could not start.
+#[derive(Debug, Error)]
+pub enum BrokerError {
+    /// The topics could not be opened.
+    #[error("opening the log failed: {0}")]
+    Topics(#[from] TopicError),
+    /// `meta.properties` is unreadable or belongs to another node.
+    #[error("{0}")]
+    MetaProperties(String),
+    /// The data directory is unusable.
+    #[error("data directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One broker: shared by every connection.
+#[derive(Debug)]
+pub struct Broker {
+    config: BrokerConfig,
+    cluster_id: String,
+    topics: TopicManager,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Broker {
+    /// Opens the data directory, recovering every partition. Must run inside a tokio runtime.
+    pub async fn open(config: BrokerConfig) -> Result<Arc<Self>, BrokerError> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let cluster_id = load_or_create_identity(&config)?;
+        let topics = TopicManager::open(&config.data_dir, LogActivity::default(), now_ms()).await?;
+        Ok(Arc::new(Broker {
+            config,
+            cluster_id,
+            topics,
+        }))
+    }
+
+    /// The broker's settings.
+    pub fn config(&self) -> &BrokerConfig {
+        &self.config
+    }
+
+    /// The cluster id recorded in `meta.properties`.
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+
+    /// The topics.
+    pub fn topics(&self) -> &TopicManager {
+        &self.topics
+    }
+
+    /// A topic, created with the broker's defaults when it is missing and `allow_create` and the broker's
+    /// auto-creation setting both permit it.
+    pub async fn topic_or_create(
+        &self,
+        name: &str,
+        allow_create: bool,
+    ) -> Result<Arc<Topic>, TopicError> {
+        if let Some(topic) = self.topics.get(name) {
+            return Ok(topic);
+        }
+        if !(allow_create && self.config.auto_create_topics) {
+            return Err(TopicError::Unknown(name.to_owned()));
+        }
+        let created = self
+            .topics
+            .create(
+                name,
+                self.config.default_partitions,
+                1,
+                BTreeMap::new(),
+                false,
+                now_ms(),
+            )
+            .await;
+        match created {
+            Err(TopicError::AlreadyExists(_)) => self
+                .topics
+                .get(name)
+                .ok_or_else(|| TopicError::Unknown(name.into())),
+            other => other,
+        }
+    }
+
+    /// Runs retention every `retention_check_interval` until the broker is dropped by everyone else.
+    pub async fn run_retention(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(self.config.retention_check_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let deleted = self.topics.enforce_retention(now_ms());
+            if deleted > 0 {
+                tracing::info!(segments = deleted, "retention deleted segments");
+            }
+        }
+    }
+}
+
+/// Reads `meta.properties` (Kafka's layout) or writes it with a new cluster id on first start.
+fn load_or_create_identity(config: &BrokerConfig) -> Result<String, BrokerError> {
+    let path = config.data_dir.join("meta.properties");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let field = |key: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+                    .map(str::trim)
+            };
+            let node: Option<i32> = field("node.id").and_then(|v| v.parse().ok());
+            if node != Some(config.node_id) {
+                return Err(BrokerError::MetaProperties(format!(
+                    "{} belongs to node {node:?}, not node {}",
+                    path.display(),
+                    config.node_id
+                )));
+            }
+            field("cluster.id").map(str::to_owned).ok_or_else(|| {
+                BrokerError::MetaProperties(format!("{} has no cluster.id", path.display()))
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let cluster_id = uuid::Uuid::new_v4().simple().to_string();
+            let text = format!(
+                "version=1\ncluster.id={cluster_id}\nnode.id={}\n",
+                config.node_id
+            );
+            write_atomically(&path, text.as_bytes())?;
+            Ok(cluster_id)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,19 @@
+//! Tidemark's broker: a partitioned commit log that speaks the Kafka wire protocol.
+//!
+//! - [`storage`]: segmented partition logs, indexes, recovery, retention, group-committed fsync.
+//! - [`topics`]: the topics on this broker and their metadata on disk.
+//! - [`protocol`]: one handler per Kafka API, free of I/O.
+//! - [`server`]: the TCP listener and per-connection framing.
+//!
+//! Start a broker with [`Broker::open`] and serve it with [`server::run`] on a bound listener.
+#![forbid(unsafe_code)]
+
+pub mod broker;
+pub mod config;
+pub mod protocol;
+pub mod server;
+pub mod storage;
+pub mod topics;
+
+pub use broker::{now_ms, Broker, BrokerError};
+pub use config::BrokerConfig;

@@ -1,0 +1,100 @@
+//! CreateTopics.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::create_topics_response::{
+    CreatableTopicConfigs, CreatableTopicResult,
+};
+use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::ResponseError;
+
+use super::configs::{source, ConfigSource};
+use super::errors::topic_error;
+use super::message;
+use crate::broker::{now_ms, Broker};
+
+/// Answers a CreateTopics request.
+pub async fn handle(broker: &Arc<Broker>, request: CreateTopicsRequest) -> CreateTopicsResponse {
+    let mut results = Vec::with_capacity(request.topics.len());
+    for topic in request.topics {
+        results.push(create(broker, topic, request.validate_only).await);
+    }
+    CreateTopicsResponse::default().with_topics(results)
+}
+
+async fn create(
+    broker: &Arc<Broker>,
+    wanted: CreatableTopic,
+    validate_only: bool,
+) -> CreatableTopicResult {
+    let result = CreatableTopicResult::default()
+        .with_name(wanted.name.clone())
+        .with_num_partitions(-1)
+        .with_replication_factor(-1);
+    let node = broker.config().node_id;
+    let partitions = if wanted.assignments.is_empty() {
+        match wanted.num_partitions {
+            -1 => broker.config().default_partitions,
+            n => n,
+        }
+    } else {
+        let foreign = wanted
+            .assignments
+            .iter()
+            .any(|a| a.broker_ids.iter().any(|b| b.0 != node));
+        if wanted.num_partitions != -1 || wanted.replication_factor != -1 || foreign {
+            return result
+                .with_error_code(ResponseError::InvalidReplicaAssignment.code())
+                .with_error_message(message(format!("replica assignments may only name broker {node}, with no partition count or replication factor")));
+        }
+        wanted.assignments.len() as i32
+    };
+    let replication_factor = if wanted.replication_factor == -1 {
+        1
+    } else {
+        wanted.replication_factor
+    };
+    let overrides: BTreeMap<String, String> = wanted
+        .configs
+        .into_iter()
+        .filter_map(|c| c.value.map(|v| (c.name.to_string(), v.to_string())))
+        .collect();
+    let name = wanted.name.as_str();
+    match broker
+        .topics()
+        .create(
+            name,
+            partitions,
+            replication_factor,
+            overrides,
+            validate_only,
+            now_ms(),
+        )
+        .await
+    {
+        Ok(topic) => {
+            let configs = topic
+                .config()
+                .describe()
+                .into_iter()
+                .map(|(name, value, overridden, _)| {
+                    CreatableTopicConfigs::default()
+                        .with_name(StrBytes::from_static_str(name))
+                        .with_value(Some(StrBytes::from_string(value)))
+                        .with_config_source(source(overridden, ConfigSource::DynamicTopic))
+                })
+                .collect();
+            result
+                .with_topic_id(topic.id())
+                .with_num_partitions(partitions)
+                .with_replication_factor(replication_factor)
+                .with_configs(Some(configs))
+        }
+        Err(e) => result
+            .with_error_code(topic_error(&e).code())
+            .with_error_message(message(&e)),
+    }
+}

@@ -1,0 +1,106 @@
+//! Produce: validates and appends one batch per partition in request order, then answers once the batches are
+//! durable (`acks=1` and `acks=all` alike on a single node), or at once with `acks=0`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse, ResponseKind};
+use kafka_protocol::ResponseError;
+
+use super::errors::{storage_error, topic_error};
+use super::{message, Reply};
+use crate::broker::{now_ms, Broker};
+use crate::storage::{AppendInfo, PartitionLog};
+
+struct Appended {
+    log: Arc<PartitionLog>,
+    info: AppendInfo,
+}
+
+/// Appends every partition's batch now and returns a reply that waits for durability.
+pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16) -> Reply {
+    let acks = request.acks;
+    let valid_acks = matches!(acks, -1..=1);
+    let mut topics = Vec::with_capacity(request.topic_data.len());
+    let mut pending: Vec<(usize, usize, Appended)> = Vec::new();
+    for (t, topic_data) in request.topic_data.into_iter().enumerate() {
+        let name = topic_data.name.as_str().to_owned();
+        let topic = if valid_acks {
+            Some(broker.topic_or_create(&name, true).await)
+        } else {
+            None
+        };
+        let mut partitions = Vec::with_capacity(topic_data.partition_data.len());
+        for (p, data) in topic_data.partition_data.into_iter().enumerate() {
+            let response = PartitionProduceResponse::default()
+                .with_index(data.index)
+                .with_base_offset(-1)
+                .with_log_append_time_ms(-1)
+                .with_log_start_offset(-1);
+            let outcome = match &topic {
+                None => Err((
+                    ResponseError::InvalidRequiredAcks,
+                    format!("acks must be -1, 0 or 1, not {acks}"),
+                )),
+                Some(Err(e)) => Err((topic_error(e), e.to_string())),
+                Some(Ok(topic)) => match topic.partition(data.index) {
+                    None => Err((
+                        ResponseError::UnknownTopicOrPartition,
+                        format!("{name} has no partition {}", data.index),
+                    )),
+                    Some(log) => {
+                        let batch = BytesMut::from(data.records.as_deref().unwrap_or_default());
+                        log.append(batch, &topic.config(), now_ms())
+                            .map(|info| (log, info))
+                            .map_err(|e| (storage_error(&e), e.to_string()))
+                    }
+                },
+            };
+            match outcome {
+                Ok((log, info)) => pending.push((t, p, Appended { log, info })),
+                Err((error, text)) => {
+                    tracing::debug!(
+                        topic = name,
+                        partition = data.index,
+                        error = text,
+                        "produce refused"
+                    );
+                    partitions.push(
+                        response
+                            .with_error_code(error.code())
+                            .with_error_message(message(text)),
+                    );
+                    continue;
+                }
+            }
+            partitions.push(response);
+        }
+        topics.push(
+            TopicProduceResponse::default()
+                .with_name(topic_data.name)
+                .with_partition_responses(partitions),
+        );
+    }
+    if acks == 0 {
+        return Reply::Nothing;
+    }
+    let timeout = Duration::from_millis(u64::try_from(request.timeout_ms).unwrap_or(0).max(1));
+    Reply::Later(Box::pin(async move {
+        for (t, p, appended) in pending {
+            let end = appended.info.last_offset + 1;
+            let waited = tokio::time::timeout(timeout, appended.log.wait_durable(end)).await;
+            let response = &mut topics[t].partition_responses[p];
+            match waited {
+                Ok(Ok(())) => {
+                    response.base_offset = appended.info.base_offset;
+                    response.log_start_offset = appended.info.log_start_offset;
+                }
+                Ok(Err(e)) => response.error_code = storage_error(&e).code(),
+                Err(_) => response.error_code = ResponseError::RequestTimedOut.code(),
+            }
+        }
+        ResponseKind::Produce(ProduceResponse::default().with_responses(topics))
+    }))
+}

@@ -1,0 +1,317 @@
+//! One segment of a partition log: `<base>.log` holding RecordBatch v2 bytes back to back, with its sparse
+//! `<base>.index` and `<base>.timeindex`.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+
+use super::batch::{self, BatchHeader, HEADER_LEN};
+use super::index::{IndexFile, OffsetEntry, TimeEntry};
+
+/// Bytes of log between two index entries (Kafka's `index.interval.bytes`).
+const INDEX_INTERVAL_BYTES: u64 = 4096;
+
+/// File name of a segment file: the base offset in 20 digits and an extension.
+pub fn file_name(base_offset: i64, extension: &str) -> String {
+    format!("{base_offset:020}.{extension}")
+}
+
+/// A segment: an append-only log file and its indexes.
+#[derive(Debug)]
+pub struct Segment {
+    base_offset: i64,
+    dir: PathBuf,
+    log: Arc<File>,
+    size: u64,
+    next_offset: i64,
+    max_timestamp: i64,
+    offset_index: IndexFile<OffsetEntry>,
+    time_index: IndexFile<TimeEntry>,
+    bytes_since_index: u64,
+    created_ms: i64,
+}
+
+/// What an open or recovery scan found in a segment.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Recovery {
+    /// Bytes cut from the end because they did not form valid batches.
+    pub truncated_bytes: u64,
+}
+
+impl Segment {
+    /// Creates an empty segment starting at `base_offset`.
+    pub fn create(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<Self> {
+        let log = OpenOptions::new()
+            .create_new(true)
+            .read(true)
+            .write(true)
+            .open(dir.join(file_name(base_offset, "log")))?;
+        Ok(Segment {
+            base_offset,
+            dir: dir.to_owned(),
+            log: Arc::new(log),
+            size: 0,
+            next_offset: base_offset,
+            max_timestamp: -1,
+            offset_index: IndexFile::create(&dir.join(file_name(base_offset, "index")))?,
+            time_index: IndexFile::create(&dir.join(file_name(base_offset, "timeindex")))?,
+            bytes_since_index: 0,
+            created_ms: now_ms,
+        })
+    }
+
+    /// Opens a rolled segment whose indexes were synced when it rolled. Falls back to a full recovery scan when
+    /// the indexes do not describe the file (missing, or pointing past its end).
+    pub fn open_rolled(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<(Self, Recovery)> {
+        let loaded = (|| -> io::Result<Option<Self>> {
+            let log = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(dir.join(file_name(base_offset, "log")))?;
+            let size = log.metadata()?.len();
+            let offset_index =
+                IndexFile::<OffsetEntry>::load(&dir.join(file_name(base_offset, "index")))?;
+            let time_index =
+                IndexFile::<TimeEntry>::load(&dir.join(file_name(base_offset, "timeindex")))?;
+            let Some(end) = time_index.entries().last().copied() else {
+                return Ok(None);
+            };
+            let positions_fit = offset_index
+                .entries()
+                .iter()
+                .all(|e| u64::from(e.position) < size);
+            if !positions_fit || size == 0 {
+                return Ok(None);
+            }
+            Ok(Some(Segment {
+                base_offset,
+                dir: dir.to_owned(),
+                log: Arc::new(log),
+                size,
+                next_offset: base_offset + i64::from(end.relative_offset),
+                max_timestamp: end.max_timestamp_before,
+                offset_index,
+                time_index,
+                bytes_since_index: 0,
+                created_ms: now_ms,
+            }))
+        })();
+        match loaded {
+            Ok(Some(segment)) => Ok((segment, Recovery { truncated_bytes: 0 })),
+            _ => Self::recover(dir, base_offset, now_ms),
+        }
+    }
+
+    /// Opens a segment by scanning it: every batch is validated by CRC, the first invalid or torn batch and
+    /// everything after it is truncated, and both indexes are rebuilt.
+    pub fn recover(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<(Self, Recovery)> {
+        let log = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(dir.join(file_name(base_offset, "log")))?;
+        let file_len = log.metadata()?.len();
+        let mut segment = Segment {
+            base_offset,
+            dir: dir.to_owned(),
+            log: Arc::new(log),
+            size: 0,
+            next_offset: base_offset,
+            max_timestamp: -1,
+            offset_index: IndexFile::create(&dir.join(file_name(base_offset, "index")))?,
+            time_index: IndexFile::create(&dir.join(file_name(base_offset, "timeindex")))?,
+            bytes_since_index: 0,
+            created_ms: now_ms,
+        };
+        let mut position = 0u64;
+        while let Some(header) = segment.valid_batch_at(position, file_len)? {
+            if header.base_offset < segment.next_offset {
+                break;
+            }
+            segment.index_batch(position, &header)?;
+            position += header.total_len() as u64;
+            segment.size = position;
+        }
+        let truncated_bytes = file_len - segment.size;
+        if truncated_bytes > 0 {
+            segment.log.set_len(segment.size)?;
+            segment.log.sync_data()?;
+        }
+        Ok((segment, Recovery { truncated_bytes }))
+    }
+
+    fn valid_batch_at(&self, position: u64, file_len: u64) -> io::Result<Option<BatchHeader>> {
+        if position + HEADER_LEN as u64 > file_len {
+            return Ok(None);
+        }
+        let mut head = [0u8; HEADER_LEN];
+        self.log.read_exact_at(&mut head, position)?;
+        let Ok(header) = BatchHeader::parse(&head) else {
+            return Ok(None);
+        };
+        if position + header.total_len() as u64 > file_len {
+            return Ok(None);
+        }
+        let mut whole = vec![0u8; header.total_len()];
+        self.log.read_exact_at(&mut whole, position)?;
+        Ok(batch::validate(&whole).ok())
+    }
+
+    fn index_batch(&mut self, position: u64, header: &BatchHeader) -> io::Result<()> {
+        if self.offset_index.entries().is_empty() || self.bytes_since_index >= INDEX_INTERVAL_BYTES
+        {
+            let relative_offset = self.relative(header.base_offset);
+            self.offset_index.append(OffsetEntry {
+                relative_offset,
+                position: position as u32,
+            })?;
+            self.time_index.append(TimeEntry {
+                max_timestamp_before: self.max_timestamp,
+                relative_offset,
+            })?;
+            self.bytes_since_index = 0;
+        }
+        self.bytes_since_index += header.total_len() as u64;
+        self.next_offset = header.last_offset() + 1;
+        self.max_timestamp = self.max_timestamp.max(header.max_timestamp);
+        Ok(())
+    }
+
+    fn relative(&self, offset: i64) -> u32 {
+        (offset - self.base_offset) as u32
+    }
+
+    /// Appends one validated batch whose base offset is already patched in.
+    pub fn append(&mut self, batch: &[u8], header: &BatchHeader) -> io::Result<()> {
+        self.log.write_all_at(batch, self.size)?;
+        let position = self.size;
+        self.size += batch.len() as u64;
+        self.index_batch(position, header)
+    }
+
+    /// Marks the segment as rolled: records its end in the time index and syncs both indexes, so that a
+    /// restart can open it without a scan. The log file itself is synced by the flusher.
+    pub fn seal(&mut self) -> io::Result<()> {
+        let end = TimeEntry {
+            max_timestamp_before: self.max_timestamp,
+            relative_offset: self.relative(self.next_offset),
+        };
+        self.time_index.append(end)?;
+        self.offset_index.sync()?;
+        self.time_index.sync()
+    }
+
+    /// Reads whole batches starting with the one that contains `offset`, stopping before `end_offset` (the high
+    /// watermark), after roughly `max_bytes` (but always at least one batch when `min_one` is set).
+    pub fn read(
+        &self,
+        offset: i64,
+        end_offset: i64,
+        max_bytes: usize,
+        min_one: bool,
+    ) -> io::Result<Bytes> {
+        let target = self.relative(offset.max(self.base_offset));
+        let mut position = self
+            .offset_index
+            .last_matching(|e| e.relative_offset <= target)
+            .map_or(0, |e| u64::from(e.position));
+        // Walk headers to the batch holding `offset`.
+        let start = loop {
+            let Some(header) = self.header_at(position)? else {
+                return Ok(Bytes::new());
+            };
+            if header.last_offset() >= offset {
+                break position;
+            }
+            position += header.total_len() as u64;
+        };
+        // Extend over whole batches below the end offset within the byte budget.
+        let mut end = start;
+        while let Some(header) = self.header_at(end)? {
+            if header.base_offset >= end_offset {
+                break;
+            }
+            let next = end + header.total_len() as u64;
+            let within_budget = (next - start) as usize <= max_bytes;
+            if !within_budget && !(min_one && end == start) {
+                break;
+            }
+            end = next;
+        }
+        let mut buf = BytesMut::zeroed((end - start) as usize);
+        self.log.read_exact_at(&mut buf, start)?;
+        Ok(buf.freeze())
+    }
+
+    /// The batch header at a byte position, or `None` at the end of the written data.
+    pub fn header_at(&self, position: u64) -> io::Result<Option<BatchHeader>> {
+        if position + HEADER_LEN as u64 > self.size {
+            return Ok(None);
+        }
+        let mut head = [0u8; HEADER_LEN];
+        self.log.read_exact_at(&mut head, position)?;
+        BatchHeader::parse(&head)
+            .map(Some)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Byte position at which to start scanning for the first record with a timestamp of at least `timestamp`.
+    pub fn position_for_timestamp(&self, timestamp: i64) -> u64 {
+        let Some(entry) = self
+            .time_index
+            .last_matching(|e| e.max_timestamp_before < timestamp)
+        else {
+            return 0;
+        };
+        self.offset_index
+            .last_matching(|e| e.relative_offset <= entry.relative_offset)
+            .map_or(0, |e| u64::from(e.position))
+    }
+
+    /// Reads the whole batch at a position.
+    pub fn batch_at(&self, position: u64, header: &BatchHeader) -> io::Result<Bytes> {
+        let mut buf = BytesMut::zeroed(header.total_len());
+        self.log.read_exact_at(&mut buf, position)?;
+        Ok(buf.freeze())
+    }
+
+    /// A handle on the log file for syncing outside the partition lock.
+    pub fn log_file(&self) -> Arc<File> {
+        Arc::clone(&self.log)
+    }
+
+    /// Deletes the segment's files. Readers holding the file keep reading until they finish.
+    pub fn delete(self) -> io::Result<()> {
+        std::fs::remove_file(self.dir.join(file_name(self.base_offset, "log")))?;
+        self.offset_index.delete()?;
+        self.time_index.delete()
+    }
+
+    /// First offset of the segment.
+    pub fn base_offset(&self) -> i64 {
+        self.base_offset
+    }
+
+    /// One past the last offset written to the segment.
+    pub fn next_offset(&self) -> i64 {
+        self.next_offset
+    }
+
+    /// Bytes written.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Largest record timestamp in the segment, or -1 when empty.
+    pub fn max_timestamp(&self) -> i64 {
+        self.max_timestamp
+    }
+
+    /// Wall-clock time the segment was created or opened, in ms.
+    pub fn created_ms(&self) -> i64 {
+        self.created_ms
+    }
+}
