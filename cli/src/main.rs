@@ -1,1 +1,36 @@
-fn main() {}
+//! The `tidemark` binary: command-line parsing and wiring, nothing else.
+#![forbid(unsafe_code)]
+
+mod args;
+mod client;
+mod config_file;
+mod serve;
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use args::{Cli, Command};
+
+fn main() -> Result<()> {
+    let raw: Vec<String> = std::env::args().collect();
+    config_file::apply_from_args(&raw)?;
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Up(args) => serve::run(args, "broker").await,
+            Command::Broker(args) => serve::run(args, "broker").await,
+            Command::Topic { command } => client::topic(command).await,
+            Command::Produce(args) => client::produce(args).await,
+            Command::Consume(args) => client::consume(args).await,
+        }
+    })
+}

@@ -1,0 +1,160 @@
+//! Command-line flags. Every flag can also come from `TIDEMARK_<FLAG>` or from the TOML file given with
+//! `--config` (keys are flag names without dashes in front, e.g. `data-dir = "/var/lib/tidemark"`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Tidemark: change data capture in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "tidemark", version, about)]
+pub struct Cli {
+    /// A TOML file of flag values; flags and environment variables take precedence over it.
+    #[arg(long, global = true, env = "TIDEMARK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every component that exists in one process, single node: the embedded default.
+    Up(ServerArgs),
+    /// The broker alone.
+    Broker(ServerArgs),
+    /// Manage topics.
+    Topic {
+        /// The topic operation.
+        #[command(subcommand)]
+        command: TopicCommand,
+    },
+    /// Produce lines from standard input, one record per line.
+    Produce(ProduceArgs),
+    /// Print records of a topic, one value per line.
+    Consume(ConsumeArgs),
+}
+
+/// Flags of the server commands.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Directory of the broker's data.
+    #[arg(long, env = "TIDEMARK_DATA_DIR", default_value = "./tidemark-data")]
+    pub data_dir: PathBuf,
+    /// Address of the Kafka listener; port 0 picks a free port.
+    #[arg(long, env = "TIDEMARK_KAFKA_LISTEN", default_value = "127.0.0.1:9092")]
+    pub kafka_listen: SocketAddr,
+    /// Address clients are told to connect to (default: the bound listener address).
+    #[arg(long, env = "TIDEMARK_ADVERTISED_KAFKA")]
+    pub advertised_kafka: Option<String>,
+    /// This broker's node id.
+    #[arg(long, env = "TIDEMARK_NODE_ID", default_value_t = 1)]
+    pub node_id: i32,
+    /// Create unknown topics when clients ask for them (`true` or `false`).
+    #[arg(long, env = "TIDEMARK_AUTO_CREATE_TOPICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub auto_create_topics: bool,
+    /// Partitions of automatically created topics.
+    #[arg(long, env = "TIDEMARK_NUM_PARTITIONS", default_value_t = 1)]
+    pub num_partitions: i32,
+    /// Largest request frame accepted, in bytes.
+    #[arg(long, env = "TIDEMARK_MAX_REQUEST_BYTES", default_value_t = tidemark_broker::config::DEFAULT_MAX_REQUEST_BYTES)]
+    pub max_request_bytes: usize,
+    /// How often retention deletes old segments, in milliseconds.
+    #[arg(long, env = "TIDEMARK_RETENTION_CHECK_INTERVAL_MS", default_value_t = 300_000)]
+    pub retention_check_interval_ms: u64,
+}
+
+/// How to reach a Kafka cluster.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// Comma-separated `host:port` list of brokers.
+    #[arg(long, env = "TIDEMARK_BOOTSTRAP_SERVERS", default_value = "127.0.0.1:9092")]
+    pub bootstrap_servers: String,
+}
+
+/// Topic operations.
+#[derive(Debug, Subcommand)]
+pub enum TopicCommand {
+    /// Create a topic.
+    Create {
+        /// Topic name.
+        name: String,
+        /// Number of partitions.
+        #[arg(long, default_value_t = 1)]
+        partitions: i32,
+        /// Number of replicas of each partition.
+        #[arg(long, default_value_t = 1)]
+        replication_factor: i32,
+        /// A topic config as `name=value`; repeatable.
+        #[arg(long = "config-entry", value_name = "NAME=VALUE")]
+        configs: Vec<String>,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// List topics.
+    List {
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show a topic's partitions, offsets and configs.
+    Describe {
+        /// Topic name.
+        name: String,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Delete a topic and its data.
+    Delete {
+        /// Topic name.
+        name: String,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// Flags of `tidemark produce`.
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    /// Topic to write to.
+    pub topic: String,
+    /// A key for every record (records are placed by Kafka's murmur2 partitioner).
+    #[arg(long, conflicts_with = "key_separator")]
+    pub key: Option<String>,
+    /// Split each line at the first occurrence of this separator into key and value.
+    #[arg(long)]
+    pub key_separator: Option<String>,
+    /// The cluster.
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// Flags of `tidemark consume`.
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// Topic to read.
+    pub topic: String,
+    /// Start at the earliest offset instead of the end.
+    #[arg(long)]
+    pub from_beginning: bool,
+    /// Read only this partition.
+    #[arg(long)]
+    pub partition: Option<i32>,
+    /// Start at this offset (requires --partition).
+    #[arg(long, requires = "partition")]
+    pub offset: Option<i64>,
+    /// Stop after this many records.
+    #[arg(long)]
+    pub max: Option<u64>,
+    /// Print `key<TAB>value` instead of the value alone.
+    #[arg(long)]
+    pub print_key: bool,
+    /// The cluster.
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
