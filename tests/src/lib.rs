@@ -1,1 +1,131 @@
+//! The harness for Tidemark's end-to-end tests: starts the real `tidemark` binary on a free port in a temporary
+//! directory, and builds librdkafka clients pointed at it.
+#![forbid(unsafe_code)]
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::OwnedMessage;
+use rdkafka::{Offset, TopicPartitionList};
+
+/// The repository's root directory.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The `tidemark` binary built alongside the tests (`cargo build --bins` first; `scripts/test` does).
+pub fn tidemark_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/<profile>/deps/<test> -> target/<profile>/tidemark
+    let profile_dir = exe.parent().and_then(Path::parent).ok_or_else(|| anyhow!("unexpected test path"))?;
+    let binary = profile_dir.join("tidemark");
+    if !binary.exists() {
+        bail!("{} is missing: run `cargo build --bins` (scripts/test does) before the tests", binary.display());
+    }
+    Ok(binary)
+}
+
+/// A running `tidemark broker` process. Killed when dropped.
+pub struct TidemarkProcess {
+    child: Child,
+    /// `host:port` of its Kafka listener.
+    pub bootstrap: String,
+}
+
+impl TidemarkProcess {
+    /// Starts `tidemark broker` storing in `data_dir`, on a free port, with extra flags; returns once it listens.
+    pub fn start(data_dir: &Path, extra_args: &[&str]) -> Result<Self> {
+        Self::start_on(data_dir, "127.0.0.1:0", extra_args)
+    }
+
+    /// Like [`TidemarkProcess::start`] on a given listen address (a restart reuses its port).
+    pub fn start_on(data_dir: &Path, listen: &str, extra_args: &[&str]) -> Result<Self> {
+        let mut child = Command::new(tidemark_binary()?)
+            .arg("broker")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--kafka-listen", listen])
+            .args(extra_args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting tidemark")?;
+        let stderr = child.stderr.take().ok_or_else(|| anyhow!("no stderr"))?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[tidemark] {line}");
+                if let Some(address) = line.split("kafka listener ready address=").nth(1) {
+                    let _ = tx.send(address.trim().to_owned());
+                }
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(bootstrap) => Ok(TidemarkProcess { child, bootstrap }),
+            Err(_) => {
+                let _ = child.kill();
+                bail!("tidemark did not report its listener within 30 s")
+            }
+        }
+    }
+
+    /// Kills the process with SIGKILL, as a crash would, and waits for it.
+    pub fn kill9(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+}
+
+impl Drop for TidemarkProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A librdkafka config pointed at `bootstrap`.
+pub fn client_config(bootstrap: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", bootstrap);
+    config
+}
+
+/// A consumer assigned to every given partition of `topic` from the start, without a group (librdkafka wants a
+/// group id to assign partitions; nothing is committed under it).
+pub fn consumer_from_start(bootstrap: &str, topic: &str, partitions: i32) -> Result<BaseConsumer> {
+    let consumer: BaseConsumer = client_config(bootstrap)
+        .set("group.id", "tidemark-tests")
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..partitions {
+        assignment.add_partition_offset(topic, p, Offset::Beginning)?;
+    }
+    consumer.assign(&assignment)?;
+    Ok(consumer)
+}
+
+/// Polls until `count` records arrived or `timeout` passed; returns what arrived.
+pub fn consume(consumer: &BaseConsumer, count: usize, timeout: Duration) -> Result<Vec<OwnedMessage>> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut messages = Vec::with_capacity(count);
+    while messages.len() < count && std::time::Instant::now() < deadline {
+        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
+            messages.push(message?.detach());
+        }
+    }
+    Ok(messages)
+}
+
+/// The Python interpreter of the test venv (`scripts/test` creates it with kafka-python and confluent-kafka).
+pub fn python() -> PathBuf {
+    std::env::var_os("TIDEMARK_PYTHON").map_or_else(|| repo_root().join("target/pyenv/bin/python"), PathBuf::from)
+}
