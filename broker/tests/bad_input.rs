@@ -1,0 +1,216 @@
+//! Malformed and hostile input on the wire: the broker answers with the protocol's error codes or closes the
+//! connection, never crashes, hangs or corrupts the log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsResponse, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse, RequestHeader,
+    RequestKind, ResponseHeader, TopicName,
+};
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::ResponseError;
+use tidemark_broker::{server, Broker, BrokerConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const MAX_REQUEST: usize = 1024 * 1024;
+
+async fn start() -> (std::net::SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let mut config = BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), addr.port());
+    config.max_request_bytes = MAX_REQUEST;
+    let broker: Arc<Broker> = Broker::open(config).await.expect("open");
+    tokio::spawn(server::run(listener, broker, std::future::pending()));
+    (addr, dir)
+}
+
+async fn send_frame(stream: &mut TcpStream, body: &[u8]) {
+    stream.write_all(&(body.len() as u32).to_be_bytes()).await.expect("write length");
+    stream.write_all(body).await.expect("write body");
+}
+
+/// Reads one response frame, or `None` when the broker closed the connection.
+async fn read_frame(stream: &mut TcpStream) -> Option<Bytes> {
+    let read = async {
+        let len = stream.read_u32().await.ok()?;
+        let mut buf = vec![0u8; len as usize];
+        stream.read_exact(&mut buf).await.ok()?;
+        Some(Bytes::from(buf))
+    };
+    tokio::time::timeout(Duration::from_secs(10), read).await.expect("the broker answers or closes, never hangs")
+}
+
+fn request(api: ApiKey, version: i16, correlation_id: i32, body: RequestKind) -> BytesMut {
+    let mut buf = BytesMut::new();
+    RequestHeader::default()
+        .with_request_api_key(api as i16)
+        .with_request_api_version(version)
+        .with_correlation_id(correlation_id)
+        .with_client_id(Some(StrBytes::from_static_str("bad-input-test")))
+        .encode(&mut buf, api.request_header_version(version))
+        .expect("header");
+    body.encode(&mut buf, version).expect("body");
+    buf
+}
+
+async fn call<R: Decodable>(stream: &mut TcpStream, api: ApiKey, version: i16, body: RequestKind) -> R {
+    send_frame(stream, &request(api, version, 7, body)).await;
+    let mut frame = read_frame(stream).await.expect("a response");
+    let header = ResponseHeader::decode(&mut frame, api.response_header_version(version)).expect("header");
+    assert_eq!(header.correlation_id, 7);
+    R::decode(&mut frame, version).expect("response body")
+}
+
+async fn still_serves(addr: std::net::SocketAddr) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let response: ApiVersionsResponse =
+        call(&mut stream, ApiKey::ApiVersions, 3, RequestKind::ApiVersions(Default::default())).await;
+    assert_eq!(response.error_code, 0);
+}
+
+fn batch(corrupt: bool) -> Bytes {
+    let record = Record {
+        transactional: false,
+        control: false,
+        delete_horizon: false,
+        partition_leader_epoch: -1,
+        producer_id: -1,
+        producer_epoch: -1,
+        timestamp_type: TimestampType::Creation,
+        offset: 0,
+        sequence: -1,
+        timestamp: 1,
+        key: None,
+        value: Some(Bytes::from_static(b"payload")),
+        headers: Default::default(),
+    };
+    let mut buf = BytesMut::new();
+    let options = RecordEncodeOptions { version: 2, compression: Compression::None };
+    RecordBatchEncoder::encode(&mut buf, [&record], &options).expect("encode");
+    if corrupt {
+        let last = buf.len() - 1;
+        buf[last] ^= 0x55;
+    }
+    buf.freeze()
+}
+
+fn produce(topic: &str, acks: i16, records: Bytes) -> RequestKind {
+    let partition = PartitionProduceData::default().with_index(0).with_records(Some(records));
+    let topic = TopicProduceData::default()
+        .with_name(TopicName(StrBytes::from_string(topic.to_owned())))
+        .with_partition_data(vec![partition]);
+    RequestKind::Produce(ProduceRequest::default().with_acks(acks).with_timeout_ms(5_000).with_topic_data(vec![topic]))
+}
+
+fn fetch(topic: &str) -> RequestKind {
+    let partition = FetchPartition::default().with_partition(0).with_fetch_offset(0).with_partition_max_bytes(1 << 20);
+    let topic = FetchTopic::default()
+        .with_topic(TopicName(StrBytes::from_string(topic.to_owned())))
+        .with_partitions(vec![partition]);
+    RequestKind::Fetch(FetchRequest::default().with_max_wait_ms(0).with_max_bytes(1 << 20).with_topics(vec![topic]))
+}
+
+fn partition_error(response: &ProduceResponse) -> i16 {
+    response.responses[0].partition_responses[0].error_code
+}
+
+#[tokio::test]
+async fn random_bytes_close_the_connection() {
+    let (addr, _dir) = start().await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    send_frame(&mut stream, &[0x13, 0x37, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0xff, 0xff, 0xff]).await;
+    assert!(read_frame(&mut stream).await.is_none());
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    send_frame(&mut stream, &[1, 2, 3]).await;
+    assert!(read_frame(&mut stream).await.is_none(), "a frame shorter than a header");
+    still_serves(addr).await;
+}
+
+#[tokio::test]
+async fn an_oversized_frame_is_refused_without_reading_it() {
+    let (addr, _dir) = start().await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(&((MAX_REQUEST as u32) * 4).to_be_bytes()).await.expect("length");
+    stream.write_all(&[0u8; 64]).await.expect("some bytes");
+    assert!(read_frame(&mut stream).await.is_none());
+    still_serves(addr).await;
+}
+
+#[tokio::test]
+async fn unknown_api_keys_and_versions() {
+    let (addr, _dir) = start().await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut frame = BytesMut::new();
+    frame.put_i16(999);
+    frame.put_i16(0);
+    frame.put_i32(1);
+    frame.put_i16(-1);
+    send_frame(&mut stream, &frame).await;
+    assert!(read_frame(&mut stream).await.is_none(), "unknown API key closes the connection");
+
+    // ApiVersions at an unknown version: a v0 answer with UNSUPPORTED_VERSION and the supported list.
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut frame = BytesMut::new();
+    frame.put_i16(ApiKey::ApiVersions as i16);
+    frame.put_i16(99);
+    frame.put_i32(42);
+    frame.put_slice(&[0xff; 10]);
+    send_frame(&mut stream, &frame).await;
+    let mut answer = read_frame(&mut stream).await.expect("answered");
+    assert_eq!(answer.get_i32(), 42);
+    let response = ApiVersionsResponse::decode(&mut answer, 0).expect("v0 body");
+    assert_eq!(response.error_code, ResponseError::UnsupportedVersion.code());
+    assert!(response.api_keys.iter().any(|k| k.api_key == ApiKey::Produce as i16));
+
+    // A supported API at a version the broker does not serve closes the connection.
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    send_frame(&mut stream, &request(ApiKey::Fetch, 13, 1, fetch("t"))[..]).await;
+    assert!(read_frame(&mut stream).await.is_none());
+    still_serves(addr).await;
+}
+
+#[tokio::test]
+async fn a_truncated_request_body_closes_the_connection() {
+    let (addr, _dir) = start().await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let full = request(ApiKey::Produce, 9, 1, produce("t", -1, batch(false)));
+    send_frame(&mut stream, &full[..full.len() / 2]).await;
+    assert!(read_frame(&mut stream).await.is_none());
+    still_serves(addr).await;
+}
+
+#[tokio::test]
+async fn corrupt_batches_and_bad_acks_are_refused_and_nothing_is_written() {
+    let (addr, _dir) = start().await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let response: ProduceResponse = call(&mut stream, ApiKey::Produce, 9, produce("t", -1, batch(true))).await;
+    assert_eq!(partition_error(&response), ResponseError::CorruptMessage.code());
+    let response: ProduceResponse = call(&mut stream, ApiKey::Produce, 9, produce("t", 5, batch(false))).await;
+    assert_eq!(partition_error(&response), ResponseError::InvalidRequiredAcks.code());
+    let response: ProduceResponse =
+        call(&mut stream, ApiKey::Produce, 9, produce("t", -1, Bytes::from_static(b"garbage"))).await;
+    assert_eq!(partition_error(&response), ResponseError::InvalidRecord.code());
+
+    let fetched: FetchResponse = call(&mut stream, ApiKey::Fetch, 12, fetch("t")).await;
+    let partition = &fetched.responses[0].partitions[0];
+    assert_eq!((partition.error_code, partition.high_watermark), (0, 0), "the log is empty");
+
+    let response: ProduceResponse = call(&mut stream, ApiKey::Produce, 9, produce("t", -1, batch(false))).await;
+    assert_eq!(partition_error(&response), 0);
+    assert_eq!(response.responses[0].partition_responses[0].base_offset, 0, "a good batch still lands at 0");
+}
+
+#[tokio::test]
+async fn fetching_an_unknown_topic_is_an_error_code() {
+    let (addr, _dir) = start().await;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let fetched: FetchResponse = call(&mut stream, ApiKey::Fetch, 12, fetch("nope")).await;
+    assert_eq!(fetched.responses[0].partitions[0].error_code, ResponseError::UnknownTopicOrPartition.code());
+}
