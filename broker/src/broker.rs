@@ -35,9 +35,7 @@ pub struct Broker {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Broker {
@@ -46,11 +44,7 @@ impl Broker {
         std::fs::create_dir_all(&config.data_dir)?;
         let cluster_id = load_or_create_identity(&config)?;
         let topics = TopicManager::open(&config.data_dir, LogActivity::default(), now_ms()).await?;
-        Ok(Arc::new(Broker {
-            config,
-            cluster_id,
-            topics,
-        }))
+        Ok(Arc::new(Broker { config, cluster_id, topics }))
     }
 
     /// The broker's settings.
@@ -70,33 +64,17 @@ impl Broker {
 
     /// A topic, created with the broker's defaults when it is missing and `allow_create` and the broker's
     /// auto-creation setting both permit it.
-    pub async fn topic_or_create(
-        &self,
-        name: &str,
-        allow_create: bool,
-    ) -> Result<Arc<Topic>, TopicError> {
+    pub async fn topic_or_create(&self, name: &str, allow_create: bool) -> Result<Arc<Topic>, TopicError> {
         if let Some(topic) = self.topics.get(name) {
             return Ok(topic);
         }
         if !(allow_create && self.config.auto_create_topics) {
             return Err(TopicError::Unknown(name.to_owned()));
         }
-        let created = self
-            .topics
-            .create(
-                name,
-                self.config.default_partitions,
-                1,
-                BTreeMap::new(),
-                false,
-                now_ms(),
-            )
-            .await;
+        let created =
+            self.topics.create(name, self.config.default_partitions, 1, BTreeMap::new(), false, now_ms()).await;
         match created {
-            Err(TopicError::AlreadyExists(_)) => self
-                .topics
-                .get(name)
-                .ok_or_else(|| TopicError::Unknown(name.into())),
+            Err(TopicError::AlreadyExists(_)) => self.topics.get(name).ok_or_else(|| TopicError::Unknown(name.into())),
             other => other,
         }
     }
@@ -121,9 +99,7 @@ fn load_or_create_identity(config: &BrokerConfig) -> Result<String, BrokerError>
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let field = |key: &str| {
-                text.lines()
-                    .find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
-                    .map(str::trim)
+                text.lines().find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix('='))).map(str::trim)
             };
             let node: Option<i32> = field("node.id").and_then(|v| v.parse().ok());
             if node != Some(config.node_id) {
@@ -133,16 +109,13 @@ fn load_or_create_identity(config: &BrokerConfig) -> Result<String, BrokerError>
                     config.node_id
                 )));
             }
-            field("cluster.id").map(str::to_owned).ok_or_else(|| {
-                BrokerError::MetaProperties(format!("{} has no cluster.id", path.display()))
-            })
+            field("cluster.id")
+                .map(str::to_owned)
+                .ok_or_else(|| BrokerError::MetaProperties(format!("{} has no cluster.id", path.display())))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let cluster_id = uuid::Uuid::new_v4().simple().to_string();
-            let text = format!(
-                "version=1\ncluster.id={cluster_id}\nnode.id={}\n",
-                config.node_id
-            );
+            let text = format!("version=1\ncluster.id={cluster_id}\nnode.id={}\n", config.node_id);
             write_atomically(&path, text.as_bytes())?;
             Ok(cluster_id)
         }

@@ -86,34 +86,21 @@ impl Topic {
     /// One partition's log.
     pub fn partition(&self, index: i32) -> Option<Arc<PartitionLog>> {
         let partitions = self.partitions.read().unwrap_or_else(|p| p.into_inner());
-        usize::try_from(index)
-            .ok()
-            .and_then(|i| partitions.get(i))
-            .cloned()
+        usize::try_from(index).ok().and_then(|i| partitions.get(i)).cloned()
     }
 
     /// All partition logs, by index.
     pub fn partitions(&self) -> Vec<Arc<PartitionLog>> {
-        self.partitions
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.partitions.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Number of partitions.
     pub fn partition_count(&self) -> i32 {
-        self.partitions
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .len() as i32
+        self.partitions.read().unwrap_or_else(|p| p.into_inner()).len() as i32
     }
 
     fn metadata(&self) -> TopicMetadata {
-        TopicMetadata {
-            id: self.id,
-            partitions: self.partition_count(),
-            configs: self.config().overrides.clone(),
-        }
+        TopicMetadata { id: self.id, partitions: self.partition_count(), configs: self.config().overrides.clone() }
     }
 }
 
@@ -129,11 +116,7 @@ pub struct TopicManager {
 
 impl TopicManager {
     /// Opens every topic under `data_dir`, recovering each partition's log.
-    pub async fn open(
-        data_dir: &Path,
-        activity: LogActivity,
-        now_ms: i64,
-    ) -> Result<Self, TopicError> {
+    pub async fn open(data_dir: &Path, activity: LogActivity, now_ms: i64) -> Result<Self, TopicError> {
         let meta_dir = data_dir.join("meta").join("topics");
         let logs_dir = data_dir.join("topics");
         std::fs::create_dir_all(&meta_dir)?;
@@ -141,28 +124,16 @@ impl TopicManager {
         let mut topics = HashMap::new();
         for entry in std::fs::read_dir(&meta_dir)? {
             let path = entry?.path();
-            let Some(name) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".json"))
-            else {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else {
                 continue;
             };
-            let metadata: TopicMetadata =
-                serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("{}: {e}", path.display()),
-                    )
-                })?;
+            let metadata: TopicMetadata = serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
+            })?;
             let config = TopicConfig::from_overrides(&metadata.configs)?;
             let mut partitions = Vec::new();
             for p in 0..metadata.partitions {
-                partitions.push(PartitionLog::open(
-                    &partition_dir(data_dir, name, p),
-                    activity.clone(),
-                    now_ms,
-                )?);
+                partitions.push(PartitionLog::open(&partition_dir(data_dir, name, p), activity.clone(), now_ms)?);
             }
             let topic = Topic {
                 name: name.to_owned(),
@@ -184,32 +155,17 @@ impl TopicManager {
 
     /// A topic by name.
     pub fn get(&self, name: &str) -> Option<Arc<Topic>> {
-        self.topics
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned()
+        self.topics.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
     }
 
     /// A topic by id.
     pub fn get_by_id(&self, id: Uuid) -> Option<Arc<Topic>> {
-        self.topics
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .find(|t| t.id == id)
-            .cloned()
+        self.topics.read().unwrap_or_else(|p| p.into_inner()).values().find(|t| t.id == id).cloned()
     }
 
     /// All topics, sorted by name.
     pub fn list(&self) -> Vec<Arc<Topic>> {
-        let mut topics: Vec<_> = self
-            .topics
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let mut topics: Vec<_> = self.topics.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         topics.sort_by(|a, b| a.name.cmp(&b.name));
         topics
     }
@@ -231,9 +187,7 @@ impl TopicManager {
     ) -> Result<Arc<Topic>, TopicError> {
         validate_name(name)?;
         if partitions < 1 {
-            return Err(TopicError::InvalidPartitions(format!(
-                "{partitions} (must be at least 1)"
-            )));
+            return Err(TopicError::InvalidPartitions(format!("{partitions} (must be at least 1)")));
         }
         if replication_factor != 1 {
             return Err(TopicError::InvalidReplicationFactor(replication_factor));
@@ -254,19 +208,12 @@ impl TopicManager {
         }
         let mut logs = Vec::new();
         for p in 0..partitions {
-            logs.push(PartitionLog::open(
-                &partition_dir(&self.data_dir, name, p),
-                self.activity.clone(),
-                now_ms,
-            )?);
+            logs.push(PartitionLog::open(&partition_dir(&self.data_dir, name, p), self.activity.clone(), now_ms)?);
         }
         *topic.partitions.write().unwrap_or_else(|p| p.into_inner()) = logs;
         self.persist(&topic)?;
         let topic = Arc::new(topic);
-        self.topics
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_owned(), Arc::clone(&topic));
+        self.topics.write().unwrap_or_else(|p| p.into_inner()).insert(name.to_owned(), Arc::clone(&topic));
         tracing::info!(topic = name, partitions, "created topic");
         Ok(topic)
     }
@@ -274,14 +221,9 @@ impl TopicManager {
     /// Deletes a topic and its data.
     pub async fn delete(&self, name: &str) -> Result<Uuid, TopicError> {
         let _admin = self.admin.lock().await;
-        let topic = self
-            .get(name)
-            .ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
+        let topic = self.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
         std::fs::remove_file(self.meta_path(name))?;
-        self.topics
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
+        self.topics.write().unwrap_or_else(|p| p.into_inner()).remove(name);
         for log in topic.partitions() {
             log.close();
             std::fs::remove_dir_all(log.dir())?;
@@ -299,9 +241,7 @@ impl TopicManager {
         now_ms: i64,
     ) -> Result<(), TopicError> {
         let _admin = self.admin.lock().await;
-        let topic = self
-            .get(name)
-            .ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
+        let topic = self.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
         let current = topic.partition_count();
         if count <= current {
             return Err(TopicError::InvalidPartitions(format!(
@@ -313,17 +253,9 @@ impl TopicManager {
         }
         let mut added = Vec::new();
         for p in current..count {
-            added.push(PartitionLog::open(
-                &partition_dir(&self.data_dir, name, p),
-                self.activity.clone(),
-                now_ms,
-            )?);
+            added.push(PartitionLog::open(&partition_dir(&self.data_dir, name, p), self.activity.clone(), now_ms)?);
         }
-        topic
-            .partitions
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(added);
+        topic.partitions.write().unwrap_or_else(|p| p.into_inner()).extend(added);
         self.persist(&topic)?;
         tracing::info!(topic = name, from = current, to = count, "added partitions");
         Ok(())
@@ -337,9 +269,7 @@ impl TopicManager {
         validate_only: bool,
     ) -> Result<(), TopicError> {
         let _admin = self.admin.lock().await;
-        let topic = self
-            .get(name)
-            .ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
+        let topic = self.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
         let config = TopicConfig::from_overrides(&overrides)?;
         if validate_only {
             return Ok(());
@@ -368,10 +298,7 @@ impl TopicManager {
     }
 
     fn meta_path(&self, name: &str) -> PathBuf {
-        self.data_dir
-            .join("meta")
-            .join("topics")
-            .join(format!("{name}.json"))
+        self.data_dir.join("meta").join("topics").join(format!("{name}.json"))
     }
 
     fn persist(&self, topic: &Topic) -> Result<(), TopicError> {
@@ -387,28 +314,20 @@ fn partition_dir(data_dir: &Path, topic: &str, partition: i32) -> PathBuf {
 
 /// Checks Kafka's topic naming rules.
 pub fn validate_name(name: &str) -> Result<(), TopicError> {
-    let legal = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    let legal = name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if name.is_empty() || name.len() > MAX_TOPIC_NAME_LEN || !legal || name == "." || name == ".." {
         return Err(TopicError::InvalidName(name.to_owned()));
     }
     Ok(())
 }
 
-fn remove_orphaned_partitions(
-    logs_dir: &Path,
-    topics: &HashMap<String, Arc<Topic>>,
-) -> std::io::Result<()> {
+fn remove_orphaned_partitions(logs_dir: &Path, topics: &HashMap<String, Arc<Topic>>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(logs_dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let owned = name.rsplit_once('-').is_some_and(|(topic, partition)| {
             let index = partition.parse::<i32>().ok();
-            topics
-                .get(topic)
-                .zip(index)
-                .is_some_and(|(t, i)| i < t.partition_count())
+            topics.get(topic).zip(index).is_some_and(|(t, i)| i < t.partition_count())
         });
         if !owned {
             tracing::warn!(dir = name, "removing a partition directory no topic owns");

@@ -42,7 +42,8 @@ pub async fn topic(command: TopicCommand) -> Result<()> {
         TopicCommand::Create { name, partitions, replication_factor, configs, client } => {
             let mut new_topic = NewTopic::new(&name, partitions, TopicReplication::Fixed(replication_factor));
             for entry in &configs {
-                let (key, value) = entry.split_once('=').ok_or_else(|| anyhow!("--config-entry '{entry}' must be NAME=VALUE"))?;
+                let (key, value) =
+                    entry.split_once('=').ok_or_else(|| anyhow!("--config-entry '{entry}' must be NAME=VALUE"))?;
                 new_topic = new_topic.set(key, value);
             }
             check_topic_results(admin(&client)?.create_topics([&new_topic], &options).await?)?;

@@ -8,7 +8,9 @@ use anyhow::{bail, Context, Result};
 /// Finds `--config` on the raw command line (or `TIDEMARK_CONFIG`) and exports the file's values.
 pub fn apply_from_args(args: &[String]) -> Result<()> {
     let from_flag = args.iter().enumerate().find_map(|(i, arg)| {
-        arg.strip_prefix("--config=").map(str::to_owned).or_else(|| (arg == "--config").then(|| args.get(i + 1).cloned()).flatten())
+        arg.strip_prefix("--config=")
+            .map(str::to_owned)
+            .or_else(|| (arg == "--config").then(|| args.get(i + 1).cloned()).flatten())
     });
     match from_flag.or_else(|| std::env::var("TIDEMARK_CONFIG").ok()) {
         Some(path) => apply(Path::new(&path)),

@@ -101,10 +101,8 @@ pub fn client_config(bootstrap: &str) -> ClientConfig {
 /// A consumer assigned to every given partition of `topic` from the start, without a group (librdkafka wants a
 /// group id to assign partitions; nothing is committed under it).
 pub fn consumer_from_start(bootstrap: &str, topic: &str, partitions: i32) -> Result<BaseConsumer> {
-    let consumer: BaseConsumer = client_config(bootstrap)
-        .set("group.id", "tidemark-tests")
-        .set("enable.auto.commit", "false")
-        .create()?;
+    let consumer: BaseConsumer =
+        client_config(bootstrap).set("group.id", "tidemark-tests").set("enable.auto.commit", "false").create()?;
     let mut assignment = TopicPartitionList::new();
     for p in 0..partitions {
         assignment.add_partition_offset(topic, p, Offset::Beginning)?;

@@ -84,7 +84,8 @@ async fn kill_9_loses_no_acknowledged_record() -> Result<()> {
     }
 
     let producer: FutureProducer = client_config(&broker.bootstrap).set("acks", "all").create()?;
-    let delivery = producer.send(FutureRecord::<(), str>::to("crash").payload("after"), WAIT).await.map_err(|(e, _)| e)?;
+    let delivery =
+        producer.send(FutureRecord::<(), str>::to("crash").payload("after"), WAIT).await.map_err(|(e, _)| e)?;
     assert_eq!(delivery.offset, high, "the recovered log accepts new writes at its end");
     Ok(())
 }
@@ -99,7 +100,9 @@ async fn retention_deletes_old_segments_and_keeps_offsets_monotonic() -> Result<
     let by_size = NewTopic::new("by-size", 1, TopicReplication::Fixed(1))
         .set("segment.bytes", "4096")
         .set("retention.bytes", "16384");
-    let by_time = NewTopic::new("by-time", 1, TopicReplication::Fixed(1)).set("segment.bytes", "4096").set("retention.ms", "2000");
+    let by_time = NewTopic::new("by-time", 1, TopicReplication::Fixed(1))
+        .set("segment.bytes", "4096")
+        .set("retention.ms", "2000");
     admin.create_topics([&by_size, &by_time], &options).await?;
 
     let producer: FutureProducer = client_config(&broker.bootstrap).set("linger.ms", "0").create()?;
@@ -132,7 +135,8 @@ async fn retention_deletes_old_segments_and_keeps_offsets_monotonic() -> Result<
     assert_eq!(time_low, 200, "every expired segment is gone, the active one included");
 
     // New writes continue the offsets; reading from the new start works.
-    let delivery = producer.send(FutureRecord::<(), str>::to("by-time").payload("new"), WAIT).await.map_err(|(e, _)| e)?;
+    let delivery =
+        producer.send(FutureRecord::<(), str>::to("by-time").payload("new"), WAIT).await.map_err(|(e, _)| e)?;
     assert_eq!(delivery.offset, 200);
     let consumer = consumer_from_start(&broker.bootstrap, "by-size", 1)?;
     let remaining = consume(&consumer, usize::try_from(size_high - size_low)?, WAIT)?;

@@ -7,7 +7,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::admin::{
+    AdminClient, AdminOptions, AlterConfig, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
+};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::Consumer;
 use rdkafka::message::{Header, Headers, OwnedHeaders};
@@ -39,7 +41,11 @@ async fn librdkafka_round_trips_every_codec_byte_for_byte() -> Result<()> {
             // Values of varying size and content, including bytes that are not UTF-8.
             let value: Vec<u8> = (0..(i % 97) * 13).map(|b| (b as u8).wrapping_mul(31) ^ (i as u8)).collect();
             let headers = OwnedHeaders::new().insert(Header { key: "h", value: Some(&i.to_be_bytes()) });
-            let record = FutureRecord::to(&topic).key(&key).payload(&value).headers(headers).timestamp(1_700_000_000_000 + i64::from(i));
+            let record = FutureRecord::to(&topic)
+                .key(&key)
+                .payload(&value)
+                .headers(headers)
+                .timestamp(1_700_000_000_000 + i64::from(i));
             let delivery = producer.send(record, WAIT).await.map_err(|(e, _)| e)?;
             assert_eq!(delivery.offset, i64::from(i), "offsets are dense and in order");
             sent.push((key, value, i));

@@ -11,10 +11,7 @@ pub fn handle() -> ApiVersionsResponse {
     let api_keys = SUPPORTED_APIS
         .iter()
         .map(|&(key, min, max)| {
-            ApiVersion::default()
-                .with_api_key(key as i16)
-                .with_min_version(min)
-                .with_max_version(max)
+            ApiVersion::default().with_api_key(key as i16).with_min_version(min).with_max_version(max)
         })
         .collect();
     ApiVersionsResponse::default().with_api_keys(api_keys)

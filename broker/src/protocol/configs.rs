@@ -8,9 +8,8 @@ use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
 };
 use kafka_protocol::messages::{
-    alter_configs_response, incremental_alter_configs_response, AlterConfigsRequest,
-    AlterConfigsResponse, DescribeConfigsRequest, DescribeConfigsResponse,
-    IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
+    alter_configs_response, incremental_alter_configs_response, AlterConfigsRequest, AlterConfigsResponse,
+    DescribeConfigsRequest, DescribeConfigsResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
@@ -72,24 +71,15 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
                         .collect::<Vec<_>>(),
                     None => {
                         let error = ResponseError::UnknownTopicOrPartition;
-                        let text =
-                            format!("topic '{}' does not exist", resource.resource_name.as_str());
-                        return result
-                            .with_error_code(error.code())
-                            .with_error_message(message(text));
+                        let text = format!("topic '{}' does not exist", resource.resource_name.as_str());
+                        return result.with_error_code(error.code()).with_error_message(message(text));
                     }
                 },
                 RESOURCE_BROKER => broker_configs(broker)
                     .into_iter()
                     .map(|(name, value, kind)| {
-                        entry(
-                            name,
-                            value,
-                            ConfigSource::StaticBroker as i8,
-                            kind,
-                            request.include_synonyms,
-                        )
-                        .with_read_only(true)
+                        entry(name, value, ConfigSource::StaticBroker as i8, kind, request.include_synonyms)
+                            .with_read_only(true)
                     })
                     .collect(),
                 other => {
@@ -100,10 +90,8 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
                 }
             };
             let wanted = resource.configuration_keys;
-            let entries = entries
-                .into_iter()
-                .filter(|e| wanted.as_ref().is_none_or(|keys| keys.contains(&e.name)))
-                .collect();
+            let entries =
+                entries.into_iter().filter(|e| wanted.as_ref().is_none_or(|keys| keys.contains(&e.name))).collect();
             result.with_configs(entries)
         })
         .collect();
@@ -138,31 +126,11 @@ fn broker_configs(broker: &Broker) -> Vec<(&'static str, String, ConfigType)> {
     let config = broker.config();
     vec![
         ("node.id", config.node_id.to_string(), ConfigType::Int),
-        (
-            "auto.create.topics.enable",
-            config.auto_create_topics.to_string(),
-            ConfigType::String,
-        ),
-        (
-            "num.partitions",
-            config.default_partitions.to_string(),
-            ConfigType::Int,
-        ),
-        (
-            "default.replication.factor",
-            "1".to_owned(),
-            ConfigType::Int,
-        ),
-        (
-            "socket.request.max.bytes",
-            config.max_request_bytes.to_string(),
-            ConfigType::Int,
-        ),
-        (
-            "log.retention.check.interval.ms",
-            config.retention_check_interval.as_millis().to_string(),
-            ConfigType::Long,
-        ),
+        ("auto.create.topics.enable", config.auto_create_topics.to_string(), ConfigType::String),
+        ("num.partitions", config.default_partitions.to_string(), ConfigType::Int),
+        ("default.replication.factor", "1".to_owned(), ConfigType::Int),
+        ("socket.request.max.bytes", config.max_request_bytes.to_string(), ConfigType::Int),
+        ("log.retention.check.interval.ms", config.retention_check_interval.as_millis().to_string(), ConfigType::Long),
     ]
 }
 
@@ -170,14 +138,8 @@ fn broker_configs(broker: &Broker) -> Vec<(&'static str, String, ConfigType)> {
 fn topic_resource(resource_type: i8, name: &StrBytes) -> Result<String, (ResponseError, String)> {
     match resource_type {
         RESOURCE_TOPIC => Ok(name.as_str().to_owned()),
-        RESOURCE_BROKER => Err((
-            ResponseError::InvalidRequest,
-            "broker configs are set with start-up flags".into(),
-        )),
-        other => Err((
-            ResponseError::InvalidRequest,
-            format!("resource type {other} is not supported"),
-        )),
+        RESOURCE_BROKER => Err((ResponseError::InvalidRequest, "broker configs are set with start-up flags".into())),
+        other => Err((ResponseError::InvalidRequest, format!("resource type {other} is not supported"))),
     }
 }
 
@@ -196,11 +158,7 @@ pub async fn alter(broker: &Arc<Broker>, request: AlterConfigsRequest) -> AlterC
                 .into_iter()
                 .filter_map(|c| c.value.map(|v| (c.name.to_string(), v.to_string())))
                 .collect();
-            broker
-                .topics()
-                .set_overrides(&name, overrides, request.validate_only)
-                .await
-                .map_err(|e| refusal(&e))
+            broker.topics().set_overrides(&name, overrides, request.validate_only).await.map_err(|e| refusal(&e))
         }
         .await;
         let response = alter_configs_response::AlterConfigsResourceResponse::default()
@@ -208,9 +166,7 @@ pub async fn alter(broker: &Arc<Broker>, request: AlterConfigsRequest) -> AlterC
             .with_resource_name(resource.resource_name);
         responses.push(match outcome {
             Ok(()) => response,
-            Err((error, text)) => response
-                .with_error_code(error.code())
-                .with_error_message(message(text)),
+            Err((error, text)) => response.with_error_code(error.code()).with_error_message(message(text)),
         });
     }
     AlterConfigsResponse::default().with_responses(responses)
@@ -231,24 +187,12 @@ pub async fn incremental_alter(
     for resource in request.resources {
         let outcome = async {
             let name = topic_resource(resource.resource_type, &resource.resource_name)?;
-            let topic = broker
-                .topics()
-                .get(&name)
-                .ok_or_else(|| refusal(&TopicError::Unknown(name.clone())))?;
+            let topic = broker.topics().get(&name).ok_or_else(|| refusal(&TopicError::Unknown(name.clone())))?;
             let mut overrides = topic.config().overrides.clone();
             for change in resource.configs {
-                apply(
-                    &mut overrides,
-                    change.name.as_str(),
-                    change.config_operation,
-                    change.value.as_deref(),
-                )?;
+                apply(&mut overrides, change.name.as_str(), change.config_operation, change.value.as_deref())?;
             }
-            broker
-                .topics()
-                .set_overrides(&name, overrides, request.validate_only)
-                .await
-                .map_err(|e| refusal(&e))
+            broker.topics().set_overrides(&name, overrides, request.validate_only).await.map_err(|e| refusal(&e))
         }
         .await;
         let response = incremental_alter_configs_response::AlterConfigsResourceResponse::default()
@@ -256,9 +200,7 @@ pub async fn incremental_alter(
             .with_resource_name(resource.resource_name);
         responses.push(match outcome {
             Ok(()) => response,
-            Err((error, text)) => response
-                .with_error_code(error.code())
-                .with_error_message(message(text)),
+            Err((error, text)) => response.with_error_code(error.code()).with_error_message(message(text)),
         });
     }
     IncrementalAlterConfigsResponse::default().with_responses(responses)
@@ -281,25 +223,14 @@ fn apply(
         }
         APPEND | SUBTRACT => {
             if !is_list(name) {
-                return Err(invalid(format!(
-                    "'{name}' is not a list config; APPEND and SUBTRACT apply to lists"
-                )));
+                return Err(invalid(format!("'{name}' is not a list config; APPEND and SUBTRACT apply to lists")));
             }
             let current = overrides
                 .get(name)
                 .cloned()
-                .or_else(|| {
-                    KNOWN_CONFIGS
-                        .iter()
-                        .find(|(n, _, _)| *n == name)
-                        .map(|(_, d, _)| (*d).to_owned())
-                })
+                .or_else(|| KNOWN_CONFIGS.iter().find(|(n, _, _)| *n == name).map(|(_, d, _)| (*d).to_owned()))
                 .unwrap_or_default();
-            let mut items: Vec<String> = current
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
+            let mut items: Vec<String> = current.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect();
             for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 if operation == APPEND && !items.iter().any(|i| i == item) {
                     items.push(item.to_owned());
@@ -309,12 +240,7 @@ fn apply(
             }
             overrides.insert(name.to_owned(), items.join(","));
         }
-        other => {
-            return Err((
-                ResponseError::InvalidRequest,
-                format!("unknown config operation {other}"),
-            ))
-        }
+        other => return Err((ResponseError::InvalidRequest, format!("unknown config operation {other}"))),
     }
     Ok(())
 }

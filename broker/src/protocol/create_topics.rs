@@ -4,9 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
-use kafka_protocol::messages::create_topics_response::{
-    CreatableTopicConfigs, CreatableTopicResult,
-};
+use kafka_protocol::messages::create_topics_response::{CreatableTopicConfigs, CreatableTopicResult};
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
@@ -25,11 +23,7 @@ pub async fn handle(broker: &Arc<Broker>, request: CreateTopicsRequest) -> Creat
     CreateTopicsResponse::default().with_topics(results)
 }
 
-async fn create(
-    broker: &Arc<Broker>,
-    wanted: CreatableTopic,
-    validate_only: bool,
-) -> CreatableTopicResult {
+async fn create(broker: &Arc<Broker>, wanted: CreatableTopic, validate_only: bool) -> CreatableTopicResult {
     let result = CreatableTopicResult::default()
         .with_name(wanted.name.clone())
         .with_num_partitions(-1)
@@ -41,40 +35,21 @@ async fn create(
             n => n,
         }
     } else {
-        let foreign = wanted
-            .assignments
-            .iter()
-            .any(|a| a.broker_ids.iter().any(|b| b.0 != node));
+        let foreign = wanted.assignments.iter().any(|a| a.broker_ids.iter().any(|b| b.0 != node));
         if wanted.num_partitions != -1 || wanted.replication_factor != -1 || foreign {
-            return result
-                .with_error_code(ResponseError::InvalidReplicaAssignment.code())
-                .with_error_message(message(format!("replica assignments may only name broker {node}, with no partition count or replication factor")));
+            return result.with_error_code(ResponseError::InvalidReplicaAssignment.code()).with_error_message(message(
+                format!(
+                    "replica assignments may only name broker {node}, with no partition count or replication factor"
+                ),
+            ));
         }
         wanted.assignments.len() as i32
     };
-    let replication_factor = if wanted.replication_factor == -1 {
-        1
-    } else {
-        wanted.replication_factor
-    };
-    let overrides: BTreeMap<String, String> = wanted
-        .configs
-        .into_iter()
-        .filter_map(|c| c.value.map(|v| (c.name.to_string(), v.to_string())))
-        .collect();
+    let replication_factor = if wanted.replication_factor == -1 { 1 } else { wanted.replication_factor };
+    let overrides: BTreeMap<String, String> =
+        wanted.configs.into_iter().filter_map(|c| c.value.map(|v| (c.name.to_string(), v.to_string()))).collect();
     let name = wanted.name.as_str();
-    match broker
-        .topics()
-        .create(
-            name,
-            partitions,
-            replication_factor,
-            overrides,
-            validate_only,
-            now_ms(),
-        )
-        .await
-    {
+    match broker.topics().create(name, partitions, replication_factor, overrides, validate_only, now_ms()).await {
         Ok(topic) => {
             let configs = topic
                 .config()
@@ -93,8 +68,6 @@ async fn create(
                 .with_replication_factor(replication_factor)
                 .with_configs(Some(configs))
         }
-        Err(e) => result
-            .with_error_code(topic_error(&e).code())
-            .with_error_message(message(&e)),
+        Err(e) => result.with_error_code(topic_error(&e).code()).with_error_message(message(&e)),
     }
 }

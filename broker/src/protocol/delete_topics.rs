@@ -14,17 +14,12 @@ use crate::broker::Broker;
 
 /// Answers a DeleteTopics request.
 pub async fn handle(broker: &Arc<Broker>, request: DeleteTopicsRequest) -> DeleteTopicsResponse {
-    let mut wanted: Vec<(Option<TopicName>, Uuid)> = request
-        .topic_names
-        .into_iter()
-        .map(|n| (Some(n), Uuid::nil()))
-        .collect();
+    let mut wanted: Vec<(Option<TopicName>, Uuid)> =
+        request.topic_names.into_iter().map(|n| (Some(n), Uuid::nil())).collect();
     wanted.extend(request.topics.into_iter().map(|t| (t.name, t.topic_id)));
     let mut responses = Vec::with_capacity(wanted.len());
     for (name, id) in wanted {
-        let result = DeletableTopicResult::default()
-            .with_name(name.clone())
-            .with_topic_id(id);
+        let result = DeletableTopicResult::default().with_name(name.clone()).with_topic_id(id);
         let name = match name {
             Some(name) => name.as_str().to_owned(),
             None => match broker.topics().get_by_id(id) {
@@ -38,9 +33,7 @@ pub async fn handle(broker: &Arc<Broker>, request: DeleteTopicsRequest) -> Delet
         let result = result.with_name(Some(TopicName(StrBytes::from_string(name.clone()))));
         responses.push(match broker.topics().delete(&name).await {
             Ok(id) => result.with_topic_id(id),
-            Err(e) => result
-                .with_error_code(topic_error(&e).code())
-                .with_error_message(message(&e)),
+            Err(e) => result.with_error_code(topic_error(&e).code()).with_error_message(message(&e)),
         });
     }
     DeleteTopicsResponse::default().with_responses(responses)

@@ -10,9 +10,7 @@ use crate::topics::TopicError;
 pub fn storage_error(error: &StorageError) -> ResponseError {
     match error {
         StorageError::InvalidBatch(BatchError::CrcMismatch { .. }) => ResponseError::CorruptMessage,
-        StorageError::InvalidBatch(BatchError::UnsupportedMagic(_)) => {
-            ResponseError::UnsupportedForMessageFormat
-        }
+        StorageError::InvalidBatch(BatchError::UnsupportedMagic(_)) => ResponseError::UnsupportedForMessageFormat,
         StorageError::InvalidBatch(_) | StorageError::NotOneBatch => ResponseError::InvalidRecord,
         StorageError::RecordTooLarge { .. } => ResponseError::MessageTooLarge,
         StorageError::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange,

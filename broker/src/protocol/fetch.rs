@@ -20,12 +20,10 @@ const READ_COMMITTED: i8 = 1;
 /// Answers a Fetch request, waiting for data as the request allows.
 pub async fn handle(broker: Arc<Broker>, request: FetchRequest) -> ResponseKind {
     if request.session_id != 0 || request.session_epoch > 0 {
-        let response =
-            FetchResponse::default().with_error_code(ResponseError::FetchSessionIdNotFound.code());
+        let response = FetchResponse::default().with_error_code(ResponseError::FetchSessionIdNotFound.code());
         return ResponseKind::Fetch(response);
     }
-    let deadline =
-        Instant::now() + Duration::from_millis(u64::try_from(request.max_wait_ms).unwrap_or(0));
+    let deadline = Instant::now() + Duration::from_millis(u64::try_from(request.max_wait_ms).unwrap_or(0));
     let mut activity = broker.topics().activity().subscribe();
     let request = Arc::new(request);
     loop {
@@ -36,8 +34,7 @@ pub async fn handle(broker: Arc<Broker>, request: FetchRequest) -> ResponseKind 
             Ok(result) => result,
             Err(e) => {
                 tracing::error!(error = %e, "fetch read task failed");
-                let response = FetchResponse::default()
-                    .with_error_code(ResponseError::UnknownServerError.code());
+                let response = FetchResponse::default().with_error_code(ResponseError::UnknownServerError.code());
                 return ResponseKind::Fetch(response);
             }
         };
@@ -45,10 +42,7 @@ pub async fn handle(broker: Arc<Broker>, request: FetchRequest) -> ResponseKind 
         if enough || failed || Instant::now() >= deadline {
             return ResponseKind::Fetch(response);
         }
-        if tokio::time::timeout_at(deadline, activity.changed())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout_at(deadline, activity.changed()).await.is_err() {
             // The deadline passed with nothing new: answer with what there is (usually nothing).
             continue;
         }
@@ -72,13 +66,10 @@ fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, b
                 .with_last_stable_offset(-1)
                 .with_log_start_offset(-1)
                 .with_preferred_read_replica(BrokerId(-1))
-                .with_aborted_transactions(
-                    (request.isolation_level == READ_COMMITTED).then(Vec::new),
-                );
+                .with_aborted_transactions((request.isolation_level == READ_COMMITTED).then(Vec::new));
             let Some(log) = topic.as_ref().and_then(|t| t.partition(p.partition)) else {
                 failed = true;
-                partitions
-                    .push(response.with_error_code(ResponseError::UnknownTopicOrPartition.code()));
+                partitions.push(response.with_error_code(ResponseError::UnknownTopicOrPartition.code()));
                 continue;
             };
             if let Some(error) = check_leader_epoch(p.current_leader_epoch, log.leader_epoch()) {
@@ -86,9 +77,7 @@ fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, b
                 partitions.push(response.with_error_code(error.code()));
                 continue;
             }
-            let limit = usize::try_from(p.partition_max_bytes)
-                .unwrap_or(0)
-                .min(remaining);
+            let limit = usize::try_from(p.partition_max_bytes).unwrap_or(0).min(remaining);
             match log.read(p.fetch_offset, limit, total == 0) {
                 Ok(read) => {
                     total += read.records.len();
@@ -113,15 +102,7 @@ fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, b
                 }
             }
         }
-        topics.push(
-            FetchableTopicResponse::default()
-                .with_topic(wanted.topic.clone())
-                .with_partitions(partitions),
-        );
+        topics.push(FetchableTopicResponse::default().with_topic(wanted.topic.clone()).with_partitions(partitions));
     }
-    (
-        FetchResponse::default().with_responses(topics),
-        total,
-        failed,
-    )
+    (FetchResponse::default().with_responses(topics), total, failed)
 }

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use kafka_protocol::messages::list_offsets_response::{
-    ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
-};
+use kafka_protocol::messages::list_offsets_response::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse};
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use kafka_protocol::ResponseError;
 
@@ -33,27 +31,22 @@ pub fn handle(broker: &Arc<Broker>, request: ListOffsetsRequest) -> ListOffsetsR
                         .with_timestamp(-1)
                         .with_offset(-1)
                         .with_leader_epoch(-1);
-                    let Some(log) = topic.as_ref().and_then(|t| t.partition(p.partition_index))
-                    else {
-                        return response
-                            .with_error_code(ResponseError::UnknownTopicOrPartition.code());
+                    let Some(log) = topic.as_ref().and_then(|t| t.partition(p.partition_index)) else {
+                        return response.with_error_code(ResponseError::UnknownTopicOrPartition.code());
                     };
                     let epoch = log.leader_epoch();
                     if let Some(error) = check_leader_epoch(p.current_leader_epoch, epoch) {
                         return response.with_error_code(error.code());
                     }
                     match lookup(&log, p.timestamp) {
-                        Ok((timestamp, offset)) => response
-                            .with_timestamp(timestamp)
-                            .with_offset(offset)
-                            .with_leader_epoch(epoch),
+                        Ok((timestamp, offset)) => {
+                            response.with_timestamp(timestamp).with_offset(offset).with_leader_epoch(epoch)
+                        }
                         Err(e) => response.with_error_code(storage_error(&e).code()),
                     }
                 })
                 .collect();
-            ListOffsetsTopicResponse::default()
-                .with_name(wanted.name)
-                .with_partitions(partitions)
+            ListOffsetsTopicResponse::default().with_name(wanted.name).with_partitions(partitions)
         })
         .collect();
     ListOffsetsResponse::default().with_topics(topics)

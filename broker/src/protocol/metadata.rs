@@ -18,36 +18,21 @@ use crate::topics::Topic;
 const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
 
 /// Answers a Metadata request.
-pub async fn handle(
-    broker: &Arc<Broker>,
-    request: MetadataRequest,
-    version: i16,
-) -> MetadataResponse {
+pub async fn handle(broker: &Arc<Broker>, request: MetadataRequest, version: i16) -> MetadataResponse {
     let config = broker.config();
     let node = BrokerId(config.node_id);
     let topics = match request.topics {
         // Version 0 uses an empty list, later versions null, for "all topics".
-        None => broker
-            .topics()
-            .list()
-            .iter()
-            .map(|t| describe(t, node))
-            .collect(),
-        Some(list) if list.is_empty() && version == 0 => broker
-            .topics()
-            .list()
-            .iter()
-            .map(|t| describe(t, node))
-            .collect(),
+        None => broker.topics().list().iter().map(|t| describe(t, node)).collect(),
+        Some(list) if list.is_empty() && version == 0 => {
+            broker.topics().list().iter().map(|t| describe(t, node)).collect()
+        }
         Some(list) => {
             let mut topics = Vec::with_capacity(list.len());
             for wanted in list {
                 topics.push(match wanted.name {
                     Some(name) => {
-                        match broker
-                            .topic_or_create(name.as_str(), request.allow_auto_topic_creation)
-                            .await
-                        {
+                        match broker.topic_or_create(name.as_str(), request.allow_auto_topic_creation).await {
                             Ok(topic) => describe(&topic, node),
                             Err(e) => failed(Some(name), Uuid::nil(), topic_error(&e)),
                         }
@@ -88,9 +73,7 @@ fn describe(topic: &Topic, node: BrokerId) -> MetadataResponseTopic {
         })
         .collect();
     MetadataResponseTopic::default()
-        .with_name(Some(TopicName(StrBytes::from_string(
-            topic.name().to_owned(),
-        ))))
+        .with_name(Some(TopicName(StrBytes::from_string(topic.name().to_owned()))))
         .with_topic_id(topic.id())
         .with_is_internal(topic.name().starts_with("__"))
         .with_partitions(partitions)

@@ -40,15 +40,13 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
 
 /// Whether this broker serves `api_key` at `version`.
 pub fn is_supported(api_key: ApiKey, version: i16) -> bool {
-    SUPPORTED_APIS
-        .iter()
-        .any(|&(key, min, max)| key == api_key && (min..=max).contains(&version))
+    SUPPORTED_APIS.iter().any(|&(key, min, max)| key == api_key && (min..=max).contains(&version))
 }
 
 /// What a request produces.
 pub enum Reply {
     /// A response ready now.
-    Now(ResponseKind),
+    Now(Box<ResponseKind>),
     /// A response that completes later (a produce waiting for fsync, a fetch waiting for data). Its side effects
     /// have already happened in request order; only the answer waits.
     Later(BoxFuture<'static, ResponseKind>),
@@ -61,38 +59,23 @@ pub enum Reply {
 /// Handles one decoded request whose API and version [`is_supported`].
 pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: RequestKind) -> Reply {
     let version = header.request_api_version;
-    match request {
-        RequestKind::ApiVersions(_) => {
-            Reply::Now(ResponseKind::ApiVersions(api_versions::handle()))
+    let response = match request {
+        RequestKind::Produce(r) => return produce::handle(broker, r, version).await,
+        RequestKind::Fetch(r) => return Reply::Later(Box::pin(fetch::handle(Arc::clone(broker), r))),
+        RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions::handle()),
+        RequestKind::Metadata(r) => ResponseKind::Metadata(metadata::handle(broker, r, version).await),
+        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r)),
+        RequestKind::CreateTopics(r) => ResponseKind::CreateTopics(create_topics::handle(broker, r).await),
+        RequestKind::DeleteTopics(r) => ResponseKind::DeleteTopics(delete_topics::handle(broker, r).await),
+        RequestKind::CreatePartitions(r) => ResponseKind::CreatePartitions(create_partitions::handle(broker, r).await),
+        RequestKind::DescribeConfigs(r) => ResponseKind::DescribeConfigs(configs::describe(broker, r)),
+        RequestKind::AlterConfigs(r) => ResponseKind::AlterConfigs(configs::alter(broker, r).await),
+        RequestKind::IncrementalAlterConfigs(r) => {
+            ResponseKind::IncrementalAlterConfigs(configs::incremental_alter(broker, r).await)
         }
-        RequestKind::Metadata(r) => Reply::Now(ResponseKind::Metadata(
-            metadata::handle(broker, r, version).await,
-        )),
-        RequestKind::Produce(r) => produce::handle(broker, r, version).await,
-        RequestKind::Fetch(r) => Reply::Later(Box::pin(fetch::handle(Arc::clone(broker), r))),
-        RequestKind::ListOffsets(r) => {
-            Reply::Now(ResponseKind::ListOffsets(list_offsets::handle(broker, r)))
-        }
-        RequestKind::CreateTopics(r) => Reply::Now(ResponseKind::CreateTopics(
-            create_topics::handle(broker, r).await,
-        )),
-        RequestKind::DeleteTopics(r) => Reply::Now(ResponseKind::DeleteTopics(
-            delete_topics::handle(broker, r).await,
-        )),
-        RequestKind::CreatePartitions(r) => Reply::Now(ResponseKind::CreatePartitions(
-            create_partitions::handle(broker, r).await,
-        )),
-        RequestKind::DescribeConfigs(r) => {
-            Reply::Now(ResponseKind::DescribeConfigs(configs::describe(broker, r)))
-        }
-        RequestKind::AlterConfigs(r) => {
-            Reply::Now(ResponseKind::AlterConfigs(configs::alter(broker, r).await))
-        }
-        RequestKind::IncrementalAlterConfigs(r) => Reply::Now(
-            ResponseKind::IncrementalAlterConfigs(configs::incremental_alter(broker, r).await),
-        ),
-        _ => Reply::Disconnect,
-    }
+        _ => return Reply::Disconnect,
+    };
+    Reply::Now(Box::new(response))
 }
 
 /// An optional error message for a response.

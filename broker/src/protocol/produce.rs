@@ -27,11 +27,7 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
     let mut pending: Vec<(usize, usize, Appended)> = Vec::new();
     for (t, topic_data) in request.topic_data.into_iter().enumerate() {
         let name = topic_data.name.as_str().to_owned();
-        let topic = if valid_acks {
-            Some(broker.topic_or_create(&name, true).await)
-        } else {
-            None
-        };
+        let topic = if valid_acks { Some(broker.topic_or_create(&name, true).await) } else { None };
         let mut partitions = Vec::with_capacity(topic_data.partition_data.len());
         for (p, data) in topic_data.partition_data.into_iter().enumerate() {
             let response = PartitionProduceResponse::default()
@@ -40,16 +36,12 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
                 .with_log_append_time_ms(-1)
                 .with_log_start_offset(-1);
             let outcome = match &topic {
-                None => Err((
-                    ResponseError::InvalidRequiredAcks,
-                    format!("acks must be -1, 0 or 1, not {acks}"),
-                )),
+                None => Err((ResponseError::InvalidRequiredAcks, format!("acks must be -1, 0 or 1, not {acks}"))),
                 Some(Err(e)) => Err((topic_error(e), e.to_string())),
                 Some(Ok(topic)) => match topic.partition(data.index) {
-                    None => Err((
-                        ResponseError::UnknownTopicOrPartition,
-                        format!("{name} has no partition {}", data.index),
-                    )),
+                    None => {
+                        Err((ResponseError::UnknownTopicOrPartition, format!("{name} has no partition {}", data.index)))
+                    }
                     Some(log) => {
                         let batch = BytesMut::from(data.records.as_deref().unwrap_or_default());
                         log.append(batch, &topic.config(), now_ms())
@@ -61,27 +53,14 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
             match outcome {
                 Ok((log, info)) => pending.push((t, p, Appended { log, info })),
                 Err((error, text)) => {
-                    tracing::debug!(
-                        topic = name,
-                        partition = data.index,
-                        error = text,
-                        "produce refused"
-                    );
-                    partitions.push(
-                        response
-                            .with_error_code(error.code())
-                            .with_error_message(message(text)),
-                    );
+                    tracing::debug!(topic = name, partition = data.index, error = text, "produce refused");
+                    partitions.push(response.with_error_code(error.code()).with_error_message(message(text)));
                     continue;
                 }
             }
             partitions.push(response);
         }
-        topics.push(
-            TopicProduceResponse::default()
-                .with_name(topic_data.name)
-                .with_partition_responses(partitions),
-        );
+        topics.push(TopicProduceResponse::default().with_name(topic_data.name).with_partition_responses(partitions));
     }
     if acks == 0 {
         return Reply::Nothing;

@@ -63,22 +63,12 @@ pub fn decode_request(mut frame: Bytes) -> Result<(RequestHeader, RequestKind), 
     let api = ApiKey::try_from(key).map_err(|_| DecodeError::UnknownApiKey(key))?;
     if !protocol::is_supported(api, version) {
         let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
-        return Err(DecodeError::Unsupported {
-            api,
-            version,
-            correlation_id,
-        });
+        return Err(DecodeError::Unsupported { api, version, correlation_id });
     }
-    let malformed = |reason: String| DecodeError::Malformed {
-        api,
-        version,
-        reason,
-    };
+    let malformed = |reason: String| DecodeError::Malformed { api, version, reason };
     let header_version = api.request_header_version(version);
-    let header =
-        RequestHeader::decode(&mut frame, header_version).map_err(|e| malformed(e.to_string()))?;
-    let request =
-        RequestKind::decode(api, &mut frame, version).map_err(|e| malformed(e.to_string()))?;
+    let header = RequestHeader::decode(&mut frame, header_version).map_err(|e| malformed(e.to_string()))?;
+    let request = RequestKind::decode(api, &mut frame, version).map_err(|e| malformed(e.to_string()))?;
     Ok((header, request))
 }
 
@@ -90,21 +80,12 @@ struct Pending {
 }
 
 /// Serves one connection until the client closes it, sends something unanswerable, or the broker stops.
-pub async fn serve(
-    socket: TcpStream,
-    broker: Arc<Broker>,
-    mut stop: watch::Receiver<bool>,
-) -> std::io::Result<()> {
+pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
     let (reader, writer) = socket.into_split();
-    let codec = LengthDelimitedCodec::builder()
-        .max_frame_length(broker.config().max_request_bytes)
-        .new_codec();
+    let codec = LengthDelimitedCodec::builder().max_frame_length(broker.config().max_request_bytes).new_codec();
     let mut frames = FramedRead::new(reader, codec);
     let (tx, rx) = mpsc::channel::<Pending>(MAX_IN_FLIGHT);
-    let writer = tokio::spawn(write_responses(
-        FramedWrite::new(writer, LengthDelimitedCodec::new()),
-        rx,
-    ));
+    let writer = tokio::spawn(write_responses(FramedWrite::new(writer, LengthDelimitedCodec::new()), rx));
     loop {
         let frame = tokio::select! {
             frame = frames.next() => frame,
@@ -117,32 +98,15 @@ pub async fn serve(
             Ok((header, request)) => {
                 let reply = protocol::handle(&broker, &header, request).await;
                 if matches!(reply, Reply::Disconnect) {
-                    tracing::warn!(
-                        api = header.request_api_key,
-                        "request cannot be served; closing the connection"
-                    );
+                    tracing::warn!(api = header.request_api_key, "request cannot be served; closing the connection");
                     break;
                 }
                 let api = ApiKey::try_from(header.request_api_key).unwrap_or(ApiKey::ApiVersions);
-                Pending {
-                    correlation_id: header.correlation_id,
-                    api,
-                    version: header.request_api_version,
-                    reply,
-                }
+                Pending { correlation_id: header.correlation_id, api, version: header.request_api_version, reply }
             }
-            Err(DecodeError::Unsupported {
-                api: ApiKey::ApiVersions,
-                correlation_id,
-                ..
-            }) => {
+            Err(DecodeError::Unsupported { api: ApiKey::ApiVersions, correlation_id, .. }) => {
                 let response = ResponseKind::ApiVersions(protocol::unsupported_version_response());
-                Pending {
-                    correlation_id,
-                    api: ApiKey::ApiVersions,
-                    version: 0,
-                    reply: Reply::Now(response),
-                }
+                Pending { correlation_id, api: ApiKey::ApiVersions, version: 0, reply: Reply::Now(Box::new(response)) }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "closing the connection");
@@ -163,7 +127,7 @@ async fn write_responses(
 ) -> std::io::Result<()> {
     while let Some(mut pending) = rx.recv().await {
         let response = match std::mem::replace(&mut pending.reply, Reply::Nothing) {
-            Reply::Now(response) => response,
+            Reply::Now(response) => *response,
             Reply::Later(future) => future.await,
             Reply::Nothing | Reply::Disconnect => continue,
         };
@@ -182,11 +146,7 @@ fn encode_response(pending: &Pending, response: &ResponseKind) -> std::io::Resul
     let mut buf = BytesMut::new();
     let header = ResponseHeader::default().with_correlation_id(pending.correlation_id);
     let header_version = pending.api.response_header_version(pending.version);
-    let encoded = header
-        .encode(&mut buf, header_version)
-        .and_then(|()| response.encode(&mut buf, pending.version));
-    encoded.map_err(|e| {
-        std::io::Error::other(format!("encoding a {:?} response: {e}", pending.api))
-    })?;
+    let encoded = header.encode(&mut buf, header_version).and_then(|()| response.encode(&mut buf, pending.version));
+    encoded.map_err(|e| std::io::Error::other(format!("encoding a {:?} response: {e}", pending.api)))?;
     Ok(buf.freeze())
 }

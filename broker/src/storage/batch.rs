@@ -41,9 +41,7 @@ pub enum BatchError {
         computed: u32,
     },
     /// Record count and offset delta disagree, or the count is not positive.
-    #[error(
-        "record batch declares {count} records but a last offset delta of {last_offset_delta}"
-    )]
+    #[error("record batch declares {count} records but a last offset delta of {last_offset_delta}")]
     BadRecordCount {
         /// Declared record count.
         count: i32,
@@ -87,10 +85,7 @@ impl BatchHeader {
     /// Reads a header from the start of `bytes` without validating the CRC.
     pub fn parse(bytes: &[u8]) -> Result<Self, BatchError> {
         if bytes.len() < HEADER_LEN {
-            return Err(BatchError::Truncated {
-                needed: HEADER_LEN,
-                available: bytes.len(),
-            });
+            return Err(BatchError::Truncated { needed: HEADER_LEN, available: bytes.len() });
         }
         let mut b = bytes;
         let header = BatchHeader {
@@ -144,17 +139,11 @@ pub fn validate(bytes: &[u8]) -> Result<BatchHeader, BatchError> {
     let header = BatchHeader::parse(bytes)?;
     let total = header.total_len();
     if bytes.len() < total {
-        return Err(BatchError::Truncated {
-            needed: total,
-            available: bytes.len(),
-        });
+        return Err(BatchError::Truncated { needed: total, available: bytes.len() });
     }
     let computed = crc32c::crc32c(&bytes[CRC_START..total]);
     if computed != header.crc {
-        return Err(BatchError::CrcMismatch {
-            stored: header.crc,
-            computed,
-        });
+        return Err(BatchError::CrcMismatch { stored: header.crc, computed });
     }
     Ok(header)
 }
@@ -169,16 +158,10 @@ pub fn patch_offset_and_epoch(batch: &mut BytesMut, base_offset: i64, leader_epo
 pub(crate) mod tests {
     use super::*;
     use bytes::Bytes;
-    use kafka_protocol::records::{
-        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-    };
+    use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
 
     /// Encodes `count` records with values `value-<i>` into one batch, as a producer would.
-    pub(crate) fn encoded_batch(
-        count: usize,
-        timestamp: i64,
-        compression: Compression,
-    ) -> BytesMut {
+    pub(crate) fn encoded_batch(count: usize, timestamp: i64, compression: Compression) -> BytesMut {
         let records: Vec<Record> = (0..count)
             .map(|i| Record {
                 transactional: false,
@@ -198,10 +181,7 @@ pub(crate) mod tests {
             })
             .collect();
         let mut buf = BytesMut::new();
-        let options = RecordEncodeOptions {
-            version: 2,
-            compression,
-        };
+        let options = RecordEncodeOptions { version: 2, compression };
         RecordBatchEncoder::encode(&mut buf, &records, &options).expect("encode batch");
         buf
     }
@@ -227,18 +207,9 @@ pub(crate) mod tests {
         let mut corrupt = batch.clone();
         let last = corrupt.len() - 1;
         corrupt[last] ^= 0xff;
-        assert!(matches!(
-            validate(&corrupt),
-            Err(BatchError::CrcMismatch { .. })
-        ));
-        assert!(matches!(
-            validate(&batch[..batch.len() - 1]),
-            Err(BatchError::Truncated { .. })
-        ));
-        assert!(matches!(
-            validate(&batch[..10]),
-            Err(BatchError::Truncated { .. })
-        ));
+        assert!(matches!(validate(&corrupt), Err(BatchError::CrcMismatch { .. })));
+        assert!(matches!(validate(&batch[..batch.len() - 1]), Err(BatchError::Truncated { .. })));
+        assert!(matches!(validate(&batch[..10]), Err(BatchError::Truncated { .. })));
         let mut old_magic = batch.clone();
         old_magic[16] = 1;
         assert_eq!(validate(&old_magic), Err(BatchError::UnsupportedMagic(1)));

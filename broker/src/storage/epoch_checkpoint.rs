@@ -22,12 +22,8 @@ impl LeaderEpochCache {
     pub fn open(dir: &Path) -> io::Result<Self> {
         let path = dir.join(FILE_NAME);
         let entries = match std::fs::read_to_string(&path) {
-            Ok(text) => parse(&text).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("malformed {}", path.display()),
-                )
-            })?,
+            Ok(text) => parse(&text)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("malformed {}", path.display())))?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e),
         };
@@ -41,11 +37,7 @@ impl LeaderEpochCache {
 
     /// Records that `epoch` starts at `start_offset`; older or equal epochs are ignored.
     pub fn assign(&mut self, epoch: i32, start_offset: i64) -> io::Result<()> {
-        if self
-            .entries
-            .last()
-            .is_some_and(|&(latest, _)| latest >= epoch)
-        {
+        if self.entries.last().is_some_and(|&(latest, _)| latest >= epoch) {
             return Ok(());
         }
         self.entries.push((epoch, start_offset));

@@ -78,33 +78,18 @@ pub struct IndexFile<E: IndexEntry> {
 impl<E: IndexEntry> IndexFile<E> {
     /// Creates an empty index, replacing any file at `path`.
     pub fn create(path: &Path) -> io::Result<Self> {
-        let file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(path)?;
-        Ok(IndexFile {
-            path: path.to_owned(),
-            file,
-            entries: Vec::new(),
-        })
+        let file = OpenOptions::new().create(true).write(true).truncate(true).open(path)?;
+        Ok(IndexFile { path: path.to_owned(), file, entries: Vec::new() })
     }
 
     /// Loads an index; whole entries only (a torn trailing entry is dropped from the file).
     pub fn load(path: &Path) -> io::Result<Self> {
         let bytes = std::fs::read(path)?;
         let whole = bytes.len() / E::SIZE * E::SIZE;
-        let entries = bytes[..whole]
-            .chunks_exact(E::SIZE)
-            .map(E::decode)
-            .collect();
+        let entries = bytes[..whole].chunks_exact(E::SIZE).map(E::decode).collect();
         let file = OpenOptions::new().write(true).open(path)?;
         file.set_len(whole as u64)?;
-        let mut index = IndexFile {
-            path: path.to_owned(),
-            file,
-            entries,
-        };
+        let mut index = IndexFile { path: path.to_owned(), file, entries };
         index.seek_end()?;
         Ok(index)
     }
@@ -155,12 +140,7 @@ mod tests {
         let path = dir.path().join("0.index");
         let mut index = IndexFile::<OffsetEntry>::create(&path).expect("create");
         for i in 0..4u32 {
-            index
-                .append(OffsetEntry {
-                    relative_offset: i * 10,
-                    position: i * 4096,
-                })
-                .expect("append");
+            index.append(OffsetEntry { relative_offset: i * 10, position: i * 4096 }).expect("append");
         }
         drop(index);
         let mut raw = std::fs::read(&path).expect("read");
@@ -168,9 +148,7 @@ mod tests {
         std::fs::write(&path, raw).expect("write torn");
         let index = IndexFile::<OffsetEntry>::load(&path).expect("load");
         assert_eq!(index.entries().len(), 4);
-        let found = index
-            .last_matching(|e| e.relative_offset <= 25)
-            .expect("entry");
+        let found = index.last_matching(|e| e.relative_offset <= 25).expect("entry");
         assert_eq!(found.position, 2 * 4096);
         assert!(index.last_matching(|_| false).is_none());
         assert_eq!(std::fs::metadata(&path).expect("meta").len(), 32);

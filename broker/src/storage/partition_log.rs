@@ -75,24 +75,15 @@ struct LogState {
 
 impl LogState {
     fn active(&self) -> &Segment {
-        self.segments
-            .values()
-            .next_back()
-            .expect("a log always has an active segment")
+        self.segments.values().next_back().expect("a log always has an active segment")
     }
 
     fn active_mut(&mut self) -> &mut Segment {
-        self.segments
-            .values_mut()
-            .next_back()
-            .expect("a log always has an active segment")
+        self.segments.values_mut().next_back().expect("a log always has an active segment")
     }
 
     fn log_start_offset(&self) -> i64 {
-        self.segments
-            .values()
-            .next()
-            .map_or(0, Segment::base_offset)
+        self.segments.values().next().map_or(0, Segment::base_offset)
     }
 
     fn roll(&mut self, dir: &Path, now_ms: i64) -> Result<(), StorageError> {
@@ -127,10 +118,7 @@ impl PartitionLog {
         for entry in std::fs::read_dir(dir)? {
             let name = entry?.file_name();
             let name = name.to_string_lossy();
-            if let Some(base) = name
-                .strip_suffix(".log")
-                .and_then(|b| b.parse::<i64>().ok())
-            {
+            if let Some(base) = name.strip_suffix(".log").and_then(|b| b.parse::<i64>().ok()) {
                 bases.push(base);
             }
         }
@@ -151,27 +139,15 @@ impl PartitionLog {
             segments.insert(0, Segment::create(dir, 0, now_ms)?);
             File::open(dir)?.sync_all()?;
         }
-        let log_end_offset = segments
-            .values()
-            .next_back()
-            .map_or(0, Segment::next_offset);
+        let log_end_offset = segments.values().next_back().map_or(0, Segment::next_offset);
         let mut epochs = LeaderEpochCache::open(dir)?;
         epochs.truncate_from(log_end_offset)?;
         epochs.assign(epochs.latest_epoch(), log_end_offset)?;
-        let state = LogState {
-            segments,
-            log_end_offset,
-            epochs,
-            unsynced: Vec::new(),
-            directory_changed: false,
-        };
+        let state = LogState { segments, log_end_offset, epochs, unsynced: Vec::new(), directory_changed: false };
         let log = Arc::new(PartitionLog {
             dir: dir.to_owned(),
             state: Mutex::new(state),
-            durable: watch::Sender::new(Durable {
-                offset: log_end_offset,
-                failed: false,
-            }),
+            durable: watch::Sender::new(Durable { offset: log_end_offset, failed: false }),
             flush_requested: Notify::new(),
             closed: AtomicBool::new(false),
             activity,
@@ -182,19 +158,12 @@ impl PartitionLog {
 
     fn lock(&self) -> MutexGuard<'_, LogState> {
         // A panic while holding the lock leaves the state as consistent as the files; keep serving.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Validates a producer's batch, assigns its offsets and appends it. The batch is durable once
     /// [`PartitionLog::wait_durable`] returns for `last_offset + 1`.
-    pub fn append(
-        &self,
-        mut batch: BytesMut,
-        config: &TopicConfig,
-        now_ms: i64,
-    ) -> Result<AppendInfo, StorageError> {
+    pub fn append(&self, mut batch: BytesMut, config: &TopicConfig, now_ms: i64) -> Result<AppendInfo, StorageError> {
         if self.durable.borrow().failed || self.closed.load(Ordering::Acquire) {
             return Err(StorageError::Offline);
         }
@@ -204,10 +173,7 @@ impl PartitionLog {
             return Err(StorageError::NotOneBatch);
         }
         if batch.len() > config.max_message_bytes {
-            return Err(StorageError::RecordTooLarge {
-                size: batch.len(),
-                max: config.max_message_bytes,
-            });
+            return Err(StorageError::RecordTooLarge { size: batch.len(), max: config.max_message_bytes });
         }
         let mut state = self.lock();
         let base_offset = state.log_end_offset;
@@ -219,22 +185,15 @@ impl PartitionLog {
         }
         let epoch = state.epochs.latest_epoch();
         batch::patch_offset_and_epoch(&mut batch, base_offset, epoch);
-        let header = BatchHeader {
-            base_offset,
-            partition_leader_epoch: epoch,
-            ..header
-        };
+        let header = BatchHeader { base_offset, partition_leader_epoch: epoch, ..header };
         if let Err(e) = state.active_mut().append(&batch, &header) {
             // The file may hold a partial batch now; stop writing until recovery truncates it at restart.
             self.durable.send_modify(|d| d.failed = true);
             return Err(e.into());
         }
         state.log_end_offset = header.last_offset() + 1;
-        let info = AppendInfo {
-            base_offset,
-            last_offset: header.last_offset(),
-            log_start_offset: state.log_start_offset(),
-        };
+        let info =
+            AppendInfo { base_offset, last_offset: header.last_offset(), log_start_offset: state.log_start_offset() };
         drop(state);
         self.flush_requested.notify_one();
         Ok(info)
@@ -243,10 +202,7 @@ impl PartitionLog {
     /// Waits until every offset below `end_offset` is on disk.
     pub async fn wait_durable(&self, end_offset: i64) -> Result<(), StorageError> {
         let mut rx = self.durable.subscribe();
-        let state = rx
-            .wait_for(|d| d.offset >= end_offset || d.failed)
-            .await
-            .map_err(|_| StorageError::Offline)?;
+        let state = rx.wait_for(|d| d.offset >= end_offset || d.failed).await.map_err(|_| StorageError::Offline)?;
         if state.offset >= end_offset {
             Ok(())
         } else {
@@ -271,29 +227,16 @@ impl PartitionLog {
 
     /// Reads whole batches from `offset` up to the high watermark, about `max_bytes` of them (at least one batch
     /// when `min_one`, so a consumer always progresses past a batch larger than its limit).
-    pub fn read(
-        &self,
-        offset: i64,
-        max_bytes: usize,
-        min_one: bool,
-    ) -> Result<ReadResult, StorageError> {
+    pub fn read(&self, offset: i64, max_bytes: usize, min_one: bool) -> Result<ReadResult, StorageError> {
         let high_watermark = self.high_watermark();
         let state = self.lock();
         let log_start_offset = state.log_start_offset();
         if offset < log_start_offset || offset > high_watermark {
-            return Err(StorageError::OffsetOutOfRange {
-                offset,
-                log_start_offset,
-                high_watermark,
-            });
+            return Err(StorageError::OffsetOutOfRange { offset, log_start_offset, high_watermark });
         }
         let mut records = Bytes::new();
         if offset < high_watermark {
-            let first = state
-                .segments
-                .range(..=offset)
-                .next_back()
-                .map_or(log_start_offset, |(&b, _)| b);
+            let first = state.segments.range(..=offset).next_back().map_or(log_start_offset, |(&b, _)| b);
             for segment in state.segments.range(first..).map(|(_, s)| s) {
                 records = segment.read(offset, high_watermark, max_bytes, min_one)?;
                 if !records.is_empty() || segment.next_offset() >= high_watermark {
@@ -301,25 +244,14 @@ impl PartitionLog {
                 }
             }
         }
-        Ok(ReadResult {
-            records,
-            high_watermark,
-            log_start_offset,
-        })
+        Ok(ReadResult { records, high_watermark, log_start_offset })
     }
 
     /// The first record whose timestamp is at least `timestamp`, below the high watermark.
-    pub fn offset_for_timestamp(
-        &self,
-        timestamp: i64,
-    ) -> Result<Option<TimestampedOffset>, StorageError> {
+    pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<TimestampedOffset>, StorageError> {
         let high_watermark = self.high_watermark();
         let state = self.lock();
-        for segment in state
-            .segments
-            .values()
-            .filter(|s| s.max_timestamp() >= timestamp)
-        {
+        for segment in state.segments.values().filter(|s| s.max_timestamp() >= timestamp) {
             let mut position = segment.position_for_timestamp(timestamp);
             while let Some(header) = segment.header_at(position)? {
                 if header.base_offset >= high_watermark {
@@ -364,19 +296,13 @@ impl PartitionLog {
     /// Deletes whole segments past `retention.ms` or beyond `retention.bytes`; never the active segment unless
     /// it has itself expired (it is rolled first), and never data above the high watermark. Returns the number
     /// of segments deleted.
-    pub fn enforce_retention(
-        &self,
-        config: &TopicConfig,
-        now_ms: i64,
-    ) -> Result<usize, StorageError> {
+    pub fn enforce_retention(&self, config: &TopicConfig, now_ms: i64) -> Result<usize, StorageError> {
         if !config.cleanup_policy.delete {
             return Ok(0);
         }
         let high_watermark = self.high_watermark();
         let mut state = self.lock();
-        let expired = |s: &Segment| {
-            config.retention_ms >= 0 && s.max_timestamp() < now_ms - config.retention_ms
-        };
+        let expired = |s: &Segment| config.retention_ms >= 0 && s.max_timestamp() < now_ms - config.retention_ms;
         let active = state.active();
         if active.size() > 0 && expired(active) && active.next_offset() <= high_watermark {
             state.roll(&self.dir, now_ms)?;
@@ -387,8 +313,7 @@ impl PartitionLog {
             let Some((_, oldest)) = state.segments.first_key_value() else {
                 break;
             };
-            let over_size = config.retention_bytes >= 0
-                && total - oldest.size() >= config.retention_bytes as u64;
+            let over_size = config.retention_bytes >= 0 && total - oldest.size() >= config.retention_bytes as u64;
             if !(expired(oldest) || over_size) || oldest.next_offset() > high_watermark {
                 break;
             }
@@ -428,11 +353,7 @@ impl PartitionLog {
             let mut state = self.lock();
             let mut files = std::mem::take(&mut state.unsynced);
             files.push(state.active().log_file());
-            (
-                state.log_end_offset,
-                files,
-                std::mem::take(&mut state.directory_changed),
-            )
+            (state.log_end_offset, files, std::mem::take(&mut state.directory_changed))
         };
         if target <= self.high_watermark() && files.len() == 1 && !directory_changed {
             return;
@@ -450,8 +371,7 @@ impl PartitionLog {
         .await;
         match synced {
             Ok(Ok(())) => {
-                self.durable
-                    .send_modify(|d| d.offset = d.offset.max(target));
+                self.durable.send_modify(|d| d.offset = d.offset.max(target));
                 self.activity.notify();
             }
             Ok(Err(e)) => self.fail(&e.to_string()),
@@ -481,16 +401,12 @@ fn first_record_matching(
     accept: impl Fn(i64) -> bool,
 ) -> Result<Option<TimestampedOffset>, StorageError> {
     let mut buf = batch;
-    let set =
-        RecordBatchDecoder::decode(&mut buf).map_err(|e| StorageError::Decode(e.to_string()))?;
+    let set = RecordBatchDecoder::decode(&mut buf).map_err(|e| StorageError::Decode(e.to_string()))?;
     Ok(set
         .records
         .iter()
         .find(|r| accept(r.timestamp))
-        .map(|r| TimestampedOffset {
-            timestamp: r.timestamp,
-            offset: r.offset,
-        }))
+        .map(|r| TimestampedOffset { timestamp: r.timestamp, offset: r.offset }))
 }
 
 #[cfg(test)]
@@ -504,29 +420,13 @@ mod tests {
     use crate::storage::batch::tests::encoded_batch;
 
     fn config(pairs: &[(&str, &str)]) -> TopicConfig {
-        let overrides: BTreeMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let overrides: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         TopicConfig::from_overrides(&overrides).expect("valid config")
     }
 
-    async fn append_durably(
-        log: &PartitionLog,
-        count: usize,
-        timestamp: i64,
-        config: &TopicConfig,
-    ) -> AppendInfo {
-        let info = log
-            .append(
-                encoded_batch(count, timestamp, Compression::None),
-                config,
-                timestamp,
-            )
-            .expect("append");
-        log.wait_durable(info.last_offset + 1)
-            .await
-            .expect("durable");
+    async fn append_durably(log: &PartitionLog, count: usize, timestamp: i64, config: &TopicConfig) -> AppendInfo {
+        let info = log.append(encoded_batch(count, timestamp, Compression::None), config, timestamp).expect("append");
+        log.wait_durable(info.last_offset + 1).await.expect("durable");
         info
     }
 
@@ -537,25 +437,17 @@ mod tests {
         let log = PartitionLog::open(dir.path(), LogActivity::default(), 0).expect("open");
         let mut offsets = Vec::new();
         for i in 0..20 {
-            offsets.push(
-                append_durably(&log, 3, 1_000 + i * 10, &config)
-                    .await
-                    .base_offset,
-            );
+            offsets.push(append_durably(&log, 3, 1_000 + i * 10, &config).await.base_offset);
         }
         assert_eq!(offsets, (0..20).map(|i| i * 3).collect::<Vec<i64>>());
         assert_eq!(log.high_watermark(), 60);
-        let segments = std::fs::read_dir(dir.path()).expect("ls").filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".log"))
-        });
+        let segments = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".log")));
         assert!(segments.count() > 1, "small segment.bytes rolls segments");
         let read = log.read(31, 1_000_000, true).expect("read");
         let first = batch::validate(&read.records).expect("whole batch");
-        assert_eq!(
-            first.base_offset, 30,
-            "reads start at the batch holding the offset"
-        );
+        assert_eq!(first.base_offset, 30, "reads start at the batch holding the offset");
         log.close();
         drop(log);
 
@@ -564,10 +456,7 @@ mod tests {
         // Fetch like a consumer: each read returns whole batches from one segment.
         let mut expected = 0;
         while expected < 60 {
-            let chunk = reopened
-                .read(expected, usize::MAX, true)
-                .expect("read")
-                .records;
+            let chunk = reopened.read(expected, usize::MAX, true).expect("read").records;
             assert!(!chunk.is_empty());
             let mut position = 0;
             while position < chunk.len() {
@@ -594,21 +483,13 @@ mod tests {
         let segment = dir.path().join("00000000000000000000.log");
         let whole = std::fs::read(&segment).expect("read");
         let half_batch = encoded_batch(4, 300, Compression::None);
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&segment)
-            .expect("open");
-        file.write_all(&half_batch[..half_batch.len() / 2])
-            .expect("torn write");
+        let mut file = std::fs::OpenOptions::new().append(true).open(&segment).expect("open");
+        file.write_all(&half_batch[..half_batch.len() / 2]).expect("torn write");
         drop(file);
 
         let log = PartitionLog::open(dir.path(), LogActivity::default(), 0).expect("recover");
         assert_eq!(log.high_watermark(), 4);
-        assert_eq!(
-            std::fs::read(&segment).expect("read").len(),
-            whole.len(),
-            "torn bytes removed"
-        );
+        assert_eq!(std::fs::read(&segment).expect("read").len(), whole.len(), "torn bytes removed");
         assert_eq!(append_durably(&log, 1, 400, &config).await.base_offset, 4);
     }
 
@@ -619,24 +500,14 @@ mod tests {
         let mut corrupt = encoded_batch(2, 0, Compression::None);
         let last = corrupt.len() - 1;
         corrupt[last] ^= 1;
-        let err = log
-            .append(corrupt, &TopicConfig::default(), 0)
-            .expect_err("crc");
-        assert!(matches!(
-            err,
-            StorageError::InvalidBatch(batch::BatchError::CrcMismatch { .. })
-        ));
+        let err = log.append(corrupt, &TopicConfig::default(), 0).expect_err("crc");
+        assert!(matches!(err, StorageError::InvalidBatch(batch::BatchError::CrcMismatch { .. })));
         let small = config(&[("max.message.bytes", "10")]);
-        let err = log
-            .append(encoded_batch(2, 0, Compression::None), &small, 0)
-            .expect_err("too large");
+        let err = log.append(encoded_batch(2, 0, Compression::None), &small, 0).expect_err("too large");
         assert!(matches!(err, StorageError::RecordTooLarge { .. }));
         let mut two = encoded_batch(1, 0, Compression::None);
         two.extend_from_slice(&encoded_batch(1, 0, Compression::None));
-        assert!(matches!(
-            log.append(two, &TopicConfig::default(), 0),
-            Err(StorageError::NotOneBatch)
-        ));
+        assert!(matches!(log.append(two, &TopicConfig::default(), 0), Err(StorageError::NotOneBatch)));
         assert_eq!(log.high_watermark(), 0, "nothing was written");
     }
 
@@ -652,32 +523,17 @@ mod tests {
         assert!(deleted > 0);
         let start = log.log_start_offset();
         assert!(start > 0 && start < 80);
-        assert!(matches!(
-            log.read(0, 1000, true),
-            Err(StorageError::OffsetOutOfRange { .. })
-        ));
+        assert!(matches!(log.read(0, 1000, true), Err(StorageError::OffsetOutOfRange { .. })));
         assert_eq!(
-            batch::validate(&log.read(start, 1000, true).expect("read").records)
-                .expect("batch")
-                .base_offset,
+            batch::validate(&log.read(start, 1000, true).expect("read").records).expect("batch").base_offset,
             start
         );
 
         let timed = config(&[("segment.bytes", "1024"), ("retention.ms", "100")]);
-        let deleted = log
-            .enforce_retention(&timed, 1_000_000)
-            .expect("time retention");
+        let deleted = log.enforce_retention(&timed, 1_000_000).expect("time retention");
         assert!(deleted > 0);
-        assert_eq!(
-            log.log_start_offset(),
-            80,
-            "expired active segment is rolled and deleted"
-        );
-        assert_eq!(
-            append_durably(&log, 1, 1_000_000, &timed).await.base_offset,
-            80,
-            "offsets stay monotonic"
-        );
+        assert_eq!(log.log_start_offset(), 80, "expired active segment is rolled and deleted");
+        assert_eq!(append_durably(&log, 1, 1_000_000, &timed).await.base_offset, 80, "offsets stay monotonic");
     }
 
     #[tokio::test]
@@ -689,42 +545,13 @@ mod tests {
             // Batch i holds records with timestamps 1000 + 100 i, +1, +2 at offsets 3i, 3i+1, 3i+2.
             append_durably(&log, 3, 1_000 + i * 100, &config).await;
         }
-        let found = log
-            .offset_for_timestamp(1_501)
-            .expect("lookup")
-            .expect("found");
-        assert_eq!(
-            found,
-            TimestampedOffset {
-                timestamp: 1_501,
-                offset: 16
-            }
-        );
-        let found = log
-            .offset_for_timestamp(1_503)
-            .expect("lookup")
-            .expect("found");
-        assert_eq!(
-            found,
-            TimestampedOffset {
-                timestamp: 1_600,
-                offset: 18
-            }
-        );
-        assert_eq!(
-            log.offset_for_timestamp(0)
-                .expect("lookup")
-                .map(|f| f.offset),
-            Some(0)
-        );
+        let found = log.offset_for_timestamp(1_501).expect("lookup").expect("found");
+        assert_eq!(found, TimestampedOffset { timestamp: 1_501, offset: 16 });
+        let found = log.offset_for_timestamp(1_503).expect("lookup").expect("found");
+        assert_eq!(found, TimestampedOffset { timestamp: 1_600, offset: 18 });
+        assert_eq!(log.offset_for_timestamp(0).expect("lookup").map(|f| f.offset), Some(0));
         assert_eq!(log.offset_for_timestamp(10_000).expect("lookup"), None);
         let max = log.offset_of_max_timestamp().expect("max").expect("found");
-        assert_eq!(
-            max,
-            TimestampedOffset {
-                timestamp: 3_902,
-                offset: 89
-            }
-        );
+        assert_eq!(max, TimestampedOffset { timestamp: 3_902, offset: 89 });
     }
 }

@@ -45,11 +45,8 @@ pub struct Recovery {
 impl Segment {
     /// Creates an empty segment starting at `base_offset`.
     pub fn create(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<Self> {
-        let log = OpenOptions::new()
-            .create_new(true)
-            .read(true)
-            .write(true)
-            .open(dir.join(file_name(base_offset, "log")))?;
+        let log =
+            OpenOptions::new().create_new(true).read(true).write(true).open(dir.join(file_name(base_offset, "log")))?;
         Ok(Segment {
             base_offset,
             dir: dir.to_owned(),
@@ -68,22 +65,14 @@ impl Segment {
     /// the indexes do not describe the file (missing, or pointing past its end).
     pub fn open_rolled(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<(Self, Recovery)> {
         let loaded = (|| -> io::Result<Option<Self>> {
-            let log = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(dir.join(file_name(base_offset, "log")))?;
+            let log = OpenOptions::new().read(true).write(true).open(dir.join(file_name(base_offset, "log")))?;
             let size = log.metadata()?.len();
-            let offset_index =
-                IndexFile::<OffsetEntry>::load(&dir.join(file_name(base_offset, "index")))?;
-            let time_index =
-                IndexFile::<TimeEntry>::load(&dir.join(file_name(base_offset, "timeindex")))?;
+            let offset_index = IndexFile::<OffsetEntry>::load(&dir.join(file_name(base_offset, "index")))?;
+            let time_index = IndexFile::<TimeEntry>::load(&dir.join(file_name(base_offset, "timeindex")))?;
             let Some(end) = time_index.entries().last().copied() else {
                 return Ok(None);
             };
-            let positions_fit = offset_index
-                .entries()
-                .iter()
-                .all(|e| u64::from(e.position) < size);
+            let positions_fit = offset_index.entries().iter().all(|e| u64::from(e.position) < size);
             if !positions_fit || size == 0 {
                 return Ok(None);
             }
@@ -109,10 +98,7 @@ impl Segment {
     /// Opens a segment by scanning it: every batch is validated by CRC, the first invalid or torn batch and
     /// everything after it is truncated, and both indexes are rebuilt.
     pub fn recover(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<(Self, Recovery)> {
-        let log = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(dir.join(file_name(base_offset, "log")))?;
+        let log = OpenOptions::new().read(true).write(true).open(dir.join(file_name(base_offset, "log")))?;
         let file_len = log.metadata()?.len();
         let mut segment = Segment {
             base_offset,
@@ -161,17 +147,10 @@ impl Segment {
     }
 
     fn index_batch(&mut self, position: u64, header: &BatchHeader) -> io::Result<()> {
-        if self.offset_index.entries().is_empty() || self.bytes_since_index >= INDEX_INTERVAL_BYTES
-        {
+        if self.offset_index.entries().is_empty() || self.bytes_since_index >= INDEX_INTERVAL_BYTES {
             let relative_offset = self.relative(header.base_offset);
-            self.offset_index.append(OffsetEntry {
-                relative_offset,
-                position: position as u32,
-            })?;
-            self.time_index.append(TimeEntry {
-                max_timestamp_before: self.max_timestamp,
-                relative_offset,
-            })?;
+            self.offset_index.append(OffsetEntry { relative_offset, position: position as u32 })?;
+            self.time_index.append(TimeEntry { max_timestamp_before: self.max_timestamp, relative_offset })?;
             self.bytes_since_index = 0;
         }
         self.bytes_since_index += header.total_len() as u64;
@@ -195,10 +174,8 @@ impl Segment {
     /// Marks the segment as rolled: records its end in the time index and syncs both indexes, so that a
     /// restart can open it without a scan. The log file itself is synced by the flusher.
     pub fn seal(&mut self) -> io::Result<()> {
-        let end = TimeEntry {
-            max_timestamp_before: self.max_timestamp,
-            relative_offset: self.relative(self.next_offset),
-        };
+        let end =
+            TimeEntry { max_timestamp_before: self.max_timestamp, relative_offset: self.relative(self.next_offset) };
         self.time_index.append(end)?;
         self.offset_index.sync()?;
         self.time_index.sync()
@@ -206,18 +183,10 @@ impl Segment {
 
     /// Reads whole batches starting with the one that contains `offset`, stopping before `end_offset` (the high
     /// watermark), after roughly `max_bytes` (but always at least one batch when `min_one` is set).
-    pub fn read(
-        &self,
-        offset: i64,
-        end_offset: i64,
-        max_bytes: usize,
-        min_one: bool,
-    ) -> io::Result<Bytes> {
+    pub fn read(&self, offset: i64, end_offset: i64, max_bytes: usize, min_one: bool) -> io::Result<Bytes> {
         let target = self.relative(offset.max(self.base_offset));
-        let mut position = self
-            .offset_index
-            .last_matching(|e| e.relative_offset <= target)
-            .map_or(0, |e| u64::from(e.position));
+        let mut position =
+            self.offset_index.last_matching(|e| e.relative_offset <= target).map_or(0, |e| u64::from(e.position));
         // Walk headers to the batch holding `offset`.
         let start = loop {
             let Some(header) = self.header_at(position)? else {
@@ -236,7 +205,7 @@ impl Segment {
             }
             let next = end + header.total_len() as u64;
             let within_budget = (next - start) as usize <= max_bytes;
-            if !within_budget && !(min_one && end == start) {
+            if !(within_budget || min_one && end == start) {
                 break;
             }
             end = next;
@@ -253,17 +222,12 @@ impl Segment {
         }
         let mut head = [0u8; HEADER_LEN];
         self.log.read_exact_at(&mut head, position)?;
-        BatchHeader::parse(&head)
-            .map(Some)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        BatchHeader::parse(&head).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
     /// Byte position at which to start scanning for the first record with a timestamp of at least `timestamp`.
     pub fn position_for_timestamp(&self, timestamp: i64) -> u64 {
-        let Some(entry) = self
-            .time_index
-            .last_matching(|e| e.max_timestamp_before < timestamp)
-        else {
+        let Some(entry) = self.time_index.last_matching(|e| e.max_timestamp_before < timestamp) else {
             return 0;
         };
         self.offset_index

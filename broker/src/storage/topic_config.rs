@@ -96,18 +96,11 @@ impl TopicConfig {
                 return Err(ConfigError::Unknown(name.clone()));
             }
         }
-        let value = |name: &str| -> String {
-            overrides
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| default_value(name).to_owned())
-        };
+        let value =
+            |name: &str| -> String { overrides.get(name).cloned().unwrap_or_else(|| default_value(name).to_owned()) };
         let int = |name: &str, min: i64| -> Result<i64, ConfigError> {
             let raw = value(name);
-            let parsed: i64 = raw
-                .trim()
-                .parse()
-                .map_err(|_| invalid(name, &raw, "not an integer"))?;
+            let parsed: i64 = raw.trim().parse().map_err(|_| invalid(name, &raw, "not an integer"))?;
             if parsed < min {
                 return Err(invalid(name, &raw, "below the minimum"));
             }
@@ -121,16 +114,8 @@ impl TopicConfig {
                 Err(invalid(name, &raw, reason))
             }
         };
-        literal(
-            "compression.type",
-            &["producer"],
-            "only 'producer' is supported: batches are stored as sent",
-        )?;
-        literal(
-            "message.timestamp.type",
-            &["CreateTime"],
-            "only CreateTime is supported",
-        )?;
+        literal("compression.type", &["producer"], "only 'producer' is supported: batches are stored as sent")?;
+        literal("message.timestamp.type", &["CreateTime"], "only CreateTime is supported")?;
         Ok(TopicConfig {
             retention_ms: int("retention.ms", -1)?,
             retention_bytes: int("retention.bytes", -1)?,
@@ -157,43 +142,25 @@ impl TopicConfig {
 }
 
 fn default_value(name: &str) -> &'static str {
-    KNOWN_CONFIGS
-        .iter()
-        .find(|(known, _, _)| *known == name)
-        .map_or("", |(_, default, _)| default)
+    KNOWN_CONFIGS.iter().find(|(known, _, _)| *known == name).map_or("", |(_, default, _)| default)
 }
 
 /// Whether a known config holds a comma-separated list (the only kind APPEND and SUBTRACT apply to).
 pub fn is_list(name: &str) -> bool {
-    KNOWN_CONFIGS
-        .iter()
-        .any(|(known, _, kind)| *known == name && matches!(kind, ConfigType::List))
+    KNOWN_CONFIGS.iter().any(|(known, _, kind)| *known == name && matches!(kind, ConfigType::List))
 }
 
 fn invalid(name: &str, value: &str, reason: &'static str) -> ConfigError {
-    ConfigError::Invalid {
-        name: name.to_owned(),
-        value: value.to_owned(),
-        reason,
-    }
+    ConfigError::Invalid { name: name.to_owned(), value: value.to_owned(), reason }
 }
 
 fn parse_cleanup_policy(raw: &str) -> Result<CleanupPolicy, ConfigError> {
-    let mut policy = CleanupPolicy {
-        delete: false,
-        compact: false,
-    };
+    let mut policy = CleanupPolicy { delete: false, compact: false };
     for part in raw.split(',').map(str::trim) {
         match part {
             "delete" => policy.delete = true,
             "compact" => policy.compact = true,
-            _ => {
-                return Err(invalid(
-                    "cleanup.policy",
-                    raw,
-                    "expected delete, compact or both",
-                ))
-            }
+            _ => return Err(invalid("cleanup.policy", raw, "expected delete, compact or both")),
         }
     }
     Ok(policy)
@@ -204,10 +171,7 @@ mod tests {
     use super::*;
 
     fn overrides(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -220,9 +184,7 @@ mod tests {
 
     #[test]
     fn validates_overrides() {
-        let config =
-            TopicConfig::from_overrides(&overrides(&[("cleanup.policy", "compact,delete")]))
-                .expect("ok");
+        let config = TopicConfig::from_overrides(&overrides(&[("cleanup.policy", "compact,delete")])).expect("ok");
         assert!(config.cleanup_policy.delete && config.cleanup_policy.compact);
         assert_eq!(
             TopicConfig::from_overrides(&overrides(&[("retention.mss", "1")])),
