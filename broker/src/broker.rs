@@ -23,6 +23,9 @@ pub enum BrokerError {
     /// The data directory is unusable.
     #[error("data directory: {0}")]
     Io(#[from] std::io::Error),
+    /// Another process holds the data directory.
+    #[error("data directory {0} is in use by another tidemark process")]
+    InUse(String),
 }
 
 /// One broker: shared by every connection.
@@ -31,6 +34,8 @@ pub struct Broker {
     config: BrokerConfig,
     cluster_id: String,
     topics: TopicManager,
+    /// Held for the broker's lifetime: an exclusive lock on `DATA/.lock`.
+    _lock: std::fs::File,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -42,9 +47,13 @@ impl Broker {
     /// Opens the data directory, recovering every partition. Must run inside a tokio runtime.
     pub async fn open(config: BrokerConfig) -> Result<Arc<Self>, BrokerError> {
         std::fs::create_dir_all(&config.data_dir)?;
+        let lock = std::fs::File::create(config.data_dir.join(".lock"))?;
+        if lock.try_lock().is_err() {
+            return Err(BrokerError::InUse(config.data_dir.display().to_string()));
+        }
         let cluster_id = load_or_create_identity(&config)?;
         let topics = TopicManager::open(&config.data_dir, LogActivity::default(), now_ms()).await?;
-        Ok(Arc::new(Broker { config, cluster_id, topics }))
+        Ok(Arc::new(Broker { config, cluster_id, topics, _lock: lock }))
     }
 
     /// The broker's settings.

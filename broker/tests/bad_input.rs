@@ -214,3 +214,14 @@ async fn fetching_an_unknown_topic_is_an_error_code() {
     let fetched: FetchResponse = call(&mut stream, ApiKey::Fetch, 12, fetch("nope")).await;
     assert_eq!(fetched.responses[0].partitions[0].error_code, ResponseError::UnknownTopicOrPartition.code());
 }
+
+#[tokio::test]
+async fn a_second_broker_on_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), 9092);
+    let first = Broker::open(config.clone()).await.expect("first");
+    let second = Broker::open(config.clone()).await;
+    assert!(matches!(second, Err(tidemark_broker::BrokerError::InUse(_))));
+    drop(first);
+    Broker::open(config).await.expect("free again once the first is gone");
+}
