@@ -46,10 +46,16 @@ async fn librdkafka_round_trips_every_codec_byte_for_byte() -> Result<()> {
                 .payload(&value)
                 .headers(headers)
                 .timestamp(1_700_000_000_000 + i64::from(i));
-            let delivery = producer.send(record, WAIT).await.map_err(|(e, _)| e)?;
-            assert_eq!(delivery.offset, i64::from(i), "offsets are dense and in order");
-            sent.push((key, value, i));
+            let delivery = producer.send_result(record).map_err(|(e, _)| e)?;
+            sent.push((key, value, i, delivery));
         }
+        let mut sent_records = Vec::with_capacity(sent.len());
+        for (key, value, i, delivery) in sent {
+            let delivery = delivery.await?.map_err(|(e, _)| e)?;
+            assert_eq!(delivery.offset, i64::from(i), "offsets are dense and in order");
+            sent_records.push((key, value, i));
+        }
+        let sent = sent_records;
         let consumer = consumer_from_start(&broker.bootstrap, &topic, 1)?;
         let received = consume(&consumer, sent.len(), WAIT)?;
         assert_eq!(received.len(), sent.len(), "{codec}: every record comes back");
@@ -205,5 +211,42 @@ fn kafka_python_produces_and_consumes() -> Result<()> {
     assert!(output.status.success(), "stdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&output.stderr));
     let counts: HashMap<&str, &str> = stdout.lines().filter_map(|l| l.split_once('=')).collect();
     assert_eq!(counts.get("consumed"), Some(&"300"), "{stdout}");
+    Ok(())
+}
+
+#[test]
+fn the_cli_manages_topics_and_consumes() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let broker = TidemarkProcess::start(dir.path(), &[])?;
+    let cli = |args: &[&str]| -> Result<String> {
+        let output = Command::new(tidemark_tests::tidemark_binary()?)
+            .args(args)
+            .args(["--bootstrap-servers", &broker.bootstrap])
+            .output()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        anyhow::ensure!(output.status.success(), "tidemark {args:?} failed: {stderr}");
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    cli(&["topic", "create", "cli-topic", "--partitions", "2", "--config-entry", "retention.ms=60000"])?;
+    assert_eq!(cli(&["topic", "list"])?, "cli-topic\n");
+    let described = cli(&["topic", "describe", "cli-topic"])?;
+    assert!(described.contains("2 partitions"), "{described}");
+    assert!(described.contains("retention.ms = 60000  (override)"), "{described}");
+
+    let mut producer = Command::new(tidemark_tests::tidemark_binary()?)
+        .args(["produce", "cli-topic", "--key", "same-key", "--bootstrap-servers", &broker.bootstrap])
+        .stdin(Stdio::piped())
+        .spawn()?;
+    producer.stdin.take().context("stdin")?.write_all(b"one\ntwo\nthree\n")?;
+    assert!(producer.wait()?.success());
+    let consumed = cli(&["consume", "cli-topic", "--from-beginning", "--max", "3", "--print-key"])?;
+    assert_eq!(consumed, "same-key\tone\nsame-key\ttwo\nsame-key\tthree\n");
+    let partition = (murmur2::murmur2(b"same-key", murmur2::KAFKA_SEED) & 0x7fff_ffff) % 2;
+    let from_offset =
+        cli(&["consume", "cli-topic", "--partition", &partition.to_string(), "--offset", "2", "--max", "1"])?;
+    assert_eq!(from_offset, "three\n");
+
+    cli(&["topic", "delete", "cli-topic"])?;
+    assert_eq!(cli(&["topic", "list"])?, "");
     Ok(())
 }
