@@ -1,1 +1,71 @@
-fn main() {}
+//! Tidemark benchmarks. `tidemark-bench broker [--tidemark PATH]` measures a Tidemark broker with a
+//! librdkafka client and prints each figure as a ratio to a reference measured in the same run: the
+//! disk for produce throughput, librdkafka's in-memory mock cluster for the client's ceiling.
+//!
+//! This is a benchmark, not a test: it always exits 0 once it has measured, whether goals are met or not.
+#![forbid(unsafe_code)]
+
+mod broker;
+mod consume;
+mod disk;
+mod latency;
+mod produce;
+mod report;
+mod run;
+mod settings;
+mod stats;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use settings::Settings;
+
+/// Command-line usage.
+const USAGE: &str = "usage: tidemark-bench broker [--tidemark PATH-TO-TIDEMARK-BINARY]
+
+Environment: BENCH_BYTES (payload of the 1 KiB run, default 2GiB), BENCH_SMALL_RECORDS (records of the
+100 B run, default 2000000), BENCH_LATENCY_RATE (default 5000), BENCH_LATENCY_SECS (default 5),
+BENCH_DIR (where data goes, default the temp dir), TIDEMARK_BIN (the tidemark binary).";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("broker") => {
+            let binary = tidemark_binary(&args[1..])?;
+            run::run_broker_bench(&Settings::from_env()?, &binary)
+        }
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The tidemark binary: `--tidemark PATH`, else `$TIDEMARK_BIN`, else `tidemark` next to this binary
+/// (both live in `target/release`), else `target/release/tidemark`.
+fn tidemark_binary(args: &[String]) -> Result<PathBuf> {
+    let explicit = match args {
+        [] => None,
+        [flag, path] if flag == "--tidemark" => Some(PathBuf::from(path)),
+        _ => bail!("unexpected arguments {args:?}\n{USAGE}"),
+    };
+    if let Some(path) = explicit {
+        return path.canonicalize().with_context(|| format!("no tidemark binary at {}", path.display()));
+    }
+    let candidates = std::env::var_os("TIDEMARK_BIN")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("tidemark"))))
+        .chain(std::iter::once(PathBuf::from("target/release/tidemark")));
+    for candidate in candidates {
+        if candidate.is_file() {
+            return candidate.canonicalize().with_context(|| format!("resolving {}", candidate.display()));
+        }
+    }
+    bail!("no tidemark binary found; build it with `cargo build --release -p tidemark` or pass --tidemark PATH")
+}

@@ -1,0 +1,196 @@
+//! The Tidemark broker under test: a child process, its log, and its /proc counters.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+/// The log line that announces the Kafka listener, followed by `address=HOST:PORT`.
+const READY_MARKER: &str = "kafka listener ready";
+/// Log lines kept for error messages.
+const TAIL_LINES: usize = 40;
+/// WARN/ERROR lines kept for the report.
+const KEPT_PROBLEMS: usize = 10;
+
+/// What the broker wrote to stderr.
+#[derive(Debug, Default)]
+pub struct BrokerLog {
+    /// The last [`TAIL_LINES`] lines.
+    pub tail: VecDeque<String>,
+    /// Number of lines at WARN or ERROR level.
+    pub problems: u64,
+    /// The first [`KEPT_PROBLEMS`] WARN/ERROR lines.
+    pub first_problems: Vec<String>,
+}
+
+/// A running `tidemark broker`, killed on drop.
+pub struct Broker {
+    child: Child,
+    /// `host:port` of its Kafka listener.
+    pub bootstrap: String,
+    log: Arc<Mutex<BrokerLog>>,
+}
+
+impl Broker {
+    /// Starts `tidemark broker` on a free loopback port with its data in `data_dir`, one partition per
+    /// auto-created topic, and waits for its listener.
+    pub fn start(binary: &Path, data_dir: &Path) -> Result<Self> {
+        let mut child = Command::new(binary)
+            .arg("broker")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--kafka-listen", "127.0.0.1:0", "--num-partitions", "1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let stderr = child.stderr.take().context("broker stderr")?;
+        let log = Arc::new(Mutex::new(BrokerLog::default()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let log_writer = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(address) = ready_address(&line) {
+                    let _ = ready_tx.send(address);
+                }
+                if let Ok(mut log) = log_writer.lock() {
+                    if line.contains(" WARN ") || line.contains(" ERROR ") {
+                        log.problems += 1;
+                        if log.first_problems.len() < KEPT_PROBLEMS {
+                            log.first_problems.push(line.clone());
+                        }
+                    }
+                    if log.tail.len() == TAIL_LINES {
+                        log.tail.pop_front();
+                    }
+                    log.tail.push_back(line);
+                }
+            }
+        });
+        let mut broker = Broker { child, bootstrap: String::new(), log };
+        match ready_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(address) => broker.bootstrap = address,
+            Err(_) => bail!("the broker did not log {READY_MARKER:?} within 30 s; log:\n{}", broker.log_tail()),
+        }
+        Ok(broker)
+    }
+
+    /// The broker's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Fails if the broker exited.
+    pub fn check_alive(&mut self) -> Result<()> {
+        if let Some(status) = self.child.try_wait().context("polling the broker")? {
+            bail!("the broker exited ({status}); log:\n{}", self.log_tail());
+        }
+        Ok(())
+    }
+
+    /// The last lines of the broker's log.
+    pub fn log_tail(&self) -> String {
+        self.log.lock().map(|l| l.tail.iter().cloned().collect::<Vec<_>>().join("\n")).unwrap_or_default()
+    }
+
+    /// WARN/ERROR line count and the first few of them.
+    pub fn problems(&self) -> (u64, Vec<String>) {
+        self.log.lock().map(|l| (l.problems, l.first_problems.clone())).unwrap_or_default()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `HOST:PORT` from a `kafka listener ready address=HOST:PORT` log line.
+fn ready_address(line: &str) -> Option<String> {
+    let rest = &line[line.find(READY_MARKER)? + READY_MARKER.len()..];
+    let value = &rest[rest.find("address=")? + "address=".len()..];
+    let address: String = value.chars().take_while(|c| !c.is_whitespace() && *c != ',').collect();
+    address.parse::<std::net::SocketAddr>().ok().map(|a| a.to_string())
+}
+
+/// Counters of a process from /proc.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcSample {
+    /// User + system CPU time, seconds.
+    pub cpu_secs: f64,
+    /// Peak resident set size (`VmHWM`), KiB.
+    pub hwm_kib: u64,
+    /// Current resident set size (`VmRSS`), KiB.
+    pub rss_kib: u64,
+    /// Bytes the process caused to be sent to storage (`write_bytes` of /proc/PID/io).
+    pub write_bytes: u64,
+    /// Bytes the process caused to be fetched from storage, not the page cache (`read_bytes`).
+    pub read_bytes: u64,
+}
+
+/// Reads `/proc/<pid>/{stat,status,io}`; `pid` `None` is this process. `ticks` is `getconf CLK_TCK`.
+pub fn sample(pid: Option<u32>, ticks: f64) -> Result<ProcSample> {
+    let dir = match pid {
+        Some(pid) => format!("/proc/{pid}"),
+        None => "/proc/self".to_string(),
+    };
+    let stat = std::fs::read_to_string(format!("{dir}/stat")).with_context(|| format!("reading {dir}/stat"))?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the line.
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).context("malformed stat")?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let tick = |i: usize| -> Result<f64> {
+        Ok(fields.get(i).context("short stat")?.parse::<u64>().context("stat field")? as f64)
+    };
+    let cpu_secs = (tick(11)? + tick(12)?) / ticks;
+    let status = std::fs::read_to_string(format!("{dir}/status")).with_context(|| format!("reading {dir}/status"))?;
+    let kib = |key: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let io = std::fs::read_to_string(format!("{dir}/io")).unwrap_or_default();
+    let io_bytes = |key: &str| -> u64 {
+        io.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    };
+    Ok(ProcSample {
+        cpu_secs,
+        hwm_kib: kib("VmHWM:"),
+        rss_kib: kib("VmRSS:"),
+        write_bytes: io_bytes("write_bytes:"),
+        read_bytes: io_bytes("read_bytes:"),
+    })
+}
+
+/// Clock ticks per second for /proc CPU times (`getconf CLK_TCK`, 100 if that fails).
+pub fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ready_address;
+
+    #[test]
+    fn parses_ready_line() {
+        let line = "2026-11-23T10:00:00Z  INFO tidemark_broker::server: kafka listener ready address=127.0.0.1:40123";
+        assert_eq!(ready_address(line).as_deref(), Some("127.0.0.1:40123"));
+        assert_eq!(ready_address("kafka listener ready"), None);
+    }
+}
