@@ -126,6 +126,8 @@ fn ready_address(line: &str) -> Option<String> {
 pub struct ProcSample {
     /// User + system CPU time, seconds.
     pub cpu_secs: f64,
+    /// System (kernel) CPU time, seconds.
+    pub sys_secs: f64,
     /// Peak resident set size (`VmHWM`), KiB.
     pub hwm_kib: u64,
     /// Current resident set size (`VmRSS`), KiB.
@@ -150,6 +152,7 @@ pub fn sample(pid: Option<u32>, ticks: f64) -> Result<ProcSample> {
         Ok(fields.get(i).context("short stat")?.parse::<u64>().context("stat field")? as f64)
     };
     let cpu_secs = (tick(11)? + tick(12)?) / ticks;
+    let sys_secs = tick(12)? / ticks;
     let status = std::fs::read_to_string(format!("{dir}/status")).with_context(|| format!("reading {dir}/status"))?;
     let kib = |key: &str| -> u64 {
         status
@@ -165,11 +168,33 @@ pub fn sample(pid: Option<u32>, ticks: f64) -> Result<ProcSample> {
     };
     Ok(ProcSample {
         cpu_secs,
+        sys_secs,
         hwm_kib: kib("VmHWM:"),
         rss_kib: kib("VmRSS:"),
         write_bytes: io_bytes("write_bytes:"),
         read_bytes: io_bytes("read_bytes:"),
     })
+}
+
+/// Machine-wide CPU counters from the first line of /proc/stat, in clock ticks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MachineSample {
+    /// All CPU time (every field).
+    pub total: u64,
+    /// Time waiting for I/O with nothing else to run.
+    pub iowait: u64,
+    /// Time the hypervisor ran something else while this VM wanted to run.
+    pub steal: u64,
+}
+
+/// Reads the machine-wide CPU counters.
+pub fn machine_sample() -> Result<MachineSample> {
+    let stat = std::fs::read_to_string("/proc/stat").context("reading /proc/stat")?;
+    let line = stat.lines().next().context("empty /proc/stat")?;
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice; guest time is inside user.
+    let fields: Vec<u64> = line.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let field = |i: usize| fields.get(i).copied().unwrap_or(0);
+    Ok(MachineSample { total: fields.iter().take(8).sum(), iowait: field(4), steal: field(7) })
 }
 
 /// Clock ticks per second for /proc CPU times (`getconf CLK_TCK`, 100 if that fails).

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use rdkafka::mocking::MockCluster;
 
-use crate::broker::{self, Broker, ProcSample};
+use crate::broker::{self, Broker, MachineSample, ProcSample};
 use crate::consume::{self, Consumed, Mode};
 use crate::disk::{self, DiskRun};
 use crate::latency::{self, Latency};
@@ -58,6 +58,8 @@ pub struct Cost {
     broker: Option<(ProcSample, ProcSample)>,
     /// This process (the client, and for mock phases the mock cluster's threads).
     bench: (ProcSample, ProcSample),
+    /// The whole machine.
+    machine: (MachineSample, MachineSample),
 }
 
 impl Cost {
@@ -71,10 +73,11 @@ impl Cost {
             let written = after.write_bytes.saturating_sub(before.write_bytes);
             let read = after.read_bytes.saturating_sub(before.read_bytes);
             line += &format!(
-                ", broker CPU {:.2} s ({:.0}% of one core), broker wrote {:.1} MB to storage ({:.2}x payload) and \
+                ", broker CPU {:.2} s ({:.0}% of one core, {:.0}% of it in the kernel), broker wrote {:.1} MB to storage ({:.2}x payload) and \
                  read {:.1} MB from it, broker RSS at end {:.1} MiB (peak so far {:.1} MiB)",
                 cpu(samples),
                 100.0 * cpu(samples) / wall,
+                100.0 * (after.sys_secs - before.sys_secs) / cpu(samples).max(f64::EPSILON),
                 written as f64 / 1e6,
                 written as f64 / payload.max(1) as f64,
                 read as f64 / 1e6,
@@ -82,7 +85,14 @@ impl Cost {
                 after.hwm_kib as f64 / 1024.0,
             );
         }
-        line + &format!(", bench process CPU {:.2} s", cpu(self.bench))
+        let (m0, m1) = self.machine;
+        let all = m1.total.saturating_sub(m0.total).max(1) as f64;
+        line + &format!(
+            ", bench process CPU {:.2} s; machine: {:.1}% steal, {:.1}% iowait",
+            cpu(self.bench),
+            100.0 * m1.steal.saturating_sub(m0.steal) as f64 / all,
+            100.0 * m1.iowait.saturating_sub(m0.iowait) as f64 / all,
+        )
     }
 }
 
@@ -90,13 +100,15 @@ impl Cost {
 fn measured<T>(ticks: f64, broker_pid: Option<u32>, f: impl FnOnce() -> Result<T>) -> Result<(T, Cost)> {
     let broker_before = broker_pid.map(|pid| broker::sample(Some(pid), ticks)).transpose()?;
     let bench_before = broker::sample(None, ticks)?;
+    let machine_before = broker::machine_sample()?;
     let start = Instant::now();
     let value = f()?;
     let wall = start.elapsed();
     let broker_after = broker_pid.map(|pid| broker::sample(Some(pid), ticks)).transpose()?;
     let bench_after = broker::sample(None, ticks)?;
+    let machine = (machine_before, broker::machine_sample()?);
     let broker = broker_before.zip(broker_after);
-    Ok((value, Cost { wall, broker, bench: (bench_before, bench_after) }))
+    Ok((value, Cost { wall, broker, bench: (bench_before, bench_after), machine }))
 }
 
 /// Prints a progress line to stderr.
