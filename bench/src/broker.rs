@@ -38,13 +38,14 @@ pub struct Broker {
 
 impl Broker {
     /// Starts `tidemark broker` on a free loopback port with its data in `data_dir`, one partition per
-    /// auto-created topic, and waits for its listener.
-    pub fn start(binary: &Path, data_dir: &Path) -> Result<Self> {
+    /// auto-created topic and `extra_args`, and waits for its listener.
+    pub fn start(binary: &Path, data_dir: &Path, extra_args: &[&str]) -> Result<Self> {
         let mut child = Command::new(binary)
             .arg("broker")
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--kafka-listen", "127.0.0.1:0", "--num-partitions", "1"])
+            .args(extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

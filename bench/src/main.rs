@@ -1,15 +1,20 @@
 //! Tidemark benchmarks. `tidemark-bench broker [--tidemark PATH]` measures a Tidemark broker with a
 //! librdkafka client and prints each figure as a ratio to a reference measured in the same run: the
 //! disk for produce throughput, librdkafka's in-memory mock cluster for the client's ceiling.
+//! `tidemark-bench groups [--tidemark PATH]` measures issue 3's figures: the rebalance time when a third member
+//! joins (against librdkafka's mock cluster) and compaction's rewrite rate (against a plain copy).
 //!
 //! This is a benchmark, not a test: it always exits 0 once it has measured, whether goals are met or not.
 #![forbid(unsafe_code)]
 
 mod broker;
+mod compaction;
 mod consume;
 mod disk;
+mod groups;
 mod latency;
 mod produce;
+mod rebalance;
 mod report;
 mod run;
 mod settings;
@@ -23,10 +28,13 @@ use settings::Settings;
 
 /// Command-line usage.
 const USAGE: &str = "usage: tidemark-bench broker [--tidemark PATH-TO-TIDEMARK-BINARY]
+       tidemark-bench groups [--tidemark PATH-TO-TIDEMARK-BINARY]
 
 Environment: BENCH_BYTES (payload of the 1 KiB run, default 2GiB), BENCH_SMALL_RECORDS (records of the
 100 B run, default 2000000), BENCH_LATENCY_RATE (default 5000), BENCH_LATENCY_SECS (default 5),
-BENCH_DIR (where data goes, default the temp dir), TIDEMARK_BIN (the tidemark binary).";
+BENCH_DIR (where data goes, default the temp dir), TIDEMARK_BIN (the tidemark binary),
+BENCH_COMPACTION_BYTES (payload of the compacted log of `groups`, default 1GiB),
+BENCH_REBALANCE_TRIALS (joins of a third member in `groups`, default 5).";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +43,7 @@ fn main() -> Result<()> {
             let binary = tidemark_binary(&args[1..])?;
             run::run_broker_bench(&Settings::from_env()?, &binary)
         }
+        Some("groups") => groups::run(&tidemark_binary(&args[1..])?),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -15,7 +15,7 @@ const GOAL_SMALL_VS_MOCK: f64 = 0.3;
 const GOAL_CONSUME_VS_MOCK: f64 = 0.5;
 
 /// `PASS` or `MISS`.
-fn verdict(ratio: f64, goal: f64) -> &'static str {
+pub fn verdict(ratio: f64, goal: f64) -> &'static str {
     if ratio >= goal {
         "PASS"
     } else {
@@ -24,7 +24,7 @@ fn verdict(ratio: f64, goal: f64) -> &'static str {
 }
 
 /// A whole number with `,` between thousands.
-fn thousands(value: f64) -> String {
+pub fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -25,7 +25,7 @@ const TOPIC_SMALL: &str = "bench-100b";
 const TOPIC_LATENCY: &str = "bench-latency";
 
 /// A scratch directory removed on drop.
-struct WorkDir(PathBuf);
+pub struct WorkDir(pub PathBuf);
 
 impl Drop for WorkDir {
     fn drop(&mut self) {
@@ -197,7 +197,7 @@ pub fn run_broker_bench(settings: &Settings, binary: &Path) -> Result<()> {
         Ok(())
     };
 
-    let mut broker = Broker::start(binary, &work.0.join("broker-data"))?;
+    let mut broker = Broker::start(binary, &work.0.join("broker-data"), &[])?;
     progress(&format!("broker: pid {} listening on {}", broker.pid(), broker.bootstrap));
     let bootstrap = broker.bootstrap.clone();
     let pid = broker.pid();

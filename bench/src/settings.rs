@@ -37,7 +37,7 @@ impl Settings {
 }
 
 /// Reads `name` as a size (see [`parse_size`]), or returns `default` when it is unset.
-fn env_size(name: &str, default: u64) -> Result<u64> {
+pub fn env_size(name: &str, default: u64) -> Result<u64> {
     match std::env::var(name) {
         Ok(value) => {
             let size = parse_size(&value).with_context(|| format!("{name}={value:?}"))?;

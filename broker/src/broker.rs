@@ -5,8 +5,11 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
+use tokio::sync::watch;
 
 use crate::config::BrokerConfig;
+use crate::group::GroupCoordinator;
+use crate::producer_ids::ProducerIds;
 use crate::storage::atomic_file::write_atomically;
 use crate::storage::LogActivity;
 use crate::topics::{Topic, TopicError, TopicManager};
@@ -34,9 +37,14 @@ pub struct Broker {
     config: BrokerConfig,
     cluster_id: String,
     topics: TopicManager,
+    groups: GroupCoordinator,
+    producer_ids: ProducerIds,
     /// Held for the broker's lifetime: an exclusive lock on `DATA/.lock`.
     _lock: std::fs::File,
 }
+
+/// How often group sessions and rebalance deadlines are checked.
+const GROUP_TICK: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
@@ -53,7 +61,9 @@ impl Broker {
         }
         let cluster_id = load_or_create_identity(&config)?;
         let topics = TopicManager::open(&config.data_dir, LogActivity::default(), now_ms()).await?;
-        Ok(Arc::new(Broker { config, cluster_id, topics, _lock: lock }))
+        let groups = GroupCoordinator::load(config.groups.clone(), &topics).map_err(TopicError::Storage)?;
+        let producer_ids = ProducerIds::open(&config.data_dir.join("meta"))?;
+        Ok(Arc::new(Broker { config, cluster_id, topics, groups, producer_ids, _lock: lock }))
     }
 
     /// The broker's settings.
@@ -69,6 +79,16 @@ impl Broker {
     /// The topics.
     pub fn topics(&self) -> &TopicManager {
         &self.topics
+    }
+
+    /// The group coordinator.
+    pub fn groups(&self) -> &GroupCoordinator {
+        &self.groups
+    }
+
+    /// The producer ids handed to idempotent producers.
+    pub fn producer_ids(&self) -> &ProducerIds {
+        &self.producer_ids
     }
 
     /// A topic, created with the broker's defaults when it is missing and `allow_create` and the broker's
@@ -88,6 +108,16 @@ impl Broker {
         }
     }
 
+    /// Expires group members and completes rebalances on time, until the broker is dropped by everyone else.
+    pub async fn run_group_timers(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(GROUP_TICK);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            self.groups.tick();
+        }
+    }
+
     /// Runs retention every `retention_check_interval` until the broker is dropped by everyone else.
     pub async fn run_retention(self: Arc<Self>) {
         let mut ticker = tokio::time::interval(self.config.retention_check_interval);
@@ -97,6 +127,34 @@ impl Broker {
             let deleted = self.topics.enforce_retention(now_ms());
             if deleted > 0 {
                 tracing::info!(segments = deleted, "retention deleted segments");
+            }
+        }
+    }
+
+    /// Runs the log cleaner until `stop` turns true: passes over the compacted partitions that need one, one after
+    /// the other, and a sleep of `cleaner.backoff` whenever a round found nothing to clean. A pass in progress
+    /// stops early when `stop` turns true; what it swapped in stays, the rest is left as it was.
+    pub async fn run_cleaner(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            let (broker, stopped) = (Arc::clone(&self), stop.clone());
+            let round = tokio::task::spawn_blocking(move || {
+                broker.topics.compact(&broker.config.cleaner, now_ms(), &|| *stopped.borrow())
+            });
+            let cleaned = match round.await {
+                Ok(cleaned) => cleaned,
+                Err(e) => {
+                    tracing::error!(error = %e, "a compaction round failed");
+                    0
+                }
+            };
+            if *stop.borrow() {
+                return;
+            }
+            if cleaned == 0 {
+                tokio::select! {
+                    () = tokio::time::sleep(self.config.cleaner.backoff) => {}
+                    _ = stop.changed() => return,
+                }
             }
         }
     }

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::storage::compaction::CleanerConfig;
+
 /// Settings of one broker process.
 #[derive(Debug, Clone)]
 pub struct BrokerConfig {
@@ -22,6 +24,37 @@ pub struct BrokerConfig {
     pub max_request_bytes: usize,
     /// How often retention runs (`log.retention.check.interval.ms`).
     pub retention_check_interval: Duration,
+    /// The log cleaner's settings (compaction of `cleanup.policy=compact` topics).
+    pub cleaner: CleanerConfig,
+    /// The group coordinator's settings.
+    pub groups: GroupConfig,
+}
+
+/// Settings of the group coordinator (Kafka's `group.*` and `offsets.*` broker configs).
+#[derive(Debug, Clone)]
+pub struct GroupConfig {
+    /// How long the first rebalance of an empty group waits for more members (`group.initial.rebalance.delay.ms`).
+    pub initial_rebalance_delay: Duration,
+    /// Shortest session timeout a member may ask for (`group.min.session.timeout.ms`).
+    pub min_session_timeout: Duration,
+    /// Longest session timeout a member may ask for (`group.max.session.timeout.ms`).
+    pub max_session_timeout: Duration,
+    /// Partitions of `__consumer_offsets` when it is created (`offsets.topic.num.partitions`).
+    pub offsets_topic_partitions: i32,
+    /// Largest metadata string a commit may carry (`offset.metadata.max.bytes`).
+    pub offset_metadata_max_bytes: usize,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        GroupConfig {
+            initial_rebalance_delay: Duration::from_secs(3),
+            min_session_timeout: Duration::from_secs(6),
+            max_session_timeout: Duration::from_secs(30 * 60),
+            offsets_topic_partitions: 50,
+            offset_metadata_max_bytes: 4096,
+        }
+    }
 }
 
 impl BrokerConfig {
@@ -36,6 +69,8 @@ impl BrokerConfig {
             default_partitions: 1,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             retention_check_interval: Duration::from_secs(300),
+            cleaner: CleanerConfig::default(),
+            groups: GroupConfig::default(),
         }
     }
 }

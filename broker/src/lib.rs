@@ -1,6 +1,8 @@
 //! Tidemark's broker: a partitioned commit log that speaks the Kafka wire protocol.
 //!
 //! - [`storage`]: segmented partition logs, indexes, recovery, retention, group-committed fsync.
+//! - [`group`]: consumer groups and their committed offsets.
+//! - [`producer_ids`]: ids for idempotent producers, unique across restarts.
 //! - [`topics`]: the topics on this broker and their metadata on disk.
 //! - [`protocol`]: one handler per Kafka API, free of I/O.
 //! - [`server`]: the TCP listener and per-connection framing.
@@ -10,6 +12,8 @@
 
 pub mod broker;
 pub mod config;
+pub mod group;
+pub mod producer_ids;
 pub mod protocol;
 pub mod server;
 pub mod storage;

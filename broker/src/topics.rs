@@ -14,6 +14,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::storage::atomic_file::write_atomically;
+use crate::storage::compaction::{self, CleanerConfig};
 use crate::storage::{ConfigError, LogActivity, PartitionLog, StorageError, TopicConfig};
 
 /// Longest topic name Kafka allows.
@@ -226,6 +227,8 @@ impl TopicManager {
         self.topics.write().unwrap_or_else(|p| p.into_inner()).remove(name);
         for log in topic.partitions() {
             log.close();
+            // A compaction pass sees the close at its next batch and lets go of the directory.
+            drop(log.cleaner_state());
             std::fs::remove_dir_all(log.dir())?;
         }
         tracing::info!(topic = name, "deleted topic");
@@ -295,6 +298,43 @@ impl TopicManager {
             }
         }
         deleted
+    }
+
+    /// Runs a compaction pass over every partition of the compacted topics that needs one, until `stop` turns
+    /// true; returns the number of partitions cleaned. Blocking: call it off the async runtime.
+    pub fn compact(&self, cleaner: &CleanerConfig, now_ms: i64, stop: &dyn Fn() -> bool) -> usize {
+        let mut cleaned = 0;
+        for topic in self.list() {
+            let config = topic.config();
+            if !config.cleanup_policy.compact {
+                continue;
+            }
+            for (p, log) in topic.partitions().iter().enumerate() {
+                if stop() {
+                    return cleaned;
+                }
+                match compaction::clean(log, &config, cleaner, now_ms, stop) {
+                    Ok(Some(pass)) => {
+                        cleaned += 1;
+                        tracing::info!(
+                            topic = topic.name,
+                            partition = p,
+                            reason = pass.reason.map(|r| r.to_string()),
+                            segments_in = pass.segments_in,
+                            segments_out = pass.segments_out,
+                            bytes_in = pass.bytes_in,
+                            bytes_out = pass.bytes_out,
+                            records_removed = pass.records_removed,
+                            ms = pass.elapsed.as_millis() as u64,
+                            "compacted"
+                        );
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(topic = topic.name, partition = p, error = %e, "compaction failed"),
+                }
+            }
+        }
+        cleaned
     }
 
     fn meta_path(&self, name: &str) -> PathBuf {

@@ -1,72 +1,22 @@
 //! Malformed and hostile input on the wire: the broker answers with the protocol's error codes or closes the
 //! connection, never crashes, hangs or corrupts the log.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsResponse, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse, RequestHeader,
-    RequestKind, ResponseHeader, TopicName,
+    ApiKey, ApiVersionsResponse, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse, RequestKind, TopicName,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::protocol::{Decodable, StrBytes};
 use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
 use kafka_protocol::ResponseError;
-use tidemark_broker::{server, Broker, BrokerConfig};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tidemark_broker::{Broker, BrokerConfig};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
-const MAX_REQUEST: usize = 1024 * 1024;
+mod common;
 
-async fn start() -> (std::net::SocketAddr, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let mut config = BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), addr.port());
-    config.max_request_bytes = MAX_REQUEST;
-    let broker: Arc<Broker> = Broker::open(config).await.expect("open");
-    tokio::spawn(server::run(listener, broker, std::future::pending()));
-    (addr, dir)
-}
-
-async fn send_frame(stream: &mut TcpStream, body: &[u8]) {
-    stream.write_all(&(body.len() as u32).to_be_bytes()).await.expect("write length");
-    stream.write_all(body).await.expect("write body");
-}
-
-/// Reads one response frame, or `None` when the broker closed the connection.
-async fn read_frame(stream: &mut TcpStream) -> Option<Bytes> {
-    let read = async {
-        let len = stream.read_u32().await.ok()?;
-        let mut buf = vec![0u8; len as usize];
-        stream.read_exact(&mut buf).await.ok()?;
-        Some(Bytes::from(buf))
-    };
-    tokio::time::timeout(Duration::from_secs(10), read).await.expect("the broker answers or closes, never hangs")
-}
-
-fn request(api: ApiKey, version: i16, correlation_id: i32, body: RequestKind) -> BytesMut {
-    let mut buf = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(api as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(correlation_id)
-        .with_client_id(Some(StrBytes::from_static_str("bad-input-test")))
-        .encode(&mut buf, api.request_header_version(version))
-        .expect("header");
-    body.encode(&mut buf, version).expect("body");
-    buf
-}
-
-async fn call<R: Decodable>(stream: &mut TcpStream, api: ApiKey, version: i16, body: RequestKind) -> R {
-    send_frame(stream, &request(api, version, 7, body)).await;
-    let mut frame = read_frame(stream).await.expect("a response");
-    let header = ResponseHeader::decode(&mut frame, api.response_header_version(version)).expect("header");
-    assert_eq!(header.correlation_id, 7);
-    R::decode(&mut frame, version).expect("response body")
-}
+use common::{call, read_frame, request, send_frame, start, MAX_REQUEST};
 
 async fn still_serves(addr: std::net::SocketAddr) {
     let mut stream = TcpStream::connect(addr).await.expect("connect");

@@ -35,6 +35,12 @@ pub enum Command {
     Produce(ProduceArgs),
     /// Print records of a topic, one value per line.
     Consume(ConsumeArgs),
+    /// Inspect consumer groups and move their committed offsets.
+    Group {
+        /// The group operation.
+        #[command(subcommand)]
+        command: GroupCommand,
+    },
 }
 
 /// Flags of the server commands.
@@ -64,6 +70,19 @@ pub struct ServerArgs {
     /// How often retention deletes old segments, in milliseconds.
     #[arg(long, env = "TIDEMARK_RETENTION_CHECK_INTERVAL_MS", default_value_t = 300_000)]
     pub retention_check_interval_ms: u64,
+    /// How long the log cleaner sleeps when no compacted partition needs cleaning, in milliseconds (Kafka's
+    /// `log.cleaner.backoff.ms`).
+    #[arg(long, env = "TIDEMARK_LOG_CLEANER_BACKOFF_MS", default_value_t = 15_000)]
+    pub log_cleaner_backoff_ms: u64,
+    /// How long the first rebalance of an empty group waits for more members, in milliseconds.
+    #[arg(long, env = "TIDEMARK_GROUP_INITIAL_REBALANCE_DELAY_MS", default_value_t = 3000)]
+    pub group_initial_rebalance_delay_ms: u64,
+    /// Shortest session timeout a group member may ask for, in milliseconds.
+    #[arg(long, env = "TIDEMARK_GROUP_MIN_SESSION_TIMEOUT_MS", default_value_t = 6000)]
+    pub group_min_session_timeout_ms: u64,
+    /// Partitions of `__consumer_offsets` when it is first created.
+    #[arg(long, env = "TIDEMARK_OFFSETS_TOPIC_PARTITIONS", default_value_t = 50)]
+    pub offsets_topic_partitions: i32,
 }
 
 /// How to reach a Kafka cluster.
@@ -94,8 +113,11 @@ pub enum TopicCommand {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// List topics.
+    /// List topics (internal ones such as `__consumer_offsets` only with `--include-internal`).
     List {
+        /// Also list internal topics.
+        #[arg(long)]
+        include_internal: bool,
         /// The cluster.
         #[command(flatten)]
         client: ClientArgs,
@@ -154,7 +176,58 @@ pub struct ConsumeArgs {
     /// Print `key<TAB>value` instead of the value alone.
     #[arg(long)]
     pub print_key: bool,
+    /// Consume as a member of this consumer group, resuming from (and committing) its offsets.
+    #[arg(long, conflicts_with_all = ["partition", "offset"])]
+    pub group: Option<String>,
     /// The cluster.
     #[command(flatten)]
     pub client: ClientArgs,
+}
+
+/// Consumer group operations.
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// List groups with their state.
+    List {
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show a group's members, assignments, committed offsets, log end offsets and lag.
+    Describe {
+        /// Group id.
+        group: String,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Move the committed offsets of an inactive group.
+    ResetOffsets {
+        /// Group id.
+        group: String,
+        /// The topic whose offsets move (all its partitions).
+        #[arg(long)]
+        topic: String,
+        /// Where the offsets go.
+        #[command(flatten)]
+        target: ResetTarget,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// Where `group reset-offsets` moves a group's offsets: exactly one of the flags.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ResetTarget {
+    /// To each partition's earliest offset.
+    #[arg(long)]
+    pub to_earliest: bool,
+    /// To each partition's end.
+    #[arg(long)]
+    pub to_latest: bool,
+    /// To this offset (clamped to each partition's range).
+    #[arg(long, value_name = "N")]
+    pub to_offset: Option<i64>,
 }

@@ -8,15 +8,17 @@ use anyhow::{anyhow, bail, Context, Result};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::args::{ClientArgs, ConsumeArgs, ProduceArgs, TopicCommand};
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client command waits for the cluster.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
 
-fn client_config(client: &ClientArgs) -> ClientConfig {
+/// librdkafka settings that reach the cluster.
+pub fn client_config(client: &ClientArgs) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &client.bootstrap_servers);
     config
@@ -53,10 +55,15 @@ pub async fn topic(command: TopicCommand) -> Result<()> {
             check_topic_results(admin(&client)?.delete_topics(&[&name], &options).await?)?;
             println!("deleted topic {name}");
         }
-        TopicCommand::List { client } => {
+        TopicCommand::List { include_internal, client } => {
             let admin = admin(&client)?;
             let metadata = admin.inner().fetch_metadata(None, TIMEOUT)?;
-            let mut names: Vec<&str> = metadata.topics().iter().map(|t| t.name()).collect();
+            let mut names: Vec<&str> = metadata
+                .topics()
+                .iter()
+                .map(|t| t.name())
+                .filter(|name| include_internal || !name.starts_with("__"))
+                .collect();
             names.sort_unstable();
             for name in names {
                 println!("{name}");
@@ -131,15 +138,50 @@ pub async fn produce(args: ProduceArgs) -> Result<()> {
     Ok(())
 }
 
-/// `tidemark consume TOPIC`: prints values (or `key<TAB>value`) until `--max` records or Ctrl-C.
+/// `tidemark consume TOPIC`: prints values (or `key<TAB>value`) until `--max` records or Ctrl-C. With `--group`,
+/// it consumes as a group member and commits what it printed.
 pub async fn consume(args: ConsumeArgs) -> Result<()> {
-    // librdkafka needs a group id to assign partitions; nothing is committed under it.
+    let reset = if args.from_beginning { "earliest" } else { "latest" };
+    // librdkafka needs a group id to assign partitions; without --group nothing is committed under it.
     let consumer: BaseConsumer = client_config(&args.client)
-        .set("group.id", "tidemark-cli")
-        .set("enable.auto.commit", "false")
+        .set("group.id", args.group.as_deref().unwrap_or("tidemark-cli"))
+        .set("enable.auto.commit", if args.group.is_some() { "true" } else { "false" })
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", reset)
         .set("enable.partition.eof", "false")
         .create()
         .context("creating the consumer")?;
+    if args.group.is_some() {
+        consumer.subscribe(&[&args.topic])?;
+    } else {
+        assign_partitions(&consumer, &args)?;
+    }
+    let mut printed = 0u64;
+    let stdout = std::io::stdout();
+    while args.max.is_none_or(|max| printed < max) {
+        let Some(message) = tokio::task::block_in_place(|| consumer.poll(Duration::from_millis(200))) else { continue };
+        let message = message?;
+        let value = String::from_utf8_lossy(message.payload().unwrap_or_default());
+        let mut out = stdout.lock();
+        if args.print_key {
+            let key = String::from_utf8_lossy(message.key().unwrap_or_default());
+            writeln!(out, "{key}\t{value}")?;
+        } else {
+            writeln!(out, "{value}")?;
+        }
+        out.flush()?;
+        if args.group.is_some() {
+            consumer.store_offset_from_message(&message)?;
+        }
+        printed += 1;
+    }
+    if args.group.is_some() {
+        consumer.commit_consumer_state(CommitMode::Sync)?;
+    }
+    Ok(())
+}
+
+fn assign_partitions(consumer: &BaseConsumer, args: &ConsumeArgs) -> Result<()> {
     let metadata = consumer.fetch_metadata(Some(&args.topic), TIMEOUT)?;
     let topic = metadata.topics().first().ok_or_else(|| anyhow!("no metadata for {}", args.topic))?;
     if let Some(error) = topic.error() {
@@ -158,21 +200,5 @@ pub async fn consume(args: ConsumeArgs) -> Result<()> {
         bail!("{} has no partition {:?}", args.topic, args.partition);
     }
     consumer.assign(&assignment)?;
-    let mut printed = 0u64;
-    let stdout = std::io::stdout();
-    while args.max.is_none_or(|max| printed < max) {
-        let Some(message) = tokio::task::block_in_place(|| consumer.poll(Duration::from_millis(200))) else { continue };
-        let message = message?;
-        let value = String::from_utf8_lossy(message.payload().unwrap_or_default());
-        let mut out = stdout.lock();
-        if args.print_key {
-            let key = String::from_utf8_lossy(message.key().unwrap_or_default());
-            writeln!(out, "{key}\t{value}")?;
-        } else {
-            writeln!(out, "{value}")?;
-        }
-        out.flush()?;
-        printed += 1;
-    }
     Ok(())
 }

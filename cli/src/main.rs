@@ -4,6 +4,7 @@
 mod args;
 mod client;
 mod config_file;
+mod groups;
 mod serve;
 
 use std::io::IsTerminal;
@@ -31,6 +32,7 @@ fn main() -> Result<()> {
             Command::Topic { command } => client::topic(command).await,
             Command::Produce(args) => client::produce(args).await,
             Command::Consume(args) => client::consume(args).await,
+            Command::Group { command } => groups::run(command).await,
         }
     })
 }

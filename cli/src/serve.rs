@@ -1,10 +1,12 @@
 //! `tidemark up` and `tidemark broker`: bind the listener, open the broker, serve until Ctrl-C or SIGTERM.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tidemark_broker::{server, Broker, BrokerConfig};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::args::ServerArgs;
 
@@ -27,9 +29,19 @@ pub async fn run(args: ServerArgs, components: &str) -> Result<()> {
     config.default_partitions = args.num_partitions;
     config.max_request_bytes = args.max_request_bytes;
     config.retention_check_interval = Duration::from_millis(args.retention_check_interval_ms.max(1));
+    config.cleaner.backoff = Duration::from_millis(args.log_cleaner_backoff_ms.max(1));
+    config.groups.initial_rebalance_delay = Duration::from_millis(args.group_initial_rebalance_delay_ms);
+    config.groups.min_session_timeout = Duration::from_millis(args.group_min_session_timeout_ms);
+    config.groups.offsets_topic_partitions = args.offsets_topic_partitions;
     let broker = Broker::open(config).await.context("starting the broker")?;
     tracing::info!(kafka = %bound, components, "tidemark is up");
-    server::run(listener, broker, shutdown_signal()).await?;
+    let (stop_cleaner, cleaner_stopped) = watch::channel(false);
+    let cleaner = tokio::spawn(Arc::clone(&broker).run_cleaner(cleaner_stopped));
+    let served = server::run(listener, broker, shutdown_signal()).await;
+    // A compaction pass in progress stops at its next check; what it swapped in is complete.
+    let _ = stop_cleaner.send(true);
+    let _ = cleaner.await;
+    served?;
     Ok(())
 }
 

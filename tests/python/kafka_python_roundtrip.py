@@ -14,8 +14,7 @@ admin = KafkaAdminClient(bootstrap_servers=bootstrap)
 admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
 admin.close()
 
-# Idempotent producers (InitProducerId) arrive with consumer groups and compaction (issue 3).
-producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", compression_type="gzip", enable_idempotence=False)
+producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", compression_type="gzip", enable_idempotence=True)
 futures = [producer.send(topic, key=b"k%d" % i, value=b"value-%d" % i) for i in range(300)]
 producer.flush()
 for f in futures:

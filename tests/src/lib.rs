@@ -127,3 +127,12 @@ pub fn consume(consumer: &BaseConsumer, count: usize, timeout: Duration) -> Resu
 pub fn python() -> PathBuf {
     std::env::var_os("TIDEMARK_PYTHON").map_or_else(|| repo_root().join("target/pyenv/bin/python"), PathBuf::from)
 }
+
+/// Runs the `tidemark` CLI with `args` and returns its standard output; fails when it exits non-zero.
+pub fn run_cli(args: &[&str]) -> Result<String> {
+    let output = Command::new(tidemark_binary()?).args(args).output().context("running the tidemark CLI")?;
+    if !output.status.success() {
+        bail!("tidemark {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}

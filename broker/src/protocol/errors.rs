@@ -3,7 +3,7 @@
 use kafka_protocol::ResponseError;
 
 use crate::storage::batch::BatchError;
-use crate::storage::StorageError;
+use crate::storage::{ProducerStateError, StorageError};
 use crate::topics::TopicError;
 
 /// The Kafka error for a storage failure.
@@ -11,11 +11,26 @@ pub fn storage_error(error: &StorageError) -> ResponseError {
     match error {
         StorageError::InvalidBatch(BatchError::CrcMismatch { .. }) => ResponseError::CorruptMessage,
         StorageError::InvalidBatch(BatchError::UnsupportedMagic(_)) => ResponseError::UnsupportedForMessageFormat,
-        StorageError::InvalidBatch(_) | StorageError::NotOneBatch => ResponseError::InvalidRecord,
+        StorageError::InvalidBatch(_)
+        | StorageError::NotOneBatch
+        | StorageError::KeylessRecord
+        | StorageError::Records(_) => ResponseError::InvalidRecord,
         StorageError::RecordTooLarge { .. } => ResponseError::MessageTooLarge,
         StorageError::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange,
         StorageError::Io(_) | StorageError::Offline => ResponseError::KafkaStorageError,
         StorageError::Decode(_) => ResponseError::UnknownServerError,
+        StorageError::Producer(e) => producer_error(e),
+    }
+}
+
+/// The Kafka error for an idempotent producer's refused batch, as Kafka 2.7+ answers a produce request.
+fn producer_error(error: &ProducerStateError) -> ResponseError {
+    match error {
+        ProducerStateError::StaleEpoch { .. } => ResponseError::InvalidProducerEpoch,
+        ProducerStateError::OutOfOrderSequence { .. } => ResponseError::OutOfOrderSequenceNumber,
+        ProducerStateError::UnknownProducer { .. } => ResponseError::UnknownProducerId,
+        ProducerStateError::InvalidSequence { .. } => ResponseError::InvalidRecord,
+        ProducerStateError::Transactional => ResponseError::InvalidTxnState,
     }
 }
 

@@ -16,7 +16,7 @@ const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
 
 /// Answers a ListOffsets request.
-pub fn handle(broker: &Arc<Broker>, request: ListOffsetsRequest) -> ListOffsetsResponse {
+pub fn handle(broker: &Arc<Broker>, request: ListOffsetsRequest, version: i16) -> ListOffsetsResponse {
     let topics = request
         .topics
         .into_iter()
@@ -35,12 +35,14 @@ pub fn handle(broker: &Arc<Broker>, request: ListOffsetsRequest) -> ListOffsetsR
                         return response.with_error_code(ResponseError::UnknownTopicOrPartition.code());
                     };
                     let epoch = log.leader_epoch();
+                    // The leader epoch is part of the response from v4 on only.
+                    let reported_epoch = if version >= 4 { epoch } else { -1 };
                     if let Some(error) = check_leader_epoch(p.current_leader_epoch, epoch) {
                         return response.with_error_code(error.code());
                     }
                     match lookup(&log, p.timestamp) {
                         Ok((timestamp, offset)) => {
-                            response.with_timestamp(timestamp).with_offset(offset).with_leader_epoch(epoch)
+                            response.with_timestamp(timestamp).with_offset(offset).with_leader_epoch(reported_epoch)
                         }
                         Err(e) => response.with_error_code(storage_error(&e).code()),
                     }

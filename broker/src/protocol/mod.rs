@@ -5,13 +5,26 @@ mod api_versions;
 mod configs;
 mod create_partitions;
 mod create_topics;
+mod delete_groups;
 mod delete_topics;
+mod describe_groups;
 pub mod errors;
 mod fetch;
+mod find_coordinator;
+mod heartbeat;
+mod init_producer_id;
+mod join_group;
+mod leave_group;
+mod list_groups;
 mod list_offsets;
 mod metadata;
+mod offset_commit;
+mod offset_delete;
+mod offset_fetch;
 mod produce;
+mod sync_group;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -36,6 +49,18 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
+    (ApiKey::InitProducerId, 0, 5),
+    (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::OffsetCommit, 2, 8),
+    (ApiKey::OffsetFetch, 1, 8),
+    (ApiKey::ListGroups, 0, 5),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::OffsetDelete, 0, 0),
 ];
 
 /// Whether this broker serves `api_key` at `version`.
@@ -56,15 +81,16 @@ pub enum Reply {
     Disconnect,
 }
 
-/// Handles one decoded request whose API and version [`is_supported`].
-pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: RequestKind) -> Reply {
+/// Handles one decoded request whose API and version [`is_supported`], from a client at `peer`.
+pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: RequestKind, peer: SocketAddr) -> Reply {
     let version = header.request_api_version;
+    let later = |future: BoxFuture<'static, ResponseKind>| Reply::Later(future);
     let response = match request {
         RequestKind::Produce(r) => return produce::handle(broker, r, version).await,
         RequestKind::Fetch(r) => return Reply::Later(Box::pin(fetch::handle(Arc::clone(broker), r))),
         RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions::handle()),
         RequestKind::Metadata(r) => ResponseKind::Metadata(metadata::handle(broker, r, version).await),
-        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r)),
+        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r, version)),
         RequestKind::CreateTopics(r) => ResponseKind::CreateTopics(create_topics::handle(broker, r).await),
         RequestKind::DeleteTopics(r) => ResponseKind::DeleteTopics(delete_topics::handle(broker, r).await),
         RequestKind::CreatePartitions(r) => ResponseKind::CreatePartitions(create_partitions::handle(broker, r).await),
@@ -72,6 +98,38 @@ pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: Reque
         RequestKind::AlterConfigs(r) => ResponseKind::AlterConfigs(configs::alter(broker, r).await),
         RequestKind::IncrementalAlterConfigs(r) => {
             ResponseKind::IncrementalAlterConfigs(configs::incremental_alter(broker, r).await)
+        }
+        RequestKind::FindCoordinator(r) => {
+            ResponseKind::FindCoordinator(find_coordinator::handle(broker, r, version).await)
+        }
+        RequestKind::JoinGroup(r) => {
+            let client_id = header.client_id.as_deref().unwrap_or_default().to_owned();
+            // Kafka reports client hosts as `/address`.
+            let client = (client_id, format!("/{}", peer.ip()));
+            let joined = join_group::handle(Arc::clone(broker), r, version, client);
+            return later(Box::pin(async move { ResponseKind::JoinGroup(joined.await) }));
+        }
+        RequestKind::SyncGroup(r) => {
+            let synced = sync_group::handle(Arc::clone(broker), r, version);
+            return later(Box::pin(async move { ResponseKind::SyncGroup(synced.await) }));
+        }
+        RequestKind::Heartbeat(r) => ResponseKind::Heartbeat(heartbeat::handle(broker, r)),
+        RequestKind::InitProducerId(r) => ResponseKind::InitProducerId(init_producer_id::handle(broker, r)),
+        RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(leave_group::handle(broker, r, version)),
+        RequestKind::OffsetCommit(r) => {
+            let committed = offset_commit::handle(Arc::clone(broker), r);
+            return later(Box::pin(async move { ResponseKind::OffsetCommit(committed.await) }));
+        }
+        RequestKind::OffsetFetch(r) => ResponseKind::OffsetFetch(offset_fetch::handle(broker, r, version)),
+        RequestKind::ListGroups(r) => ResponseKind::ListGroups(list_groups::handle(broker, r, version)),
+        RequestKind::DescribeGroups(r) => ResponseKind::DescribeGroups(describe_groups::handle(broker, r, version)),
+        RequestKind::DeleteGroups(r) => {
+            let deleted = delete_groups::handle(Arc::clone(broker), r);
+            return later(Box::pin(async move { ResponseKind::DeleteGroups(deleted.await) }));
+        }
+        RequestKind::OffsetDelete(r) => {
+            let deleted = offset_delete::handle(Arc::clone(broker), r);
+            return later(Box::pin(async move { ResponseKind::OffsetDelete(deleted.await) }));
         }
         _ => return Reply::Disconnect,
     };

@@ -1,5 +1,6 @@
 //! Produce: validates and appends one batch per partition in request order, then answers once the batches are
-//! durable (`acks=1` and `acks=all` alike on a single node), or at once with `acks=0`.
+//! durable (`acks=1` and `acks=all` alike on a single node), or at once with `acks=0`. An idempotent producer's
+//! retry of a batch already written is answered with the original base offset, once that batch is durable.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,7 +52,17 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
                 },
             };
             match outcome {
-                Ok((log, info)) => pending.push((t, p, Appended { log, info })),
+                Ok((log, info)) => {
+                    if info.duplicate {
+                        tracing::debug!(
+                            topic = name,
+                            partition = data.index,
+                            base_offset = info.base_offset,
+                            "duplicate batch"
+                        );
+                    }
+                    pending.push((t, p, Appended { log, info }));
+                }
                 Err((error, text)) => {
                     tracing::debug!(topic = name, partition = data.index, error = text, "produce refused");
                     partitions.push(response.with_error_code(error.code()).with_error_message(message(text)));

@@ -81,6 +81,7 @@ struct Pending {
 
 /// Serves one connection until the client closes it, sends something unanswerable, or the broker stops.
 pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
+    let peer = socket.peer_addr()?;
     let (reader, writer) = socket.into_split();
     let codec = LengthDelimitedCodec::builder().max_frame_length(broker.config().max_request_bytes).new_codec();
     let mut frames = FramedRead::new(reader, codec);
@@ -96,7 +97,7 @@ pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Rece
         };
         let pending = match decode_request(frame.freeze()) {
             Ok((header, request)) => {
-                let reply = protocol::handle(&broker, &header, request).await;
+                let reply = protocol::handle(&broker, &header, request, peer).await;
                 if matches!(reply, Reply::Disconnect) {
                     tracing::warn!(api = header.request_api_key, "request cannot be served; closing the connection");
                     break;
@@ -131,7 +132,10 @@ async fn write_responses(
             Reply::Later(future) => future.await,
             Reply::Nothing | Reply::Disconnect => continue,
         };
-        let frame = encode_response(&pending, &response)?;
+        let frame = encode_response(&pending, &response).inspect_err(|e| {
+            // A response this broker cannot encode is a broker bug, not a client's fault: say so loudly.
+            tracing::error!(error = %e, "closing the connection");
+        })?;
         // Send without flushing while more responses are ready, so pipelined responses share a write.
         if rx.is_empty() {
             sink.send(frame).await?

@@ -21,6 +21,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let retention = tokio::spawn(Arc::clone(&broker).run_retention());
+    let group_timers = tokio::spawn(Arc::clone(&broker).run_group_timers());
     tracing::info!(address = %listener.local_addr()?, "kafka listener ready");
     tokio::pin!(shutdown);
     loop {
@@ -47,6 +48,7 @@ pub async fn run(
     }
     let _ = stop_tx.send(true);
     retention.abort();
+    group_timers.abort();
     tracing::info!("kafka listener stopped");
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! Written by hand rather than through `kafka_protocol::records` because the broker never decodes records on the
 //! produce and fetch paths: it validates the header and CRC, patches the offset, and stores the bytes as sent.
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
 use thiserror::Error;
 
 /// Size of the fixed RecordBatch v2 header, up to and including the record count.
@@ -14,6 +14,16 @@ pub const LOG_OVERHEAD: usize = 12;
 /// Bytes of header that `batchLength` covers at minimum.
 const MIN_BATCH_LENGTH: i32 = (HEADER_LEN - LOG_OVERHEAD) as i32;
 const CRC_START: usize = 21;
+/// Attribute bits holding the compression codec.
+pub const COMPRESSION_MASK: i16 = 0x07;
+/// Attribute bit: timestamps are the broker's append time.
+const LOG_APPEND_TIME_FLAG: i16 = 0x08;
+/// Attribute bit: the batch belongs to a transaction.
+const TRANSACTIONAL_FLAG: i16 = 0x10;
+/// Attribute bit: a control batch (transaction markers).
+const CONTROL_FLAG: i16 = 0x20;
+/// Attribute bit: the base timestamp is a delete horizon stamped by compaction (KIP-534).
+pub const DELETE_HORIZON_FLAG: i16 = 0x40;
 
 /// Why a byte range is not a valid record batch.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -122,6 +132,31 @@ impl BatchHeader {
         self.base_offset + i64::from(self.last_offset_delta)
     }
 
+    /// The compression codec id (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd).
+    pub fn compression(&self) -> i16 {
+        self.attributes & COMPRESSION_MASK
+    }
+
+    /// Whether the timestamps are the broker's append time rather than the producer's.
+    pub fn is_log_append_time(&self) -> bool {
+        self.attributes & LOG_APPEND_TIME_FLAG != 0
+    }
+
+    /// Whether the batch belongs to a transaction.
+    pub fn is_transactional(&self) -> bool {
+        self.attributes & TRANSACTIONAL_FLAG != 0
+    }
+
+    /// Whether this is a control batch (transaction markers).
+    pub fn is_control(&self) -> bool {
+        self.attributes & CONTROL_FLAG != 0
+    }
+
+    /// Whether the base timestamp is a delete horizon: tombstones in the batch may go once it has passed.
+    pub fn has_delete_horizon(&self) -> bool {
+        self.attributes & DELETE_HORIZON_FLAG != 0
+    }
+
     /// Checks that the record count matches the offset range a producer must send.
     pub fn check_producer_counts(&self) -> Result<(), BatchError> {
         if self.record_count < 1 || self.last_offset_delta != self.record_count - 1 {
@@ -146,6 +181,29 @@ pub fn validate(bytes: &[u8]) -> Result<BatchHeader, BatchError> {
         return Err(BatchError::CrcMismatch { stored: header.crc, computed });
     }
     Ok(header)
+}
+
+/// Encodes a batch from a header and its (possibly compressed) records section; `batch_length` and `crc` are
+/// computed, every other header field is written as given.
+pub fn encode(header: &BatchHeader, records: &[u8]) -> BytesMut {
+    let mut out = BytesMut::with_capacity(HEADER_LEN + records.len());
+    out.put_i64(header.base_offset);
+    out.put_i32((HEADER_LEN - LOG_OVERHEAD + records.len()) as i32);
+    out.put_i32(header.partition_leader_epoch);
+    out.put_i8(2);
+    out.put_u32(0);
+    out.put_i16(header.attributes);
+    out.put_i32(header.last_offset_delta);
+    out.put_i64(header.base_timestamp);
+    out.put_i64(header.max_timestamp);
+    out.put_i64(header.producer_id);
+    out.put_i16(header.producer_epoch);
+    out.put_i32(header.base_sequence);
+    out.put_i32(header.record_count);
+    out.put_slice(records);
+    let crc = crc32c::crc32c(&out[CRC_START..]);
+    out[CRC_START - 4..CRC_START].copy_from_slice(&crc.to_be_bytes());
+    out
 }
 
 /// Writes the broker-assigned base offset and leader epoch into a batch; neither is covered by the CRC.
@@ -199,6 +257,19 @@ pub(crate) mod tests {
         assert_eq!(patched.partition_leader_epoch, 7);
         assert_eq!(patched.last_offset(), 44);
         assert_eq!(patched.max_timestamp, 1_002);
+    }
+
+    #[test]
+    fn encodes_a_header_that_validates() {
+        let original = encoded_batch(3, 5_000, Compression::None);
+        let header = validate(&original).expect("valid");
+        let reencoded = encode(&header, &original[HEADER_LEN..]);
+        assert_eq!(&reencoded[..], &original[..], "same header and records give the same bytes");
+        let empty = BatchHeader { record_count: 0, attributes: header.attributes | DELETE_HORIZON_FLAG, ..header };
+        let encoded = encode(&empty, &[]);
+        let parsed = validate(&encoded).expect("an empty batch validates");
+        assert_eq!((parsed.record_count, parsed.last_offset_delta, parsed.total_len()), (0, 2, HEADER_LEN));
+        assert!(parsed.has_delete_horizon() && !parsed.is_control() && parsed.compression() == 0);
     }
 
     #[test]

@@ -2,9 +2,14 @@
 
 pub mod atomic_file;
 pub mod batch;
+pub mod compaction;
 pub mod epoch_checkpoint;
+#[cfg(test)]
+mod idempotence_tests;
 pub mod index;
 pub mod partition_log;
+pub mod producer_snapshot;
+pub mod producer_state;
 pub mod segment;
 pub mod topic_config;
 
@@ -14,6 +19,7 @@ use thiserror::Error;
 use tokio::sync::watch;
 
 pub use partition_log::{AppendInfo, PartitionLog, ReadResult, TimestampedOffset};
+pub use producer_state::ProducerStateError;
 pub use topic_config::{ConfigError, TopicConfig};
 
 /// A storage operation failed.
@@ -49,6 +55,15 @@ pub enum StorageError {
     /// A stored batch could not be decoded while searching records.
     #[error("stored batch could not be decoded: {0}")]
     Decode(String),
+    /// A produced record has no key but the topic is compacted (Kafka's message, word for word).
+    #[error("Compacted topic cannot accept message without key")]
+    KeylessRecord,
+    /// The records inside a batch are malformed.
+    #[error("malformed records: {0}")]
+    Records(#[from] compaction::RecordsError),
+    /// An idempotent producer's batch breaks its sequence or epoch; nothing was written.
+    #[error(transparent)]
+    Producer(#[from] ProducerStateError),
     /// An earlier write or fsync failed; the partition accepts nothing until restart.
     #[error("the partition's log is offline after an I/O failure")]
     Offline,

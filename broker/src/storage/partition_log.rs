@@ -13,14 +13,17 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::records::RecordBatchDecoder;
 use tokio::sync::{watch, Notify};
 
 use super::batch::{self, BatchHeader};
+use super::compaction::{self, CleanerState, SegmentView};
 use super::epoch_checkpoint::LeaderEpochCache;
+use super::producer_snapshot;
+use super::producer_state::{AppendCheck, ProducerStates, PRODUCER_ID_EXPIRATION_MS};
 use super::segment::Segment;
 use super::topic_config::TopicConfig;
 use super::{LogActivity, StorageError};
@@ -34,6 +37,9 @@ pub struct AppendInfo {
     pub last_offset: i64,
     /// First offset still in the log.
     pub log_start_offset: i64,
+    /// The batch was an idempotent producer's retry of a batch already written: the offsets are the original
+    /// ones and nothing was written.
+    pub duplicate: bool,
 }
 
 /// Records read from the log, with the offsets a fetch response reports.
@@ -67,6 +73,8 @@ struct LogState {
     segments: BTreeMap<i64, Segment>,
     log_end_offset: i64,
     epochs: LeaderEpochCache,
+    /// The idempotent producers, up to the log end offset.
+    producers: ProducerStates,
     /// Files written since the flusher's last round, other than the active segment's.
     unsynced: Vec<Arc<File>>,
     /// A segment file was created or deleted since the last directory fsync.
@@ -94,7 +102,21 @@ impl LogState {
         let segment = Segment::create(dir, self.log_end_offset, now_ms)?;
         self.segments.insert(self.log_end_offset, segment);
         self.directory_changed = true;
+        write_producer_snapshot(dir, self.log_end_offset, &self.producers, &self.unsynced);
         Ok(())
+    }
+}
+
+/// Writes the producer snapshot at `offset`. The `unsynced` files it covers are synced first, so that it never
+/// describes batches a crash could still take away. A snapshot that could not be written only makes the next
+/// start-up read more batch headers.
+fn write_producer_snapshot(dir: &Path, offset: i64, producers: &ProducerStates, unsynced: &[Arc<File>]) {
+    let written = unsynced
+        .iter()
+        .try_for_each(|file| file.sync_data())
+        .and_then(|()| producer_snapshot::write(dir, offset, producers));
+    if let Err(e) = written {
+        tracing::warn!(dir = %dir.display(), offset, error = %e, "could not write a producer snapshot");
     }
 }
 
@@ -107,6 +129,8 @@ pub struct PartitionLog {
     flush_requested: Notify,
     closed: AtomicBool,
     activity: LogActivity,
+    /// Held by a compaction pass for its whole run; retention skips the partition while it is taken.
+    cleaner: Mutex<CleanerState>,
 }
 
 impl PartitionLog {
@@ -114,6 +138,7 @@ impl PartitionLog {
     /// partition's flusher task. Must be called inside a tokio runtime.
     pub fn open(dir: &Path, activity: LogActivity, now_ms: i64) -> Result<Arc<Self>, StorageError> {
         std::fs::create_dir_all(dir)?;
+        compaction::recover_interrupted_swap(dir)?;
         let mut bases = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let name = entry?.file_name();
@@ -124,12 +149,27 @@ impl PartitionLog {
         }
         bases.sort_unstable();
         let mut segments = BTreeMap::new();
+        let mut producers = ProducerStates::default();
         if let Some((&last, rolled)) = bases.split_last() {
+            // Producer state: the latest snapshot, then the batches after it. Normally the snapshot was written
+            // when the active segment rolled in, and its batches are visited by the recovery scan.
+            let (snapshot_offset, loaded) = producer_snapshot::load_latest(dir, last)?.unwrap_or_default();
+            producers = loaded;
             for &base in rolled {
                 let (segment, _) = Segment::open_rolled(dir, base, now_ms)?;
+                producers.replay_segment(&segment, snapshot_offset, now_ms)?;
                 segments.insert(base, segment);
             }
-            let (active, recovery) = Segment::recover(dir, last, now_ms)?;
+            if snapshot_offset < last && !rolled.is_empty() {
+                // Rolled segments were read: spare the next start-up that work.
+                let covered: Vec<Arc<File>> = segments.values().map(Segment::log_file).collect();
+                write_producer_snapshot(dir, last, &producers, &covered);
+            }
+            let (active, recovery) = Segment::recover_visiting(dir, last, now_ms, |header| {
+                if header.base_offset >= snapshot_offset {
+                    producers.apply(header, now_ms);
+                }
+            })?;
             if recovery.truncated_bytes > 0 {
                 tracing::warn!(dir = %dir.display(), bytes = recovery.truncated_bytes, "truncated a torn tail");
             }
@@ -143,7 +183,8 @@ impl PartitionLog {
         let mut epochs = LeaderEpochCache::open(dir)?;
         epochs.truncate_from(log_end_offset)?;
         epochs.assign(epochs.latest_epoch(), log_end_offset)?;
-        let state = LogState { segments, log_end_offset, epochs, unsynced: Vec::new(), directory_changed: false };
+        let state =
+            LogState { segments, log_end_offset, epochs, producers, unsynced: Vec::new(), directory_changed: false };
         let log = Arc::new(PartitionLog {
             dir: dir.to_owned(),
             state: Mutex::new(state),
@@ -151,6 +192,7 @@ impl PartitionLog {
             flush_requested: Notify::new(),
             closed: AtomicBool::new(false),
             activity,
+            cleaner: Mutex::new(CleanerState::default()),
         });
         tokio::spawn(run_flusher(Arc::downgrade(&log)));
         Ok(log)
@@ -161,8 +203,10 @@ impl PartitionLog {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Validates a producer's batch, assigns its offsets and appends it. The batch is durable once
-    /// [`PartitionLog::wait_durable`] returns for `last_offset + 1`.
+    /// Validates a producer's batch, checks an idempotent producer's epoch and sequence, assigns its offsets and
+    /// appends it. The batch is durable once [`PartitionLog::wait_durable`] returns for `last_offset + 1`. A retry
+    /// of one of an idempotent producer's last batches is not written again: its original offsets come back, with
+    /// [`AppendInfo::duplicate`] set, and waiting for them works the same.
     pub fn append(&self, mut batch: BytesMut, config: &TopicConfig, now_ms: i64) -> Result<AppendInfo, StorageError> {
         if self.durable.borrow().failed || self.closed.load(Ordering::Acquire) {
             return Err(StorageError::Offline);
@@ -175,7 +219,18 @@ impl PartitionLog {
         if batch.len() > config.max_message_bytes {
             return Err(StorageError::RecordTooLarge { size: batch.len(), max: config.max_message_bytes });
         }
+        if config.cleanup_policy.compact {
+            compaction::require_keys(&batch, &header)?;
+        }
         let mut state = self.lock();
+        if let AppendCheck::Duplicate(original) = state.producers.check(&header)? {
+            return Ok(AppendInfo {
+                base_offset: original.first_offset,
+                last_offset: original.last_offset,
+                log_start_offset: state.log_start_offset(),
+                duplicate: true,
+            });
+        }
         let base_offset = state.log_end_offset;
         let active = state.active();
         let too_big = active.size() + batch.len() as u64 > config.segment_bytes;
@@ -192,8 +247,13 @@ impl PartitionLog {
             return Err(e.into());
         }
         state.log_end_offset = header.last_offset() + 1;
-        let info =
-            AppendInfo { base_offset, last_offset: header.last_offset(), log_start_offset: state.log_start_offset() };
+        state.producers.apply(&header, now_ms);
+        let info = AppendInfo {
+            base_offset,
+            last_offset: header.last_offset(),
+            log_start_offset: state.log_start_offset(),
+            duplicate: false,
+        };
         drop(state);
         self.flush_requested.notify_one();
         Ok(info)
@@ -257,9 +317,12 @@ impl PartitionLog {
                 if header.base_offset >= high_watermark {
                     return Ok(None);
                 }
+                // A batch emptied by compaction keeps its header's timestamps: look further then.
                 if header.max_timestamp >= timestamp {
                     let bytes = segment.batch_at(position, &header)?;
-                    return first_record_matching(bytes, |ts| ts >= timestamp);
+                    if let Some(found) = first_record_matching(bytes, |ts| ts >= timestamp)? {
+                        return Ok(Some(found));
+                    }
                 }
                 position += header.total_len() as u64;
             }
@@ -285,7 +348,9 @@ impl PartitionLog {
                 }
                 if header.max_timestamp == max {
                     let bytes = segment.batch_at(position, &header)?;
-                    return first_record_matching(bytes, |ts| ts == max);
+                    if let Some(found) = first_record_matching(bytes, |ts| ts == max)? {
+                        return Ok(Some(found));
+                    }
                 }
                 position += header.total_len() as u64;
             }
@@ -295,11 +360,22 @@ impl PartitionLog {
 
     /// Deletes whole segments past `retention.ms` or beyond `retention.bytes`; never the active segment unless
     /// it has itself expired (it is rolled first), and never data above the high watermark. Returns the number
-    /// of segments deleted.
+    /// of segments deleted. Whatever the cleanup policy, also forgets idempotent producers idle for
+    /// [`PRODUCER_ID_EXPIRATION_MS`].
     pub fn enforce_retention(&self, config: &TopicConfig, now_ms: i64) -> Result<usize, StorageError> {
+        let forgotten = self.lock().producers.expire(now_ms, PRODUCER_ID_EXPIRATION_MS);
+        if forgotten > 0 {
+            tracing::info!(dir = %self.dir.display(), producers = forgotten, "forgot idle producers");
+        }
         if !config.cleanup_policy.delete {
             return Ok(0);
         }
+        // A compaction pass owns the segments until it ends; retention comes back at its next interval.
+        let _cleaner = match self.cleaner.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return Ok(0),
+        };
         let high_watermark = self.high_watermark();
         let mut state = self.lock();
         let expired = |s: &Segment| config.retention_ms >= 0 && s.max_timestamp() < now_ms - config.retention_ms;
@@ -325,12 +401,15 @@ impl PartitionLog {
         if !doomed.is_empty() {
             state.directory_changed = true;
         }
+        let log_start_offset = state.log_start_offset();
         drop(state);
         let deleted = doomed.len();
         for segment in doomed {
             segment.delete()?;
         }
         if deleted > 0 {
+            // Later snapshots carry the producers of the deleted segments on.
+            producer_snapshot::delete_below(&self.dir, log_start_offset)?;
             self.flush_requested.notify_one();
         }
         Ok(deleted)
@@ -340,6 +419,34 @@ impl PartitionLog {
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.flush_requested.notify_one();
+    }
+
+    /// Whether [`PartitionLog::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The cleaner's state, locked for a compaction pass (retention skips the partition meanwhile).
+    pub(crate) fn cleaner_state(&self) -> MutexGuard<'_, CleanerState> {
+        self.cleaner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A snapshot of every segment, the active one last, and the high watermark, for the cleaner to read
+    /// outside the partition lock.
+    pub(crate) fn segment_views(&self) -> (Vec<SegmentView>, i64) {
+        let high_watermark = self.high_watermark();
+        let state = self.lock();
+        (state.segments.values().map(SegmentView::of).collect(), high_watermark)
+    }
+
+    /// Puts a cleaned segment, whose files were swapped in already, in place of the segments it replaces. Reads
+    /// hold the partition lock, so they see either the old segments or the new one.
+    pub(crate) fn replace_segments(&self, replaced: &[i64], cleaned: Segment) {
+        let mut state = self.lock();
+        for base in replaced {
+            state.segments.remove(base);
+        }
+        state.segments.insert(cleaned.base_offset(), cleaned);
     }
 
     /// The partition's directory.

@@ -45,8 +45,17 @@ pub struct Recovery {
 impl Segment {
     /// Creates an empty segment starting at `base_offset`.
     pub fn create(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<Self> {
-        let log =
-            OpenOptions::new().create_new(true).read(true).write(true).open(dir.join(file_name(base_offset, "log")))?;
+        Self::create_with_suffix(dir, base_offset, None, now_ms)
+    }
+
+    /// Creates an empty segment whose files carry `suffix` after their extension (`<base>.log.<suffix>`): the
+    /// cleaner writes a segment under such names, renames the files in, and opens them again under their names.
+    pub fn create_with_suffix(dir: &Path, base_offset: i64, suffix: Option<&str>, now_ms: i64) -> io::Result<Self> {
+        let path = |extension: &str| match suffix {
+            Some(suffix) => dir.join(format!("{}.{suffix}", file_name(base_offset, extension))),
+            None => dir.join(file_name(base_offset, extension)),
+        };
+        let log = OpenOptions::new().create_new(true).read(true).write(true).open(path("log"))?;
         Ok(Segment {
             base_offset,
             dir: dir.to_owned(),
@@ -54,8 +63,8 @@ impl Segment {
             size: 0,
             next_offset: base_offset,
             max_timestamp: -1,
-            offset_index: IndexFile::create(&dir.join(file_name(base_offset, "index")))?,
-            time_index: IndexFile::create(&dir.join(file_name(base_offset, "timeindex")))?,
+            offset_index: IndexFile::create(&path("index"))?,
+            time_index: IndexFile::create(&path("timeindex"))?,
             bytes_since_index: 0,
             created_ms: now_ms,
         })
@@ -91,13 +100,29 @@ impl Segment {
         })();
         match loaded {
             Ok(Some(segment)) => Ok((segment, Recovery { truncated_bytes: 0 })),
-            _ => Self::recover(dir, base_offset, now_ms),
+            _ => {
+                // The segment stays rolled: seal the rebuilt indexes so that the next start-up trusts them.
+                let (mut segment, recovery) = Self::recover(dir, base_offset, now_ms)?;
+                segment.seal()?;
+                Ok((segment, recovery))
+            }
         }
     }
 
     /// Opens a segment by scanning it: every batch is validated by CRC, the first invalid or torn batch and
     /// everything after it is truncated, and both indexes are rebuilt.
     pub fn recover(dir: &Path, base_offset: i64, now_ms: i64) -> io::Result<(Self, Recovery)> {
+        Self::recover_visiting(dir, base_offset, now_ms, |_| {})
+    }
+
+    /// Like [`Segment::recover`], calling `visit` with the header of every batch kept, in order (the partition
+    /// rebuilds its producer state from them without a second scan).
+    pub fn recover_visiting(
+        dir: &Path,
+        base_offset: i64,
+        now_ms: i64,
+        mut visit: impl FnMut(&BatchHeader),
+    ) -> io::Result<(Self, Recovery)> {
         let log = OpenOptions::new().read(true).write(true).open(dir.join(file_name(base_offset, "log")))?;
         let file_len = log.metadata()?.len();
         let mut segment = Segment {
@@ -118,6 +143,7 @@ impl Segment {
                 break;
             }
             segment.index_batch(position, &header)?;
+            visit(&header);
             position += header.total_len() as u64;
             segment.size = position;
         }
@@ -179,6 +205,12 @@ impl Segment {
         self.time_index.append(end)?;
         self.offset_index.sync()?;
         self.time_index.sync()
+    }
+
+    /// Extends the offset range the segment covers to `end_offset` (exclusive) without writing: a cleaned segment
+    /// covers the offsets of the segments it replaces, those of the batches compaction removed included.
+    pub fn cover_to(&mut self, end_offset: i64) {
+        self.next_offset = self.next_offset.max(end_offset);
     }
 
     /// Reads whole batches starting with the one that contains `offset`, stopping before `end_offset` (the high

@@ -32,7 +32,7 @@ pub struct CleanupPolicy {
 }
 
 /// The effective configuration of a topic: defaults overlaid with the topic's overrides.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TopicConfig {
     /// `retention.ms`: segments whose newest record is older are deleted; -1 keeps forever.
     pub retention_ms: i64,
@@ -48,6 +48,12 @@ pub struct TopicConfig {
     pub cleanup_policy: CleanupPolicy,
     /// `delete.retention.ms`: how long tombstones survive compaction.
     pub delete_retention_ms: i64,
+    /// `min.cleanable.dirty.ratio`: the share of uncleaned bytes at which a compacted partition is cleaned.
+    pub min_cleanable_dirty_ratio: f64,
+    /// `min.compaction.lag.ms`: records stay uncompacted at least this long.
+    pub min_compaction_lag_ms: i64,
+    /// `max.compaction.lag.ms`: a record is compacted at most this long after it was written, whatever the ratio.
+    pub max_compaction_lag_ms: i64,
     /// `min.insync.replicas`: in-sync replicas required for `acks=all`.
     pub min_insync_replicas: i32,
     /// The overrides given for this topic, by name, as given.
@@ -64,6 +70,8 @@ pub enum ConfigType {
     Int = 3,
     /// A 64-bit integer.
     Long = 5,
+    /// A floating-point number.
+    Double = 6,
     /// A comma-separated list.
     List = 7,
 }
@@ -73,8 +81,11 @@ pub const KNOWN_CONFIGS: &[(&str, &str, ConfigType)] = &[
     ("cleanup.policy", "delete", ConfigType::List),
     ("compression.type", "producer", ConfigType::String),
     ("delete.retention.ms", "86400000", ConfigType::Long),
+    ("max.compaction.lag.ms", "9223372036854775807", ConfigType::Long),
     ("max.message.bytes", "1048588", ConfigType::Int),
     ("message.timestamp.type", "CreateTime", ConfigType::String),
+    ("min.cleanable.dirty.ratio", "0.5", ConfigType::Double),
+    ("min.compaction.lag.ms", "0", ConfigType::Long),
     ("min.insync.replicas", "1", ConfigType::Int),
     ("retention.bytes", "-1", ConfigType::Long),
     ("retention.ms", "604800000", ConfigType::Long),
@@ -124,6 +135,9 @@ impl TopicConfig {
             max_message_bytes: int("max.message.bytes", 0)? as usize,
             cleanup_policy: parse_cleanup_policy(&value("cleanup.policy"))?,
             delete_retention_ms: int("delete.retention.ms", 0)?,
+            min_cleanable_dirty_ratio: ratio(&value("min.cleanable.dirty.ratio"))?,
+            min_compaction_lag_ms: int("min.compaction.lag.ms", 0)?,
+            max_compaction_lag_ms: int("max.compaction.lag.ms", 1)?,
             min_insync_replicas: int("min.insync.replicas", 1)? as i32,
             overrides: overrides.clone(),
         })
@@ -152,6 +166,14 @@ pub fn is_list(name: &str) -> bool {
 
 fn invalid(name: &str, value: &str, reason: &'static str) -> ConfigError {
     ConfigError::Invalid { name: name.to_owned(), value: value.to_owned(), reason }
+}
+
+fn ratio(raw: &str) -> Result<f64, ConfigError> {
+    match raw.trim().parse::<f64>() {
+        Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+        Ok(_) => Err(invalid("min.cleanable.dirty.ratio", raw, "must be between 0 and 1")),
+        Err(_) => Err(invalid("min.cleanable.dirty.ratio", raw, "not a number")),
+    }
 }
 
 fn parse_cleanup_policy(raw: &str) -> Result<CleanupPolicy, ConfigError> {
@@ -193,5 +215,19 @@ mod tests {
         assert!(TopicConfig::from_overrides(&overrides(&[("segment.bytes", "abc")])).is_err());
         assert!(TopicConfig::from_overrides(&overrides(&[("retention.ms", "-2")])).is_err());
         assert!(TopicConfig::from_overrides(&overrides(&[("compression.type", "gzip")])).is_err());
+    }
+
+    #[test]
+    fn compaction_configs_parse_with_kafka_defaults() {
+        let config = TopicConfig::default();
+        assert_eq!(config.min_cleanable_dirty_ratio, 0.5);
+        assert_eq!((config.min_compaction_lag_ms, config.max_compaction_lag_ms), (0, i64::MAX));
+        let set = overrides(&[("min.cleanable.dirty.ratio", "0.01"), ("max.compaction.lag.ms", "60000")]);
+        let config = TopicConfig::from_overrides(&set).expect("ok");
+        assert_eq!((config.min_cleanable_dirty_ratio, config.max_compaction_lag_ms), (0.01, 60_000));
+        for bad in ["1.5", "-0.1", "half"] {
+            assert!(TopicConfig::from_overrides(&overrides(&[("min.cleanable.dirty.ratio", bad)])).is_err());
+        }
+        assert!(TopicConfig::from_overrides(&overrides(&[("max.compaction.lag.ms", "0")])).is_err());
     }
 }
