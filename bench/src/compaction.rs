@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::records::Compression;
 use tidemark_broker::now_ms;
 use tidemark_broker::storage::compaction::{self, CleanerConfig, PassStats};
+use tidemark_broker::storage::encode::{encode_batch, NewRecord, ProducerStamp};
 use tidemark_broker::storage::{LogActivity, PartitionLog, TopicConfig};
 use tokio::runtime::Runtime;
 
@@ -163,7 +164,7 @@ fn write_log(runtime: &Runtime, dir: &Path, workload: Workload) -> Result<Writte
         let mut end = 0;
         for first in (0..workload.records).step_by(BATCH_RECORDS as usize) {
             let count = BATCH_RECORDS.min(workload.records - first);
-            let batch = encode_batch(&mut random, count, workload.keys(), workload.codec)?;
+            let batch = random_batch(&mut random, count, workload.keys(), workload.codec)?;
             end = log.append(batch, &config, now_ms())?.last_offset + 1;
         }
         log.wait_durable(end).await?;
@@ -174,28 +175,15 @@ fn write_log(runtime: &Runtime, dir: &Path, workload: Workload) -> Result<Writte
 }
 
 /// A producer's batch of `count` updates to random keys among `keys`, with random (incompressible) values.
-fn encode_batch(random: &mut XorShift, count: u64, keys: u64, codec: Compression) -> Result<BytesMut> {
+fn random_batch(random: &mut XorShift, count: u64, keys: u64, codec: Compression) -> Result<BytesMut> {
     let timestamp = now_ms();
-    let records: Vec<Record> = (0..count as i64)
-        .map(|i| Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: i,
-            sequence: i as i32 - 1,
-            timestamp,
-            key: Some(Bytes::from(format!("key-{:010}", random.next() % keys))),
-            value: Some(random.bytes(VALUE_BYTES)),
-            headers: Default::default(),
+    let records: Vec<NewRecord> = (0..count)
+        .map(|_| {
+            let key = Bytes::from(format!("key-{:010}", random.next() % keys));
+            (timestamp, Some(key), Some(random.bytes(VALUE_BYTES)))
         })
         .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(&mut buf, &records, &RecordEncodeOptions { version: 2, compression: codec })?;
-    Ok(buf)
+    Ok(encode_batch(records, ProducerStamp::NONE, codec)?)
 }
 
 /// The log files of the rolled segments (every one but the active, last one).

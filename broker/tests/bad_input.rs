@@ -8,8 +8,9 @@ use kafka_protocol::messages::{
     ApiKey, ApiVersionsResponse, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse, RequestKind, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, StrBytes};
-use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::records::Compression;
 use kafka_protocol::ResponseError;
+use tidemark_broker::storage::encode::{encode_batch, ProducerStamp};
 use tidemark_broker::{Broker, BrokerConfig};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -26,24 +27,8 @@ async fn still_serves(addr: std::net::SocketAddr) {
 }
 
 fn batch(corrupt: bool) -> Bytes {
-    let record = Record {
-        transactional: false,
-        control: false,
-        delete_horizon: false,
-        partition_leader_epoch: -1,
-        producer_id: -1,
-        producer_epoch: -1,
-        timestamp_type: TimestampType::Creation,
-        offset: 0,
-        sequence: -1,
-        timestamp: 1,
-        key: None,
-        value: Some(Bytes::from_static(b"payload")),
-        headers: Default::default(),
-    };
-    let mut buf = BytesMut::new();
-    let options = RecordEncodeOptions { version: 2, compression: Compression::None };
-    RecordBatchEncoder::encode(&mut buf, [&record], &options).expect("encode");
+    let record = (1, None, Some(Bytes::from_static(b"payload")));
+    let mut buf = encode_batch([record], ProducerStamp::NONE, Compression::None).expect("encode");
     if corrupt {
         let last = buf.len() - 1;
         buf[last] ^= 0x55;

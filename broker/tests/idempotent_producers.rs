@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
@@ -13,8 +13,9 @@ use kafka_protocol::messages::{
     ProduceRequest, ProduceResponse, RequestKind, ResponseHeader, TopicName, TransactionalId,
 };
 use kafka_protocol::protocol::{Decodable, StrBytes};
-use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::records::Compression;
 use kafka_protocol::ResponseError;
+use tidemark_broker::storage::encode::{encode_batch, ProducerStamp};
 use tokio::net::TcpStream;
 
 use common::{call, read_frame, request, send_frame, start};
@@ -35,27 +36,9 @@ async fn init_producer_id(stream: &mut TcpStream, producer_id: i64, epoch: i16) 
 }
 
 fn batch(producer_id: i64, epoch: i16, sequence: i32, count: i32, transactional: bool) -> Bytes {
-    let records: Vec<Record> = (0..count)
-        .map(|i| Record {
-            transactional,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: -1,
-            producer_id,
-            producer_epoch: epoch,
-            timestamp_type: TimestampType::Creation,
-            offset: i64::from(i),
-            sequence: sequence + i,
-            timestamp: 1,
-            key: None,
-            value: Some(Bytes::from(format!("{sequence}+{i}"))),
-            headers: Default::default(),
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    let options = RecordEncodeOptions { version: 2, compression: Compression::None };
-    RecordBatchEncoder::encode(&mut buf, &records, &options).expect("encode");
-    buf.freeze()
+    let records = (0..count).map(|i| (1, None, Some(Bytes::from(format!("{sequence}+{i}")))));
+    let producer = ProducerStamp { transactional, ..ProducerStamp::idempotent(producer_id, epoch, sequence) };
+    encode_batch(records, producer, Compression::None).expect("encode").freeze()
 }
 
 /// Produces one batch to partition 0; returns the partition's error code and base offset.

@@ -16,13 +16,14 @@ use kafka_protocol::messages::{
     ResponseHeader, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::records::Compression;
 use kafka_protocol::ResponseError;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::Consumer;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Message;
+use tidemark_broker::storage::encode::{encode_batch, ProducerStamp};
 use tidemark_tests::{client_config, consume, consumer_from_start, TidemarkProcess};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -202,28 +203,9 @@ async fn call<R: Decodable>(stream: &mut TcpStream, api: ApiKey, version: i16, b
 
 fn idempotent_batch(producer_id: i64, sequence: i32, count: i32) -> Result<Bytes> {
     // Current timestamps, so that retention leaves the records alone.
-    let now_ms = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis())?;
-    let records: Vec<Record> = (0..count)
-        .map(|i| Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: -1,
-            producer_id,
-            producer_epoch: 0,
-            timestamp_type: TimestampType::Creation,
-            offset: i64::from(i),
-            sequence: sequence + i,
-            timestamp: now_ms,
-            key: None,
-            value: Some(Bytes::from(format!("record-{}", sequence + i))),
-            headers: Default::default(),
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    let options = RecordEncodeOptions { version: 2, compression: Compression::None };
-    RecordBatchEncoder::encode(&mut buf, &records, &options)?;
-    Ok(buf.freeze())
+    let now_ms = tidemark_broker::now_ms();
+    let records = (0..count).map(|i| (now_ms, None, Some(Bytes::from(format!("record-{}", sequence + i)))));
+    Ok(encode_batch(records, ProducerStamp::idempotent(producer_id, 0, sequence), Compression::None)?.freeze())
 }
 
 /// Produces one batch to partition 0 of `topic` with `acks=all`; returns the error code and base offset.

@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
+use bytes::Bytes;
+use kafka_protocol::records::{Compression, RecordBatchDecoder};
 
 use crate::broker::now_ms;
 use crate::storage::batch::BatchHeader;
+use crate::storage::encode::{encode_batch, ProducerStamp};
 use crate::storage::{AppendInfo, PartitionLog, StorageError};
 use crate::topics::Topic;
 
@@ -21,29 +20,8 @@ pub fn append(
 ) -> Result<(Arc<PartitionLog>, AppendInfo), StorageError> {
     let log = topic.partition(partition).ok_or(StorageError::Offline)?;
     let timestamp = now_ms();
-    let records: Vec<Record> = records
-        .iter()
-        .enumerate()
-        .map(|(i, (key, value))| Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            // The encoder derives the base sequence from offset minus sequence; this yields -1 (no producer).
-            sequence: i as i32 - 1,
-            timestamp,
-            key: Some(key.clone()),
-            value: value.clone(),
-            headers: Default::default(),
-        })
-        .collect();
-    let mut batch = BytesMut::new();
-    let options = RecordEncodeOptions { version: 2, compression: Compression::None };
-    RecordBatchEncoder::encode(&mut batch, &records, &options).map_err(|e| StorageError::Decode(e.to_string()))?;
+    let records = records.iter().map(|(key, value)| (timestamp, Some(key.clone()), value.clone()));
+    let batch = encode_batch(records, ProducerStamp::NONE, Compression::None)?;
     let info = log.append(batch, &topic.config(), timestamp)?;
     Ok((log, info))
 }

@@ -216,32 +216,17 @@ pub fn patch_offset_and_epoch(batch: &mut BytesMut, base_offset: i64, leader_epo
 pub(crate) mod tests {
     use super::*;
     use bytes::Bytes;
-    use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+    use kafka_protocol::records::Compression;
+
+    use crate::storage::encode::{encode_batch, ProducerStamp};
 
     /// Encodes `count` records with values `value-<i>` into one batch, as a producer would.
     pub(crate) fn encoded_batch(count: usize, timestamp: i64, compression: Compression) -> BytesMut {
-        let records: Vec<Record> = (0..count)
-            .map(|i| Record {
-                transactional: false,
-                control: false,
-                delete_horizon: false,
-                partition_leader_epoch: -1,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: i as i64,
-                // The encoder groups records whose offset minus sequence is constant; this yields base sequence -1.
-                sequence: i as i32 - 1,
-                timestamp: timestamp + i as i64,
-                key: Some(Bytes::from(format!("key-{i}"))),
-                value: Some(Bytes::from(format!("value-{i}"))),
-                headers: Default::default(),
-            })
-            .collect();
-        let mut buf = BytesMut::new();
-        let options = RecordEncodeOptions { version: 2, compression };
-        RecordBatchEncoder::encode(&mut buf, &records, &options).expect("encode batch");
-        buf
+        let records = (0..count).map(|i| {
+            let (key, value) = (format!("key-{i}"), format!("value-{i}"));
+            (timestamp + i as i64, Some(Bytes::from(key)), Some(Bytes::from(value)))
+        });
+        encode_batch(records, ProducerStamp::NONE, compression).expect("encode batch")
     }
 
     #[test]

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::records::Compression;
 
+use super::encode::{encode_batch, ProducerStamp};
 use super::producer_state::ProducerStateError;
 use super::{AppendInfo, LogActivity, PartitionLog, StorageError, TopicConfig};
 
@@ -18,27 +19,11 @@ fn config(pairs: &[(&str, &str)]) -> TopicConfig {
 
 /// A batch of `count` records from producer `producer_id` at `epoch`, starting at `sequence`.
 fn batch(producer_id: i64, epoch: i16, sequence: i32, count: i32) -> BytesMut {
-    let records: Vec<Record> = (0..count)
-        .map(|i| Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: -1,
-            producer_id,
-            producer_epoch: epoch,
-            timestamp_type: TimestampType::Creation,
-            offset: i64::from(i),
-            sequence: sequence.wrapping_add(i),
-            timestamp: 1_000,
-            key: None,
-            value: Some(Bytes::from(format!("{producer_id}-{epoch}-{}", sequence.wrapping_add(i)))),
-            headers: Default::default(),
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    let options = RecordEncodeOptions { version: 2, compression: Compression::None };
-    RecordBatchEncoder::encode(&mut buf, &records, &options).expect("encode");
-    buf
+    let records = (0..count).map(|i| {
+        let value = format!("{producer_id}-{epoch}-{}", sequence.wrapping_add(i));
+        (1_000, None, Some(Bytes::from(value)))
+    });
+    encode_batch(records, ProducerStamp::idempotent(producer_id, epoch, sequence), Compression::None).expect("encode")
 }
 
 async fn append(log: &PartitionLog, batch: BytesMut, config: &TopicConfig) -> Result<AppendInfo, StorageError> {

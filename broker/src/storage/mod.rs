@@ -3,6 +3,7 @@
 pub mod atomic_file;
 pub mod batch;
 pub mod compaction;
+pub mod encode;
 pub mod epoch_checkpoint;
 #[cfg(test)]
 mod idempotence_tests;
@@ -55,6 +56,9 @@ pub enum StorageError {
     /// A stored batch could not be decoded while searching records.
     #[error("stored batch could not be decoded: {0}")]
     Decode(String),
+    /// Records could not be encoded into a batch.
+    #[error("records could not be encoded: {0}")]
+    Encode(String),
     /// A produced record has no key but the topic is compacted (Kafka's message, word for word).
     #[error("Compacted topic cannot accept message without key")]
     KeylessRecord,

@@ -1,0 +1,68 @@
+//! Encoding records into one RecordBatch v2 the way a producer does: for the broker's own topics
+//! (`__consumer_offsets`), and for tests and benchmarks that must send exactly what a client would.
+
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+
+use super::StorageError;
+
+/// The idempotent producer a batch comes from, or [`ProducerStamp::NONE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerStamp {
+    /// Producer id, or -1.
+    pub producer_id: i64,
+    /// Producer epoch, or -1.
+    pub epoch: i16,
+    /// Sequence of the first record, or -1.
+    pub base_sequence: i32,
+    /// Whether the batch claims to be part of a transaction.
+    pub transactional: bool,
+}
+
+impl ProducerStamp {
+    /// A batch from a producer that is not idempotent.
+    pub const NONE: ProducerStamp =
+        ProducerStamp { producer_id: -1, epoch: -1, base_sequence: -1, transactional: false };
+
+    /// A batch from idempotent producer `producer_id` at `epoch`, starting at `base_sequence`.
+    pub fn idempotent(producer_id: i64, epoch: i16, base_sequence: i32) -> Self {
+        ProducerStamp { producer_id, epoch, base_sequence, transactional: false }
+    }
+}
+
+/// One record to encode: its timestamp, key and value.
+pub type NewRecord = (i64, Option<Bytes>, Option<Bytes>);
+
+/// Encodes records into a single batch.
+pub fn encode_batch(
+    records: impl IntoIterator<Item = NewRecord>,
+    producer: ProducerStamp,
+    compression: Compression,
+) -> Result<BytesMut, StorageError> {
+    let records: Vec<Record> = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, (timestamp, key, value))| Record {
+            transactional: producer.transactional,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: producer.producer_id,
+            producer_epoch: producer.epoch,
+            timestamp_type: TimestampType::Creation,
+            offset: i as i64,
+            // The encoder takes the batch's base sequence from the first record and groups records whose offset
+            // minus sequence is constant, so consecutive sequences from the base keep them in one batch (and a
+            // base of -1 yields the -1 of a producer that is not idempotent).
+            sequence: producer.base_sequence.wrapping_add(i as i32),
+            timestamp,
+            key,
+            value,
+            headers: Default::default(),
+        })
+        .collect();
+    let mut buf = BytesMut::new();
+    let options = RecordEncodeOptions { version: 2, compression };
+    RecordBatchEncoder::encode(&mut buf, &records, &options).map_err(|e| StorageError::Encode(e.to_string()))?;
+    Ok(buf)
+}
