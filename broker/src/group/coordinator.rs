@@ -498,7 +498,8 @@ impl GroupCoordinator {
         Ok(results)
     }
 
-    /// Expires sessions and completes rebalances whose deadline passed. Called periodically.
+    /// Expires sessions, completes rebalances whose deadline passed and forgets groups left with nothing in
+    /// them. Called periodically.
     pub fn tick(&self) {
         let now = Instant::now();
         let mut groups = self.lock();
@@ -506,6 +507,8 @@ impl GroupCoordinator {
             group.membership.tick(now, self.settings());
             self.store_membership(id, group);
         }
+        // Joins and commits that were refused can leave groups with nothing in them; they need not be kept.
+        groups.retain(|_, group| !group.is_forgettable());
     }
 }
 
