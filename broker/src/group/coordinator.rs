@@ -498,8 +498,8 @@ impl GroupCoordinator {
         Ok(results)
     }
 
-    /// Expires sessions, completes rebalances whose deadline passed and forgets groups left with nothing in
-    /// them. Called periodically.
+    /// Expires sessions, completes rebalances whose deadline passed and forgets groups that never formed.
+    /// Called periodically.
     pub fn tick(&self) {
         let now = Instant::now();
         let mut groups = self.lock();
@@ -507,8 +507,9 @@ impl GroupCoordinator {
             group.membership.tick(now, self.settings());
             self.store_membership(id, group);
         }
-        // Joins and commits that were refused can leave groups with nothing in them; they need not be kept.
-        groups.retain(|_, group| !group.is_forgettable());
+        // Refused joins and commits can leave groups that never formed a generation and hold nothing; they need
+        // not be kept. A group that had members stays (Empty) as in Kafka.
+        groups.retain(|_, group| !group.is_forgettable() || group.membership.generation() > 0);
     }
 }
 
