@@ -22,9 +22,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Every component that exists in one process, single node: the embedded default.
-    Up(ServerArgs),
+    Up(UpArgs),
     /// The broker alone.
     Broker(ServerArgs),
+    /// The schema registry alone, against any Kafka cluster.
+    Registry(RegistryCommandArgs),
     /// Manage topics.
     Topic {
         /// The topic operation.
@@ -83,6 +85,42 @@ pub struct ServerArgs {
     /// Partitions of `__consumer_offsets` when it is first created.
     #[arg(long, env = "TIDEMARK_OFFSETS_TOPIC_PARTITIONS", default_value_t = 50)]
     pub offsets_topic_partitions: i32,
+}
+
+/// Flags of `tidemark up`: every component in one process.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The broker.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The schema registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// Flags of the schema registry.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Address of the schema registry's HTTP listener; port 0 picks a free port.
+    #[arg(long, env = "TIDEMARK_REGISTRY_LISTEN", default_value = "127.0.0.1:8081")]
+    pub registry_listen: SocketAddr,
+    /// Largest schema the registry accepts, in bytes.
+    #[arg(long, env = "TIDEMARK_MAX_SCHEMA_BYTES", default_value_t = 1024 * 1024)]
+    pub max_schema_bytes: usize,
+    /// The compacted topic holding the registry's state (Confluent's `kafkastore.topic`).
+    #[arg(long, env = "TIDEMARK_SCHEMAS_TOPIC", default_value = "_schemas")]
+    pub schemas_topic: String,
+}
+
+/// Flags of `tidemark registry`.
+#[derive(Debug, Args)]
+pub struct RegistryCommandArgs {
+    /// The registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The cluster holding its topic.
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// How to reach a Kafka cluster.

@@ -27,8 +27,9 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Up(args) => serve::run(args, "broker").await,
-            Command::Broker(args) => serve::run(args, "broker").await,
+            Command::Up(args) => serve::up(args).await,
+            Command::Broker(args) => serve::broker(args).await,
+            Command::Registry(args) => serve::registry(args).await,
             Command::Topic { command } => client::topic(command).await,
             Command::Produce(args) => client::produce(args).await,
             Command::Consume(args) => client::consume(args).await,

@@ -1,17 +1,51 @@
-//! `tidemark up` and `tidemark broker`: bind the listener, open the broker, serve until Ctrl-C or SIGTERM.
+//! `tidemark up`, `tidemark broker` and `tidemark registry`: bind the listeners, open the components, serve until
+//! Ctrl-C or SIGTERM.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tidemark_broker::{server, Broker, BrokerConfig};
+use tidemark_log_client::{InProcessLog, KafkaLog, LogClient};
+use tidemark_schema_registry::{http, Registry, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::args::ServerArgs;
+use crate::args::{RegistryArgs, RegistryCommandArgs, ServerArgs, UpArgs};
 
-/// Runs the broker (today the only component `up` has) until a shutdown signal.
-pub async fn run(args: ServerArgs, components: &str) -> Result<()> {
+/// `tidemark broker`: the broker alone.
+pub async fn broker(args: ServerArgs) -> Result<()> {
+    let stop = shutdown_watch();
+    let (broker, listener) = open_broker(args).await?;
+    tracing::info!(components = "broker", "tidemark is up");
+    serve_broker(broker, listener, stop).await
+}
+
+/// `tidemark up`: the broker and the schema registry in one process; the registry reaches the log in process.
+pub async fn up(args: UpArgs) -> Result<()> {
+    let stop = shutdown_watch();
+    let (broker, listener) = open_broker(args.server).await?;
+    let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(Arc::clone(&broker)));
+    let registry = start_registry(log, &args.registry, stop.clone()).await?;
+    tracing::info!(components = "broker,registry", "tidemark is up");
+    let served = serve_broker(broker, listener, stop).await;
+    registry.await.context("the registry task")??;
+    served
+}
+
+/// `tidemark registry`: the schema registry alone, on any Kafka cluster.
+pub async fn registry(args: RegistryCommandArgs) -> Result<()> {
+    let stop = shutdown_watch();
+    let log: Arc<dyn LogClient> =
+        Arc::new(KafkaLog::new(&args.client.bootstrap_servers, &BTreeMap::new()).context("creating the Kafka client")?);
+    let registry = start_registry(log, &args.registry, stop).await?;
+    tracing::info!(components = "registry", "tidemark is up");
+    registry.await.context("the registry task")??;
+    Ok(())
+}
+
+async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, TcpListener)> {
     let listener = TcpListener::bind(args.kafka_listen)
         .await
         .with_context(|| format!("binding the Kafka listener on {}", args.kafka_listen))?;
@@ -34,15 +68,51 @@ pub async fn run(args: ServerArgs, components: &str) -> Result<()> {
     config.groups.min_session_timeout = Duration::from_millis(args.group_min_session_timeout_ms);
     config.groups.offsets_topic_partitions = args.offsets_topic_partitions;
     let broker = Broker::open(config).await.context("starting the broker")?;
-    tracing::info!(kafka = %bound, components, "tidemark is up");
+    Ok((broker, listener))
+}
+
+async fn serve_broker(broker: Arc<Broker>, listener: TcpListener, stop: watch::Receiver<bool>) -> Result<()> {
     let (stop_cleaner, cleaner_stopped) = watch::channel(false);
     let cleaner = tokio::spawn(Arc::clone(&broker).run_cleaner(cleaner_stopped));
-    let served = server::run(listener, broker, shutdown_signal()).await;
+    let served = server::run(listener, broker, stopped(stop)).await;
     // A compaction pass in progress stops at its next check; what it swapped in is complete.
     let _ = stop_cleaner.send(true);
     let _ = cleaner.await;
     served?;
     Ok(())
+}
+
+/// Opens the registry's store (replaying its topic) and serves its HTTP API on a task until `stop`.
+async fn start_registry(
+    log: Arc<dyn LogClient>,
+    args: &RegistryArgs,
+    stop: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<Result<()>>> {
+    let listener = TcpListener::bind(args.registry_listen)
+        .await
+        .with_context(|| format!("binding the registry listener on {}", args.registry_listen))?;
+    let store = Store::open(log, &args.schemas_topic).await.context("loading the schema registry's topic")?;
+    let registry = Arc::new(Registry::new(store, args.max_schema_bytes));
+    let max_schema_bytes = args.max_schema_bytes;
+    Ok(tokio::spawn(async move {
+        http::serve(listener, registry, max_schema_bytes, stopped(stop)).await.context("serving the registry")
+    }))
+}
+
+/// A signal that turns true on Ctrl-C or SIGTERM, for every component to watch.
+fn shutdown_watch() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = tx.send(true);
+        // Keep the sender alive so receivers see the change rather than a closed channel.
+        std::future::pending::<()>().await;
+    });
+    rx
+}
+
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
 async fn shutdown_signal() {

@@ -31,12 +31,18 @@ pub fn tidemark_binary() -> Result<PathBuf> {
     Ok(binary)
 }
 
-/// A running `tidemark broker` process. Killed when dropped.
+/// A running `tidemark broker` (or `tidemark up`) process. Killed when dropped.
 pub struct TidemarkProcess {
     child: Child,
     /// `host:port` of its Kafka listener.
     pub bootstrap: String,
+    /// `http://host:port` of its schema registry, when it runs one (`tidemark up`).
+    pub registry_url: Option<String>,
 }
+
+/// The log line of a listener, followed by its address.
+const KAFKA_READY: &str = "kafka listener ready address=";
+const REGISTRY_READY: &str = "schema registry listener ready address=";
 
 impl TidemarkProcess {
     /// Starts `tidemark broker` storing in `data_dir`, on a free port, with extra flags; returns once it listens.
@@ -46,12 +52,32 @@ impl TidemarkProcess {
 
     /// Like [`TidemarkProcess::start`] on a given listen address (a restart reuses its port).
     pub fn start_on(data_dir: &Path, listen: &str, extra_args: &[&str]) -> Result<Self> {
-        let mut child = Command::new(tidemark_binary()?)
-            .arg("broker")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--kafka-listen", listen])
-            .args(extra_args)
+        let args = [&["broker", "--kafka-listen", listen][..], extra_args].concat();
+        Self::spawn(Some(data_dir), &args, &[KAFKA_READY])
+    }
+
+    /// Starts `tidemark up` (broker and registry) on the given listen addresses (`127.0.0.1:0` for free ports).
+    pub fn start_up(data_dir: &Path, kafka: &str, registry: &str, extra_args: &[&str]) -> Result<Self> {
+        let args = [&["up", "--kafka-listen", kafka, "--registry-listen", registry][..], extra_args].concat();
+        Self::spawn(Some(data_dir), &args, &[KAFKA_READY, REGISTRY_READY])
+    }
+
+    /// Starts `tidemark registry` alone against the Kafka cluster at `bootstrap`, listening on `listen`.
+    pub fn start_registry(bootstrap: &str, listen: &str) -> Result<Self> {
+        let args = ["registry", "--bootstrap-servers", bootstrap, "--registry-listen", listen];
+        let mut registry = Self::spawn(None, &args, &[REGISTRY_READY])?;
+        registry.bootstrap = bootstrap.to_owned();
+        Ok(registry)
+    }
+
+    /// Runs the binary with `args` (and `--data-dir` when given) and waits for the `ready` log lines, in any order.
+    fn spawn(data_dir: Option<&Path>, args: &[&str], ready: &'static [&'static str]) -> Result<Self> {
+        let mut command = Command::new(tidemark_binary()?);
+        command.args(args);
+        if let Some(dir) = data_dir {
+            command.arg("--data-dir").arg(dir);
+        }
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -62,18 +88,28 @@ impl TidemarkProcess {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("[tidemark] {line}");
-                if let Some(address) = line.split("kafka listener ready address=").nth(1) {
-                    let _ = tx.send(address.trim().to_owned());
+                for marker in ready {
+                    if let Some(address) = line.split(marker).nth(1) {
+                        let _ = tx.send((*marker, address.trim().to_owned()));
+                    }
                 }
             }
         });
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(bootstrap) => Ok(TidemarkProcess { child, bootstrap }),
-            Err(_) => {
-                let _ = child.kill();
-                bail!("tidemark did not report its listener within 30 s")
+        let mut found = std::collections::HashMap::new();
+        while found.len() < ready.len() {
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok((marker, address)) => {
+                    found.insert(marker, address);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    bail!("tidemark did not report its listeners within 30 s")
+                }
             }
         }
+        let bootstrap = found.remove(KAFKA_READY).unwrap_or_default();
+        let registry_url = found.remove(REGISTRY_READY).map(|a| format!("http://{a}"));
+        Ok(TidemarkProcess { child, bootstrap, registry_url })
     }
 
     /// Kills the process with SIGKILL, as a crash would, and waits for it.

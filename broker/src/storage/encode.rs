@@ -2,6 +2,8 @@
 //! (`__consumer_offsets`), and for tests and benchmarks that must send exactly what a client would.
 
 use bytes::{Bytes, BytesMut};
+use kafka_protocol::indexmap::IndexMap;
+use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
 
 use super::StorageError;
@@ -33,16 +35,33 @@ impl ProducerStamp {
 /// One record to encode: its timestamp, key and value.
 pub type NewRecord = (i64, Option<Bytes>, Option<Bytes>);
 
+/// A record's headers in order, as kafka-protocol models them: one value per key (a repeated key keeps its first
+/// position and its last value).
+pub type RecordHeaders = IndexMap<StrBytes, Option<Bytes>>;
+
+/// One record to encode with headers: its timestamp, key, value and headers.
+pub type NewRecordWithHeaders = (i64, Option<Bytes>, Option<Bytes>, RecordHeaders);
+
 /// Encodes records into a single batch.
 pub fn encode_batch(
     records: impl IntoIterator<Item = NewRecord>,
     producer: ProducerStamp,
     compression: Compression,
 ) -> Result<BytesMut, StorageError> {
+    let records = records.into_iter().map(|(timestamp, key, value)| (timestamp, key, value, RecordHeaders::new()));
+    encode_batch_with_headers(records, producer, compression)
+}
+
+/// Encodes records that carry headers into a single batch.
+pub fn encode_batch_with_headers(
+    records: impl IntoIterator<Item = NewRecordWithHeaders>,
+    producer: ProducerStamp,
+    compression: Compression,
+) -> Result<BytesMut, StorageError> {
     let records: Vec<Record> = records
         .into_iter()
         .enumerate()
-        .map(|(i, (timestamp, key, value))| Record {
+        .map(|(i, (timestamp, key, value, headers))| Record {
             transactional: producer.transactional,
             control: false,
             delete_horizon: false,
@@ -58,7 +77,7 @@ pub fn encode_batch(
             timestamp,
             key,
             value,
-            headers: Default::default(),
+            headers,
         })
         .collect();
     let mut buf = BytesMut::new();
