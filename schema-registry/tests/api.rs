@@ -104,6 +104,10 @@ async fn compatibility_levels_decide_and_explain() {
     call(&router, "POST", "/subjects/s/versions", Some(&schema_body(&v1))).await;
     let refused = call(&router, "POST", "/subjects/s/versions", Some(&schema_body(&no_default))).await;
     assert_eq!(error_code(&refused), (409, 40901), "{refused:?}");
+    let message = refused.1["message"].as_str().unwrap_or_default();
+    for part in ["READER_FIELD_MISSING_DEFAULT_VALUE", "{oldSchemaVersion: 1}", "compatibility: 'BACKWARD'"] {
+        assert!(message.contains(part), "Confluent's details name {part}: {message}");
+    }
     let check = call(
         &router,
         "POST",

@@ -2,8 +2,9 @@
 
 use super::subjects::{find_version, live_versions, RegisterRequest};
 use super::{Registry, VersionSpec};
-use crate::avro;
+use crate::avro::{self, CompatibilityLevel};
 use crate::error::RegistryError;
+use crate::state::State;
 
 /// The answer to a compatibility check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,18 +25,40 @@ impl Registry {
         request: &RegisterRequest,
     ) -> Result<CompatibilityReport, RegistryError> {
         let state = self.store.read();
-        let candidate = self.candidate(&state, request)?;
+        self.identify(request)?;
+        let parsed = self.validate(&state, request)?;
         let level = Registry::effective_level(&state, subject);
-        let against: Vec<i32> = match version {
-            Some(spec) => vec![find_version(&state, subject, spec, false)?.1],
-            None => match live_versions(&state, subject, false) {
-                Ok(versions) => versions.into_iter().map(|(_, id)| id).collect(),
-                Err(_) => Vec::new(),
-            },
+        let against: Vec<(i32, i32)> = match version {
+            Some(spec) => vec![find_version(&state, subject, spec, false)?],
+            None => live_versions(&state, subject, false).unwrap_or_default(),
         };
-        let existing: Vec<avro::ParsedSchema> =
-            against.iter().map(|id| self.parsed(&state, *id)).collect::<Result<_, _>>()?;
-        let messages = avro::check_level(level, &candidate.parsed, &existing);
+        let messages = self.conflicts(&state, level, &parsed, &against)?;
         Ok(CompatibilityReport { is_compatible: messages.is_empty(), messages })
+    }
+
+    /// Why `parsed` is incompatible under `level` with the (version, id) pairs `against` (oldest first), in
+    /// Confluent's words: the rule messages, then `{oldSchemaVersion: n}`, `{oldSchema: '...'}` and
+    /// `{validateFields: 'false', compatibility: 'LEVEL'}`. Empty when compatible.
+    pub(super) fn conflicts(
+        &self,
+        state: &State,
+        level: CompatibilityLevel,
+        parsed: &avro::ParsedSchema,
+        against: &[(i32, i32)],
+    ) -> Result<Vec<String>, RegistryError> {
+        let existing: Vec<avro::ParsedSchema> =
+            against.iter().map(|(_, id)| self.parsed(state, *id)).collect::<Result<_, _>>()?;
+        let Some(conflict) = avro::find_conflict(level, parsed, &existing) else {
+            return Ok(Vec::new());
+        };
+        let mut messages = conflict.messages;
+        if let Some(&(version, id)) = against.get(conflict.index) {
+            messages.push(format!("{{oldSchemaVersion: {version}}}"));
+            if let Some(old) = state.schema(id) {
+                messages.push(format!("{{oldSchema: '{}'}}", old.schema));
+            }
+        }
+        messages.push(format!("{{validateFields: 'false', compatibility: '{level}'}}"));
+        Ok(messages)
     }
 }

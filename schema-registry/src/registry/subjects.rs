@@ -38,6 +38,15 @@ pub struct RegisterRequest {
     pub rule_set: Option<serde_json::Value>,
 }
 
+impl RegisterRequest {
+    /// Whether `stored` was registered from exactly this text, type and references.
+    fn same_text_as(&self, stored: &StoredSchema) -> bool {
+        self.schema == stored.schema
+            && self.schema_type.as_deref().unwrap_or(AVRO) == stored.schema_type.as_deref().unwrap_or(AVRO)
+            && self.references == stored.references
+    }
+}
+
 /// One version of a subject, as the API answers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectVersion {
@@ -51,15 +60,14 @@ pub struct SubjectVersion {
     pub schema: StoredSchema,
 }
 
-/// A schema checked and ready to compare: its normalised text, type and references.
-pub(super) struct Candidate {
+/// What makes two registrations the same schema: the normalised text, the type and the references.
+pub(super) struct Identity {
     pub normalized: String,
     pub schema_type: Option<String>,
     pub references: Vec<SchemaReference>,
-    pub parsed: avro::ParsedSchema,
 }
 
-impl Candidate {
+impl Identity {
     fn matches(&self, stored: &StoredSchema) -> bool {
         self.schema_type.as_deref().unwrap_or(AVRO) == stored.schema_type.as_deref().unwrap_or(AVRO)
             && self.references == stored.references
@@ -68,8 +76,9 @@ impl Candidate {
 }
 
 impl Registry {
-    /// Parses and validates a schema from a request (42201 when it is not a valid Avro schema).
-    pub(super) fn candidate(&self, state: &State, request: &RegisterRequest) -> Result<Candidate, RegistryError> {
+    /// The identity of a request's schema, without parsing it as Avro (cheap: lookups of registered schemas need
+    /// no more). 42201 for a schema too large, of another type, or not JSON.
+    pub(super) fn identify(&self, request: &RegisterRequest) -> Result<Identity, RegistryError> {
         if request.schema.len() > self.max_schema_bytes {
             return Err(RegistryError::InvalidSchema(format!(
                 "the schema is {} bytes, more than the {} this registry accepts (--max-schema-bytes)",
@@ -81,11 +90,18 @@ impl Registry {
         if let Some(other) = &schema_type {
             return Err(RegistryError::InvalidSchema(format!("schema type {other} is not supported; only AVRO is")));
         }
-        let referenced = resolve_references(state, &request.references)?;
-        let parsed =
-            avro::parse(&request.schema, &referenced).map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
         let normalized = avro::normalize(&request.schema).map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
-        Ok(Candidate { normalized, schema_type, references: request.references.clone(), parsed })
+        Ok(Identity { normalized, schema_type, references: request.references.clone() })
+    }
+
+    /// Parses a request's schema with its references (42201 when it is not a valid Avro schema).
+    pub(super) fn validate(
+        &self,
+        state: &State,
+        request: &RegisterRequest,
+    ) -> Result<avro::ParsedSchema, RegistryError> {
+        let referenced = resolve_references(state, &request.references)?;
+        avro::parse(&request.schema, &referenced).map_err(|e| RegistryError::InvalidSchema(e.to_string()))
     }
 
     /// Registers a schema under `subject` (or finds it already there) and returns its id.
@@ -103,33 +119,33 @@ impl Registry {
                     "an explicit id or version is allowed only in IMPORT mode".into(),
                 ));
             }
-            let candidate = self.candidate(&state, &request)?;
+            let identity = self.identify(&request)?;
             let versions = state.versions(subject);
             let live = versions.into_iter().flatten().filter(|(_, v)| !v.deleted);
             for (_, version) in live.clone() {
-                if state.schema(version.id).is_some_and(|s| candidate.matches(s)) {
+                if state.schema(version.id).is_some_and(|s| identity.matches(s)) {
                     return Ok(version.id);
                 }
             }
+            let parsed = self.validate(&state, &request)?;
             if !importing {
                 let level = Registry::effective_level(&state, subject);
-                let existing: Vec<avro::ParsedSchema> =
-                    live.map(|(_, v)| self.parsed(&state, v.id)).collect::<Result<_, _>>()?;
-                let details = avro::check_level(level, &candidate.parsed, &existing);
+                let against: Vec<(i32, i32)> = live.map(|(n, v)| (*n, v.id)).collect();
+                let details = self.conflicts(&state, level, &parsed, &against)?;
                 if !details.is_empty() {
                     return Err(RegistryError::Incompatible { subject: subject.to_owned(), details });
                 }
             }
             let id = match request.id {
                 Some(id) => {
-                    if state.schema(id).is_some_and(|s| !candidate.matches(s)) {
+                    if state.schema(id).is_some_and(|s| !identity.matches(s)) {
                         return Err(RegistryError::OperationNotPermitted(format!(
                             "Overwrite new schema with id {id} is not permitted."
                         )));
                     }
                     id
                 }
-                None => state.schemas().find(|(_, s)| candidate.matches(s)).map_or(state.max_id() + 1, |(id, _)| id),
+                None => state.schemas().find(|(_, s)| identity.matches(s)).map_or(state.max_id() + 1, |(id, _)| id),
             };
             let latest = versions.and_then(|v| v.keys().next_back().copied()).unwrap_or(0);
             let version = request.version.unwrap_or(latest + 1);
@@ -138,8 +154,8 @@ impl Registry {
                 version,
                 id,
                 schema: request.schema,
-                schema_type: candidate.schema_type,
-                references: candidate.references,
+                schema_type: identity.schema_type,
+                references: identity.references,
                 deleted: false,
             };
             (value, id)
@@ -173,20 +189,28 @@ impl Registry {
     ) -> Result<SubjectVersion, RegistryError> {
         let state = self.store.read();
         let versions = live_versions(&state, subject, deleted)?;
-        let candidate = self.candidate(&state, request)?;
-        versions
-            .into_iter()
-            .rev()
-            .find_map(|(version, id)| {
-                let schema = state.schema(id)?;
-                candidate.matches(schema).then(|| SubjectVersion {
-                    subject: subject.to_owned(),
-                    version,
-                    id,
-                    schema: schema.clone(),
-                })
+        let find = |same: &dyn Fn(&StoredSchema) -> bool| {
+            versions.iter().rev().find_map(|&(version, id)| {
+                let schema = state.schema(id).filter(|schema| same(schema))?;
+                Some(SubjectVersion { subject: subject.to_owned(), version, id, schema: schema.clone() })
             })
-            .ok_or_else(|| RegistryError::SchemaNotFound("Schema not found".into()))
+        };
+        // Clients usually send the very text they registered: try that before normalising.
+        let found = match find(&|schema| request.same_text_as(schema)) {
+            Some(found) => Some(found),
+            None => {
+                let identity = self.identify(request)?;
+                find(&|schema| identity.matches(schema))
+            }
+        };
+        match found {
+            Some(found) => Ok(found),
+            None => {
+                // Not registered: tell an invalid schema (42201) from an unknown one (40403).
+                self.validate(&state, request)?;
+                Err(RegistryError::SchemaNotFound("Schema not found".into()))
+            }
+        }
     }
 
     /// Subjects with a live version (or any version, with `deleted`), optionally only those with a prefix.
