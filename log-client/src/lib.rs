@@ -5,6 +5,7 @@
 //!
 //! - [`InProcessLog`] (`in_process`): appends and reads through the broker's own partition logs.
 //! - [`KafkaLog`] (`kafka`): an rdkafka admin client, one idempotent producer and a consumer per reader.
+//! - [`Mirror`]: a topic replayed into memory and followed, with writes that wait to be read back.
 //! - [`partition_for_key`]: Kafka's murmur2 partitioner, which both use for keyed records without a partition.
 //!
 //! Both pass the same contract suite (`tests/contract.rs`).
@@ -12,10 +13,12 @@
 
 mod in_process;
 mod kafka;
+mod mirror;
 mod partitioner;
 
 pub use in_process::InProcessLog;
 pub use kafka::KafkaLog;
+pub use mirror::{Apply, Mirror, MirrorError};
 pub use partitioner::partition_for_key;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,6 @@
+//! Tidemark's connect worker (DESIGN.md §1 "Connect worker"): the connector and task contracts, connector configs
+//! and their validation, the Kafka Connect data model and its converters, and the worker's state in the log.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod state;
