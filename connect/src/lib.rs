@@ -3,4 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod connector;
+pub mod converters;
+pub mod data;
+pub mod plugins;
+pub mod runtime;
 pub mod state;
