@@ -9,3 +9,4 @@ pub mod data;
 pub mod plugins;
 pub mod runtime;
 pub mod state;
+pub mod worker;

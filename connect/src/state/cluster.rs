@@ -25,6 +25,8 @@ pub struct ClusterConfig {
     connectors: BTreeMap<String, ConnectorConfig>,
     /// Task configs written but not yet committed.
     pending_tasks: BTreeMap<(String, u32), BTreeMap<String, String>>,
+    /// How many task-config commits have been applied: Kafka Connect's config generation, shown in statuses.
+    generation: i64,
 }
 
 impl ClusterConfig {
@@ -36,6 +38,11 @@ impl ClusterConfig {
     /// One connector.
     pub fn connector(&self, name: &str) -> Option<&ConnectorConfig> {
         self.connectors.get(name)
+    }
+
+    /// The config generation: the number of task-config commits applied so far.
+    pub fn generation(&self) -> i64 {
+        self.generation
     }
 
     fn apply_record(&mut self, record: ConfigRecord) {
@@ -56,6 +63,7 @@ impl ClusterConfig {
                 self.pending_tasks.insert((name, task), properties);
             }
             ConfigRecord::Commit { name, tasks } => {
+                self.generation += 1;
                 let committed: Vec<BTreeMap<String, String>> =
                     (0..tasks).filter_map(|t| self.pending_tasks.remove(&(name.clone(), t))).collect();
                 self.pending_tasks.retain(|(connector, _), _| *connector != name);

@@ -1,0 +1,242 @@
+//! The worker: validates and stores connector configs, and runs the tasks that the stored configs and target
+//! states call for. It reconciles whenever configs change, here or on another worker sharing the topics, so a
+//! restarted worker resumes every connector in the state it had (RUNNING, PAUSED or STOPPED).
+//!
+//! Paused and stopped connectors have no running tasks here (Kafka Connect keeps paused tasks alive but idle; a
+//! source task stopped and restarted from its stored positions behaves the same).
+
+mod plugins;
+mod tasks;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use tidemark_log_client::LogClient;
+use tokio::sync::Mutex;
+
+use crate::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
+use crate::state::records::{connector_status_key, task_status_key};
+use crate::state::{ConfigRecord, RunState, StateError, Status, TargetState, WorkerState};
+
+pub use plugins::{Plugin, Plugins};
+use tasks::RunningConnector;
+
+/// How often the worker looks for config changes made elsewhere.
+const RECONCILE_EVERY: Duration = Duration::from_millis(500);
+
+/// A worker operation failed.
+#[derive(Debug, Error)]
+pub enum WorkerError {
+    /// The config is invalid; every bad field is listed.
+    #[error("{}", crate::config::invalid_config_message(.0))]
+    Invalid(Vec<FieldError>),
+    /// No connector has this name.
+    #[error("Connector {0} not found")]
+    NotFound(String),
+    /// A connector with this name exists.
+    #[error("Connector {0} already exists")]
+    AlreadyExists(String),
+    /// The state topics failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// The settings every connector has, whatever its plugin.
+fn common_def() -> ConfigDef {
+    ConfigDef::new([
+        ConfigKey::required("connector.class", ConfigType::Class, "The connector's class name or alias."),
+        ConfigKey::optional("tasks.max", ConfigType::Int, "1", "The most tasks to run.").checked(|v| {
+            match v.trim().parse::<i32>() {
+                Ok(n) if n >= 1 => Ok(()),
+                _ => Err("must be at least 1".into()),
+            }
+        }),
+        ConfigKey::optional("key.converter", ConfigType::Class, "json", "Converts record keys."),
+        ConfigKey::optional("value.converter", ConfigType::Class, "json", "Converts record values."),
+    ])
+}
+
+/// A connect worker.
+pub struct Worker {
+    log: Arc<dyn LogClient>,
+    state: Arc<WorkerState>,
+    plugins: Plugins,
+    worker_id: String,
+    running: Mutex<HashMap<String, RunningConnector>>,
+}
+
+impl Worker {
+    /// A worker on `state`, running tasks with `plugins`; `worker_id` names it in statuses (its REST address).
+    pub fn new(log: Arc<dyn LogClient>, state: Arc<WorkerState>, plugins: Plugins, worker_id: String) -> Arc<Self> {
+        Arc::new(Worker { log, state, plugins, worker_id, running: Mutex::new(HashMap::new()) })
+    }
+
+    /// Reconciles now and then every [`RECONCILE_EVERY`] until the worker is dropped elsewhere.
+    pub async fn run(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(RECONCILE_EVERY);
+        loop {
+            ticker.tick().await;
+            self.reconcile().await;
+        }
+    }
+
+    /// The plugins.
+    pub fn plugins(&self) -> &Plugins {
+        &self.plugins
+    }
+
+    /// The worker's state topics.
+    pub fn state(&self) -> &WorkerState {
+        &self.state
+    }
+
+    /// Every problem with a connector config: the common settings, the converters, and the plugin's own.
+    pub async fn validate(&self, props: &BTreeMap<String, String>) -> Vec<FieldError> {
+        let mut errors = common_def().validate(props);
+        for role in ["key", "value"] {
+            if let Err(error) = tasks::converter(props, role) {
+                errors.push(error);
+            }
+        }
+        let Some(class) = props.get("connector.class") else { return errors };
+        match self.plugins.find(class) {
+            None => errors.push(FieldError {
+                name: "connector.class".into(),
+                message: format!("Failed to find any class that implements Connector and which name matches {class}"),
+            }),
+            Some(plugin) => {
+                errors.extend(plugin.connector.config_def().validate(props));
+                if errors.is_empty() {
+                    errors.extend(plugin.connector.validate(props).await);
+                }
+            }
+        }
+        errors
+    }
+
+    /// Creates (`create_only`) or updates a connector after validating its config; it starts RUNNING when new.
+    pub async fn put_connector(
+        &self,
+        name: &str,
+        props: BTreeMap<String, String>,
+        create_only: bool,
+    ) -> Result<(), WorkerError> {
+        let exists = self.state.configs().connector(name).is_some();
+        if create_only && exists {
+            return Err(WorkerError::AlreadyExists(name.to_owned()));
+        }
+        let mut props = props;
+        props.insert("name".into(), name.to_owned());
+        let errors = self.validate(&props).await;
+        if !errors.is_empty() {
+            return Err(WorkerError::Invalid(errors));
+        }
+        let plugin = props.get("connector.class").and_then(|c| self.plugins.find(c)).ok_or_else(|| {
+            WorkerError::Invalid(vec![FieldError { name: "connector.class".into(), message: "unknown".into() }])
+        })?;
+        let max_tasks = common_def().value(&props, "tasks.max").and_then(|v| v.trim().parse().ok()).unwrap_or(1);
+        let task_configs = plugin.connector.task_configs(&props, max_tasks);
+        let target = (!exists).then_some(TargetState::Started);
+        self.state.put_connector(name, props, task_configs, target).await?;
+        self.reconcile().await;
+        Ok(())
+    }
+
+    /// Pauses, resumes or stops a connector.
+    pub async fn set_target(&self, name: &str, state: TargetState) -> Result<(), WorkerError> {
+        if self.state.configs().connector(name).is_none() {
+            return Err(WorkerError::NotFound(name.to_owned()));
+        }
+        self.state.write_configs(&[ConfigRecord::TargetState { name: name.to_owned(), state }]).await?;
+        self.reconcile().await;
+        Ok(())
+    }
+
+    /// Deletes a connector and stops its tasks.
+    pub async fn delete(&self, name: &str) -> Result<(), WorkerError> {
+        if self.state.configs().connector(name).is_none() {
+            return Err(WorkerError::NotFound(name.to_owned()));
+        }
+        self.state.write_configs(&[ConfigRecord::Connector { name: name.to_owned(), properties: None }]).await?;
+        self.reconcile().await;
+        Ok(())
+    }
+
+    /// The stored status of a connector and of each of its tasks.
+    pub fn status(&self, name: &str) -> Result<(Option<Status>, Vec<Option<Status>>), WorkerError> {
+        let tasks = self
+            .state
+            .configs()
+            .connector(name)
+            .map(|c| c.tasks.len())
+            .ok_or_else(|| WorkerError::NotFound(name.to_owned()))?;
+        let statuses = self.state.statuses();
+        let connector = statuses.get(&connector_status_key(name)).cloned();
+        let tasks = (0..tasks as u32).map(|t| statuses.get(&task_status_key(name, t)).cloned()).collect();
+        Ok((connector, tasks))
+    }
+
+    /// Stops every task (for a clean shutdown).
+    pub async fn shutdown(&self) {
+        let mut running = self.running.lock().await;
+        for (_, connector) in running.drain() {
+            connector.stop().await;
+        }
+    }
+
+    /// Brings the running tasks in line with the stored configs and target states.
+    pub async fn reconcile(&self) {
+        let (desired, generation) = {
+            let configs = self.state.configs();
+            (configs.connectors().clone(), configs.generation())
+        };
+        let mut running = self.running.lock().await;
+        let gone: Vec<String> = running.keys().filter(|name| !desired.contains_key(*name)).cloned().collect();
+        for name in gone {
+            if let Some(connector) = running.remove(&name) {
+                connector.stop().await;
+            }
+        }
+        for (name, config) in desired {
+            let current = running.get(&name).is_some_and(|r| r.matches(&config));
+            if current {
+                continue;
+            }
+            if let Some(old) = running.remove(&name) {
+                old.stop().await;
+            }
+            match config.target {
+                TargetState::Started => {
+                    let started = RunningConnector::start(
+                        &name,
+                        &config,
+                        generation,
+                        &self.plugins,
+                        &self.log,
+                        &self.state,
+                        &self.worker_id,
+                    );
+                    self.record(&connector_status_key(&name), RunState::Running, None, generation).await;
+                    running.insert(name, started);
+                }
+                TargetState::Paused | TargetState::Stopped => {
+                    let state = if config.target == TargetState::Paused { RunState::Paused } else { RunState::Stopped };
+                    self.record(&connector_status_key(&name), state, None, generation).await;
+                    for task in 0..config.tasks.len() as u32 {
+                        self.record(&task_status_key(&name, task), state, None, generation).await;
+                    }
+                    running.insert(name, RunningConnector::idle(&config));
+                }
+            }
+        }
+    }
+
+    async fn record(&self, key: &str, state: RunState, trace: Option<String>, generation: i64) {
+        let status = Status { state, trace, worker_id: self.worker_id.clone(), generation };
+        if let Err(e) = self.state.put_status(key, &status).await {
+            tracing::warn!(key, error = %e, "storing a status failed");
+        }
+    }
+}
