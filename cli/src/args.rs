@@ -27,6 +27,8 @@ pub enum Command {
     Broker(ServerArgs),
     /// The schema registry alone, against any Kafka cluster.
     Registry(RegistryCommandArgs),
+    /// The connect worker alone, against any Kafka cluster.
+    Connect(ConnectCommandArgs),
     /// Manage topics.
     Topic {
         /// The topic operation.
@@ -96,6 +98,37 @@ pub struct UpArgs {
     /// The schema registry.
     #[command(flatten)]
     pub registry: RegistryArgs,
+    /// The connect worker.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Flags of the connect worker.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Address of the connect worker's REST listener; port 0 picks a free port.
+    #[arg(long, env = "TIDEMARK_CONNECT_LISTEN", default_value = "127.0.0.1:8083")]
+    pub connect_listen: SocketAddr,
+    /// The compacted topic of connector configs (Kafka Connect's `config.storage.topic`).
+    #[arg(long, env = "TIDEMARK_CONFIG_STORAGE_TOPIC", default_value = "connect-configs")]
+    pub config_storage_topic: String,
+    /// The compacted topic of source offsets (`offset.storage.topic`).
+    #[arg(long, env = "TIDEMARK_OFFSET_STORAGE_TOPIC", default_value = "connect-offsets")]
+    pub offset_storage_topic: String,
+    /// The compacted topic of statuses (`status.storage.topic`).
+    #[arg(long, env = "TIDEMARK_STATUS_STORAGE_TOPIC", default_value = "connect-status")]
+    pub status_storage_topic: String,
+}
+
+/// Flags of `tidemark connect`.
+#[derive(Debug, Args)]
+pub struct ConnectCommandArgs {
+    /// The worker.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// The cluster holding its topics.
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// Flags of the schema registry.

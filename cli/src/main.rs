@@ -30,6 +30,7 @@ fn main() -> Result<()> {
             Command::Up(args) => serve::up(args).await,
             Command::Broker(args) => serve::broker(args).await,
             Command::Registry(args) => serve::registry(args).await,
+            Command::Connect(args) => serve::connect(args).await,
             Command::Topic { command } => client::topic(command).await,
             Command::Produce(args) => client::produce(args).await,
             Command::Consume(args) => client::consume(args).await,

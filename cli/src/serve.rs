@@ -1,4 +1,4 @@
-//! `tidemark up`, `tidemark broker` and `tidemark registry`: bind the listeners, open the components, serve until
+//! `tidemark up`, `tidemark broker`, `tidemark registry` and `tidemark connect`: bind the listeners, open the components, serve until
 //! Ctrl-C or SIGTERM.
 
 use std::collections::BTreeMap;
@@ -7,12 +7,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tidemark_broker::{server, Broker, BrokerConfig};
+use tidemark_connect::rest;
+use tidemark_connect::state::{StateTopics, WorkerState};
+use tidemark_connect::worker::{Plugins, Worker};
 use tidemark_log_client::{InProcessLog, KafkaLog, LogClient};
 use tidemark_schema_registry::{http, Registry, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::args::{RegistryArgs, RegistryCommandArgs, ServerArgs, UpArgs};
+use crate::args::{ConnectArgs, ConnectCommandArgs, RegistryArgs, RegistryCommandArgs, ServerArgs, UpArgs};
 
 /// `tidemark broker`: the broker alone.
 pub async fn broker(args: ServerArgs) -> Result<()> {
@@ -22,16 +25,56 @@ pub async fn broker(args: ServerArgs) -> Result<()> {
     serve_broker(broker, listener, stop).await
 }
 
-/// `tidemark up`: the broker and the schema registry in one process; the registry reaches the log in process.
+/// `tidemark up`: the broker, the schema registry and the connect worker in one process; the registry and the
+/// worker reach the log in process.
 pub async fn up(args: UpArgs) -> Result<()> {
     let stop = shutdown_watch();
     let (broker, listener) = open_broker(args.server).await?;
     let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(Arc::clone(&broker)));
-    let registry = start_registry(log, &args.registry, stop.clone()).await?;
-    tracing::info!(components = "broker,registry", "tidemark is up");
+    let registry = start_registry(Arc::clone(&log), &args.registry, stop.clone()).await?;
+    let worker = start_worker(log, &args.connect, stop.clone()).await?;
+    tracing::info!(components = "broker,registry,connect", "tidemark is up");
     let served = serve_broker(broker, listener, stop).await;
     registry.await.context("the registry task")??;
+    worker.await.context("the connect task")??;
     served
+}
+
+/// `tidemark connect`: the connect worker alone, on any Kafka cluster.
+pub async fn connect(args: ConnectCommandArgs) -> Result<()> {
+    let stop = shutdown_watch();
+    let log: Arc<dyn LogClient> =
+        Arc::new(KafkaLog::new(&args.client.bootstrap_servers, &BTreeMap::new()).context("creating the Kafka client")?);
+    let worker = start_worker(log, &args.connect, stop).await?;
+    tracing::info!(components = "connect", "tidemark is up");
+    worker.await.context("the connect task")??;
+    Ok(())
+}
+
+/// Opens the worker's state topics and serves its REST API on a task until `stop`, reconciling meanwhile.
+async fn start_worker(
+    log: Arc<dyn LogClient>,
+    args: &ConnectArgs,
+    stop: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<Result<()>>> {
+    let listener = TcpListener::bind(args.connect_listen)
+        .await
+        .with_context(|| format!("binding the connect listener on {}", args.connect_listen))?;
+    let topics = StateTopics {
+        configs: args.config_storage_topic.clone(),
+        offsets: args.offset_storage_topic.clone(),
+        status: args.status_storage_topic.clone(),
+        ..StateTopics::default()
+    };
+    let state = Arc::new(WorkerState::open(Arc::clone(&log), &topics).await.context("loading the connect topics")?);
+    let worker = Worker::new(log, state, Plugins::default(), listener.local_addr()?.to_string());
+    let reconciling = tokio::spawn(Arc::clone(&worker).run());
+    Ok(tokio::spawn(async move {
+        let served = rest::serve(listener, Arc::clone(&worker), stopped(stop)).await.context("serving the connect API");
+        reconciling.abort();
+        worker.shutdown().await;
+        served
+    }))
 }
 
 /// `tidemark registry`: the schema registry alone, on any Kafka cluster.

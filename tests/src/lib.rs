@@ -38,11 +38,14 @@ pub struct TidemarkProcess {
     pub bootstrap: String,
     /// `http://host:port` of its schema registry, when it runs one (`tidemark up`).
     pub registry_url: Option<String>,
+    /// `http://host:port` of its connect worker, when it runs one (`tidemark up`).
+    pub connect_url: Option<String>,
 }
 
 /// The log line of a listener, followed by its address.
 const KAFKA_READY: &str = "kafka listener ready address=";
 const REGISTRY_READY: &str = "schema registry listener ready address=";
+const CONNECT_READY: &str = "connect listener ready address=";
 
 impl TidemarkProcess {
     /// Starts `tidemark broker` storing in `data_dir`, on a free port, with extra flags; returns once it listens.
@@ -56,10 +59,13 @@ impl TidemarkProcess {
         Self::spawn(Some(data_dir), &args, &[KAFKA_READY])
     }
 
-    /// Starts `tidemark up` (broker and registry) on the given listen addresses (`127.0.0.1:0` for free ports).
+    /// Starts `tidemark up` (broker, registry, connect worker) on the given listen addresses (`127.0.0.1:0` for
+    /// free ports); the worker listens on a free port unless `extra_args` gives `--connect-listen`.
     pub fn start_up(data_dir: &Path, kafka: &str, registry: &str, extra_args: &[&str]) -> Result<Self> {
-        let args = [&["up", "--kafka-listen", kafka, "--registry-listen", registry][..], extra_args].concat();
-        Self::spawn(Some(data_dir), &args, &[KAFKA_READY, REGISTRY_READY])
+        let connect: &[&str] =
+            if extra_args.contains(&"--connect-listen") { &[] } else { &["--connect-listen", "127.0.0.1:0"] };
+        let args = [&["up", "--kafka-listen", kafka, "--registry-listen", registry][..], connect, extra_args].concat();
+        Self::spawn(Some(data_dir), &args, &[KAFKA_READY, REGISTRY_READY, CONNECT_READY])
     }
 
     /// Starts `tidemark registry` alone against the Kafka cluster at `bootstrap`, listening on `listen`.
@@ -109,7 +115,8 @@ impl TidemarkProcess {
         }
         let bootstrap = found.remove(KAFKA_READY).unwrap_or_default();
         let registry_url = found.remove(REGISTRY_READY).map(|a| format!("http://{a}"));
-        Ok(TidemarkProcess { child, bootstrap, registry_url })
+        let connect_url = found.remove(CONNECT_READY).map(|a| format!("http://{a}"));
+        Ok(TidemarkProcess { child, bootstrap, registry_url, connect_url })
     }
 
     /// Kills the process with SIGKILL, as a crash would, and waits for it.

@@ -178,6 +178,18 @@ impl Worker {
         Ok((connector, tasks))
     }
 
+    /// Restarts a connector's tasks (stopped, then started again from the stored configs and positions).
+    pub async fn restart(&self, name: &str) -> Result<(), WorkerError> {
+        if self.state.configs().connector(name).is_none() {
+            return Err(WorkerError::NotFound(name.to_owned()));
+        }
+        if let Some(connector) = self.running.lock().await.remove(name) {
+            connector.stop().await;
+        }
+        self.reconcile().await;
+        Ok(())
+    }
+
     /// Stops every task (for a clean shutdown).
     pub async fn shutdown(&self) {
         let mut running = self.running.lock().await;

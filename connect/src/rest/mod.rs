@@ -1,0 +1,71 @@
+//! Kafka Connect's REST API on axum: `/connectors` and below (create, config, status, tasks, pause, resume,
+//! stop, restart, delete) and `/connector-plugins` (list, settings, validate), with Kafka Connect's shapes and
+//! `{"error_code", "message"}` errors. Secrets are hidden in every answer.
+
+mod answer;
+mod connectors;
+mod plugins;
+mod views;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use crate::worker::Worker;
+
+pub use answer::RestError;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The worker.
+    pub worker: Arc<Worker>,
+}
+
+/// The routes.
+pub fn router(worker: Arc<Worker>) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .route("/health", get(health))
+        .route("/connectors", get(connectors::list).post(connectors::create))
+        .route("/connectors/{name}", get(connectors::get).delete(connectors::delete))
+        .route(
+            "/connectors/{name}/config",
+            get(connectors::get_config).put(connectors::put_config).patch(connectors::patch_config),
+        )
+        .route("/connectors/{name}/status", get(connectors::status))
+        .route("/connectors/{name}/tasks", get(connectors::tasks))
+        .route("/connectors/{name}/tasks/{task}/status", get(connectors::task_status))
+        .route("/connectors/{name}/tasks/{task}/restart", post(connectors::restart))
+        .route("/connectors/{name}/restart", post(connectors::restart))
+        .route("/connectors/{name}/pause", put(connectors::pause))
+        .route("/connectors/{name}/resume", put(connectors::resume))
+        .route("/connectors/{name}/stop", put(connectors::stop))
+        .route("/connector-plugins", get(plugins::list))
+        .route("/connector-plugins/{name}/config", get(plugins::config))
+        .route("/connector-plugins/{name}/config/validate", put(plugins::validate))
+        .with_state(AppState { worker })
+}
+
+async fn root() -> impl IntoResponse {
+    Json(json!({ "version": env!("CARGO_PKG_VERSION") }))
+}
+
+async fn health() -> impl IntoResponse {
+    Json(json!({ "status": "healthy", "message": "Worker has completed startup and is ready to handle requests." }))
+}
+
+/// Serves the API on an already-bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    worker: Arc<Worker>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tracing::info!(address = %listener.local_addr()?, "connect listener ready");
+    axum::serve(listener, router(worker)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,30 @@
+//! The connect worker inside `tidemark up`: a datagen connector created over REST writes every record, and after a
+//! kill -9 the restarted worker runs it again from its stored positions.
+
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use tidemark_tests::{python, repo_root, TidemarkProcess};
+
+fn run_script(phase: &str, connect_url: &str, bootstrap: &str) -> Result<String> {
+    let script = repo_root().join("tests/python/connect_datagen.py");
+    let output = Command::new(python()).arg(script).args([phase, connect_url, bootstrap]).output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    anyhow::ensure!(output.status.success(), "{phase}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    Ok(stdout)
+}
+
+#[test]
+fn a_datagen_connector_created_over_rest_survives_a_crash() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut tidemark = TidemarkProcess::start_up(dir.path(), "127.0.0.1:0", "127.0.0.1:0", &[])?;
+    let connect = tidemark.connect_url.clone().context("no connect address")?;
+    assert!(run_script("create", &connect, &tidemark.bootstrap)?.contains("records=2000"));
+    tidemark.kill9()?;
+    let listen = connect.trim_start_matches("http://").to_owned();
+    let restarted =
+        TidemarkProcess::start_up(dir.path(), &tidemark.bootstrap, "127.0.0.1:0", &["--connect-listen", &listen])?;
+    let checked = run_script("check", &connect, &restarted.bootstrap)?;
+    assert!(checked.contains("records=2000"), "{checked}");
+    Ok(())
+}
