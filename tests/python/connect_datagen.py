@@ -1,7 +1,8 @@
-"""The connect worker inside `tidemark up`, over plain HTTP (urllib): create a datagen connector, see it RUNNING,
-read its records with confluent-kafka. Run with `create` before a crash and `check` after a restart.
+"""The connect worker inside `tidemark up`, over plain HTTP (urllib): create a datagen connector of 20,000 records
+at 4,000 records/s, see it RUNNING, and read records with confluent-kafka. `create` returns once some records are
+there (the caller then kills the process mid-stream); `check`, after the restart, waits until every record is.
 
-Usage: connect_datagen.py create|check CONNECT_URL BOOTSTRAP. Prints `records=N` (distinct order ids seen).
+Usage: connect_datagen.py create|check CONNECT_URL BOOTSTRAP. Prints `records=N duplicates=D`.
 """
 import json
 import sys
@@ -12,6 +13,7 @@ import urllib.request
 from confluent_kafka import Consumer
 
 phase, url, bootstrap = sys.argv[1], sys.argv[2], sys.argv[3]
+TOTAL = 20000
 
 
 def call(method, path, body=None):
@@ -39,7 +41,7 @@ def order_ids(minimum):
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
     consumer.subscribe(["orders"])
     ids = []
-    deadline = time.time() + 30
+    deadline = time.time() + 60
     while len(set(ids)) < minimum and time.time() < deadline:
         message = consumer.poll(0.5)
         if message is None or message.error():
@@ -50,15 +52,16 @@ def order_ids(minimum):
 
 
 if phase == "create":
-    config = {"connector.class": "datagen", "kafka.topic": "orders", "rate": "0", "iterations": "2000",
-              "batch.size": "50", "database.password": "hunter2"}
+    config = {"connector.class": "datagen", "kafka.topic": "orders", "rate": "4000", "iterations": str(TOTAL),
+              "batch.size": "100", "database.password": "hunter2"}
     status, body = call("POST", "/connectors", {"name": "gen", "config": config})
     assert status == 201, (status, body)
     assert body["config"]["database.password"] == "[hidden]", body
     wait_running()
-    ids = order_ids(2000)
+    ids = order_ids(1000)
+    assert len(set(ids)) < TOTAL, "the stream finished before the crash; the test needs it mid-stream"
 else:
     wait_running()
-    ids = order_ids(2000)
-assert sorted(set(ids)) == list(range(2000)), "missing: %s" % sorted(set(range(2000)) - set(ids))[:10]
+    ids = order_ids(TOTAL)
+    assert sorted(set(ids)) == list(range(TOTAL)), "missing: %s" % sorted(set(range(TOTAL)) - set(ids))[:10]
 print("records=%d duplicates=%d" % (len(set(ids)), len(ids) - len(set(ids))))
