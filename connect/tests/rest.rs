@@ -92,6 +92,14 @@ async fn connectors_are_managed_through_kafka_connects_api() {
     assert_eq!(call(&api, "GET", "/connectors/gen/tasks/0/status", None).await.1["id"], json!(0));
     assert_eq!(call(&api, "GET", "/connectors/gen/tasks/5/status", None).await.0, StatusCode::NOT_FOUND);
 
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while call(&api, "GET", "/connectors/gen/topics", None).await.1 != json!({ "gen": { "topics": ["orders"] } }) {
+        assert!(Instant::now() < deadline, "the topic in use is never listed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(call(&api, "PUT", "/connectors/gen/topics/reset", None).await.0, StatusCode::OK);
+    assert_eq!(call(&api, "GET", "/connectors/gen/topics", None).await.1, json!({ "gen": { "topics": [] } }));
+    assert_eq!(call(&api, "GET", "/connectors/nope/topics", None).await.0, StatusCode::NOT_FOUND);
     assert_eq!(call(&api, "PUT", "/connectors/gen/pause", None).await.0, StatusCode::ACCEPTED);
     assert_eq!(call(&api, "GET", "/connectors/gen/status", None).await.1["connector"]["state"], json!("PAUSED"));
     assert_eq!(call(&api, "PUT", "/connectors/gen/resume", None).await.0, StatusCode::ACCEPTED);

@@ -36,6 +36,7 @@ async fn run_datagen(log: &Arc<dyn LogClient>, state: &Arc<WorkerState>, iterati
     let task = connector.create_task(&config).expect("task");
     let context = SourceTaskContext {
         connector: "gen".into(),
+        task: 0,
         log: Arc::clone(log),
         state: Arc::clone(state),
         key_converter: converter("json", &[("converter.type", "key"), ("schemas.enable", "false")]),
@@ -84,6 +85,7 @@ async fn positions_are_stored_after_the_log_acknowledges_and_a_restart_resumes_a
     assert_eq!(value["payload"]["order_id"], json!(4));
     assert_eq!(value["payload"]["note"], json!("note 4"));
     assert_eq!(written[3].1["payload"]["note"], Json::Null, "an optional field left null");
+    assert_eq!(state.statuses().topics("gen"), ["orders"], "the topic in use is recorded (KIP-558)");
 
     run_datagen(&log, &state, 80).await;
     let written = read_all(&log).await;

@@ -182,3 +182,21 @@ pub async fn delete(State(app): State<AppState>, Path(name): Path<String>) -> Re
     app.worker.delete(&name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// `GET /connectors/{c}/topics` (KIP-558): the topics the connector has written to.
+pub async fn topics(State(app): State<AppState>, Path(name): Path<String>) -> RestResult {
+    if app.worker.state().configs().connector(&name).is_none() {
+        return Err(RestError::new(StatusCode::NOT_FOUND, format!("Connector {name} not found")));
+    }
+    let topics = app.worker.state().statuses().topics(&name);
+    Ok(Json(json!({ name: { "topics": topics } })).into_response())
+}
+
+/// `PUT /connectors/{c}/topics/reset`: forgets the topics the connector has used.
+pub async fn reset_topics(State(app): State<AppState>, Path(name): Path<String>) -> RestResult {
+    if app.worker.state().configs().connector(&name).is_none() {
+        return Err(RestError::new(StatusCode::NOT_FOUND, format!("Connector {name} not found")));
+    }
+    app.worker.state().reset_topic_usage(&name).await.map_err(crate::worker::WorkerError::from)?;
+    Ok(StatusCode::OK.into_response())
+}

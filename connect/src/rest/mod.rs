@@ -1,5 +1,5 @@
 //! Kafka Connect's REST API on axum: `/connectors` and below (create, config, status, tasks, pause, resume,
-//! stop, restart, delete) and `/connector-plugins` (list, settings, validate), with Kafka Connect's shapes and
+//! stop, restart, topics, delete) and `/connector-plugins` (list, settings, validate), with Kafka Connect's shapes and
 //! `{"error_code", "message"}` errors. Secrets are hidden in every answer.
 
 mod answer;
@@ -46,6 +46,8 @@ pub fn router(worker: Arc<Worker>) -> Router {
         .route("/connectors/{name}/pause", put(connectors::pause))
         .route("/connectors/{name}/resume", put(connectors::resume))
         .route("/connectors/{name}/stop", put(connectors::stop))
+        .route("/connectors/{name}/topics", get(connectors::topics))
+        .route("/connectors/{name}/topics/reset", put(connectors::reset_topics))
         .route("/connector-plugins", get(plugins::list))
         .route("/connector-plugins/{name}/config", get(plugins::config))
         .route("/connector-plugins/{name}/config/validate", put(plugins::validate))

@@ -10,12 +10,14 @@ use tokio::sync::watch;
 
 use crate::connector::{SourceRecord, SourceTask, TaskError};
 use crate::converters::Converter;
-use crate::state::WorkerState;
+use crate::state::{TopicUse, WorkerState};
 
 /// What a source task runs with.
 pub struct SourceTaskContext {
     /// The connector's name (the `connect-offsets` key's first element).
     pub connector: String,
+    /// The task's number.
+    pub task: u32,
     /// The log records are written to.
     pub log: Arc<dyn LogClient>,
     /// The worker's state topics.
@@ -85,6 +87,17 @@ async fn deliver(
     // Batches go out one after another, so the log holds them in the order the task gave.
     for (topic, batch) in batches {
         context.log.produce(&topic, batch).await.map_err(log_failure)?;
+        let usage = TopicUse {
+            name: topic,
+            connector: context.connector.clone(),
+            task: context.task,
+            discover_timestamp: now_ms(),
+        };
+        context
+            .state
+            .put_topic_usage(&usage)
+            .await
+            .map_err(|e| TaskError::Transient(format!("recording a topic in use: {e}")))?;
     }
     let stored: Vec<(Json, Option<Json>)> = positions.iter().map(|(p, o)| (p.clone(), Some(o.clone()))).collect();
     context
@@ -93,6 +106,10 @@ async fn deliver(
         .await
         .map_err(|e| TaskError::Transient(format!("storing source offsets: {e}")))?;
     task.commit(&positions).await
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 fn log_failure(error: LogError) -> TaskError {

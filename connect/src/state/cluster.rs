@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use tidemark_log_client::{Apply, LogRecord};
 
-use super::records::{decode_offset_key, ConfigRecord, Status, TargetState};
+use super::records::{decode_offset_key, ConfigRecord, Status, TargetState, TopicUsage, TopicUse};
 
 /// One connector as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,10 +131,13 @@ impl Apply for SourceOffsets {
     }
 }
 
-/// The last status of every connector and task (`connect-status`), by record key.
+/// The last status of every connector and task (`connect-status`), by record key, and the topics each connector
+/// has used (KIP-558).
 #[derive(Debug, Default)]
 pub struct Statuses {
     statuses: BTreeMap<String, Status>,
+    /// Connector → topics, by the usage records' keys.
+    topics: BTreeMap<String, BTreeMap<String, TopicUse>>,
 }
 
 impl Statuses {
@@ -142,12 +145,37 @@ impl Statuses {
     pub fn get(&self, key: &str) -> Option<&Status> {
         self.statuses.get(key)
     }
+
+    /// The topics `connector` has used, by name.
+    pub fn topics(&self, connector: &str) -> Vec<String> {
+        self.topics.get(connector).map(|t| t.values().map(|u| u.name.clone()).collect()).unwrap_or_default()
+    }
+
+    fn apply_topic(&mut self, key: &str, value: Option<&[u8]>) {
+        match value.map(serde_json::from_slice::<TopicUsage>) {
+            Some(Ok(usage)) => {
+                let connector = usage.topic.connector.clone();
+                self.topics.entry(connector).or_default().insert(key.to_owned(), usage.topic);
+            }
+            None => {
+                for topics in self.topics.values_mut() {
+                    topics.remove(key);
+                }
+                self.topics.retain(|_, topics| !topics.is_empty());
+            }
+            Some(Err(e)) => tracing::debug!(error = %e, "skipping an unreadable topic-usage record"),
+        }
+    }
 }
 
 impl Apply for Statuses {
     fn apply(&mut self, record: &LogRecord) {
         let Some(key) = record.key.as_deref() else { return };
         let key = String::from_utf8_lossy(key).into_owned();
+        if key.starts_with("status-topic-") {
+            self.apply_topic(&key, record.value.as_deref());
+            return;
+        }
         match record.value.as_deref().map(serde_json::from_slice::<Status>) {
             Some(Ok(status)) => {
                 self.statuses.insert(key, status);
@@ -155,8 +183,7 @@ impl Apply for Statuses {
             None => {
                 self.statuses.remove(&key);
             }
-            // Topic-usage records (KIP-558) and other layouts share the topic.
-            Some(Err(_)) => {}
+            Some(Err(e)) => tracing::debug!(error = %e, "skipping an unreadable status record"),
         }
     }
 }

@@ -7,5 +7,5 @@ pub mod records;
 pub mod store;
 
 pub use cluster::{ClusterConfig, ConnectorConfig, SourceOffsets, Statuses};
-pub use records::{ConfigRecord, RunState, Status, TargetState};
+pub use records::{ConfigRecord, RunState, Status, TargetState, TopicUse};
 pub use store::{StateError, StateTopics, WorkerState};

@@ -189,6 +189,32 @@ pub fn task_status_key(name: &str, task: u32) -> String {
     format!("status-task-{name}-{task}")
 }
 
+/// The key of the record saying a connector uses a topic (KIP-558).
+pub fn topic_status_key(topic: &str, connector: &str) -> String {
+    format!("status-topic-{topic}:connector-{connector}")
+}
+
+/// The value of a topic-usage record (KIP-558): `{"topic": {"name", "connector", "task", "discoverTimestamp"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicUsage {
+    /// What was found.
+    pub topic: TopicUse,
+}
+
+/// A connector's task found using a topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicUse {
+    /// The topic.
+    pub name: String,
+    /// The connector.
+    pub connector: String,
+    /// The task that first used it.
+    pub task: u32,
+    /// When (ms since the epoch).
+    pub discover_timestamp: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use thiserror::Error;
 use tidemark_log_client::{LogClient, Mirror, MirrorError, TopicSpec};
 
 use super::cluster::{ClusterConfig, SourceOffsets, Statuses};
-use super::records::{offset_key, ConfigRecord, Status, TargetState};
+use super::records::{offset_key, topic_status_key, ConfigRecord, Status, TargetState, TopicUsage, TopicUse};
 
 /// The worker could not read or write its topics.
 #[derive(Debug, Error)]
@@ -128,6 +128,30 @@ impl WorkerState {
             encoded.push((Bytes::from(offset_key(connector, partition)), value));
         }
         Ok(self.offsets.write(encoded).await?)
+    }
+
+    /// Records that a connector's task uses `topic` (KIP-558), unless already known.
+    pub async fn put_topic_usage(&self, usage: &TopicUse) -> Result<(), StateError> {
+        if self.statuses().topics(&usage.connector).contains(&usage.name) {
+            return Ok(());
+        }
+        let key = topic_status_key(&usage.name, &usage.connector);
+        let value = Bytes::from(serde_json::to_vec(&TopicUsage { topic: usage.clone() })?);
+        Ok(self.statuses.write(vec![(Bytes::from(key), Some(value))]).await?)
+    }
+
+    /// Forgets the topics a connector has used (`PUT /connectors/{c}/topics/reset`).
+    pub async fn reset_topic_usage(&self, connector: &str) -> Result<(), StateError> {
+        let keys: Vec<(Bytes, Option<Bytes>)> = self
+            .statuses()
+            .topics(connector)
+            .iter()
+            .map(|topic| (Bytes::from(topic_status_key(topic, connector)), None))
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        Ok(self.statuses.write(keys).await?)
     }
 
     /// Stores a status under its key (`status-connector-<name>` or `status-task-<name>-<n>`).

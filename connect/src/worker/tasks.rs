@@ -129,6 +129,7 @@ impl TaskRun {
         let value_converter = converter(&self.connector_config, "value").map_err(|e| definite(e.message))?;
         let context = SourceTaskContext {
             connector: self.connector.clone(),
+            task: self.index,
             log: Arc::clone(&self.log),
             state: Arc::clone(&self.state),
             key_converter,
