@@ -110,6 +110,10 @@ async fn connectors_are_managed_through_kafka_connects_api() {
     assert_eq!(patched.1["config"]["iterations"], json!("20"));
     assert!(patched.1["config"].get("sink.auth.token").is_none());
     assert_eq!(call(&api, "POST", "/connectors/gen/restart", None).await.0, StatusCode::NO_CONTENT);
+    let restarted = call(&api, "POST", "/connectors/gen/restart?includeTasks=true&onlyFailed=false", None).await;
+    assert_eq!((restarted.0, restarted.1["name"].clone()), (StatusCode::ACCEPTED, json!("gen")), "{restarted:?}");
+    assert_eq!(call(&api, "POST", "/connectors/gen/tasks/0/restart", None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(call(&api, "POST", "/connectors/gen/tasks/7/restart", None).await.0, StatusCode::NOT_FOUND);
     assert_eq!(call(&api, "PUT", "/connectors/gen/stop", None).await.0, StatusCode::ACCEPTED);
     assert_eq!(call(&api, "GET", "/connectors/gen/status", None).await.1["connector"]["state"], json!("STOPPED"));
 
@@ -139,4 +143,34 @@ async fn plugins_list_their_settings_and_validate_configs() {
     let report = call(&api, "PUT", "/connector-plugins/datagen/config/validate", Some(json!({ "rate": "x" }))).await.1;
     assert_eq!(report["error_count"], json!(2), "{report}");
     assert_eq!(call(&api, "GET", "/connector-plugins/Nope/config", None).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_failed_task_shows_its_trace_and_restarts_on_request() {
+    let (api, dir) = api().await;
+    let secrets = dir.path().join("topic.properties");
+    let reference = format!("${{file:{}:topic}}", secrets.display());
+    let config = json!({ "connector.class": "datagen", "kafka.topic": reference, "rate": "0", "iterations": "5" });
+    assert_eq!(call(&api, "PUT", "/connectors/gen/config", Some(config)).await.0, StatusCode::CREATED);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let failed = loop {
+        let status = call(&api, "GET", "/connectors/gen/status", None).await.1;
+        if status["tasks"][0]["state"] == json!("FAILED") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the task never failed: {status}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let trace = failed["tasks"][0]["trace"].as_str().unwrap_or_default();
+    assert!(trace.contains("topic.properties"), "the trace says what is missing: {trace}");
+
+    std::fs::write(&secrets, "topic=orders\n").expect("write the properties file");
+    let restarted = call(&api, "POST", "/connectors/gen/restart?includeTasks=true&onlyFailed=true", None).await;
+    assert_eq!(restarted.0, StatusCode::ACCEPTED);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while call(&api, "GET", "/connectors/gen/topics", None).await.1 != json!({ "gen": { "topics": ["orders"] } }) {
+        assert!(Instant::now() < deadline, "the restarted task never wrote");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(call(&api, "GET", "/connectors/gen/status", None).await.1["tasks"][0]["state"], json!("RUNNING"));
 }

@@ -149,11 +149,22 @@ pub async fn task_status(State(app): State<AppState>, Path((name, task)): Path<(
     Ok(Json(view).into_response())
 }
 
-/// `POST /connectors/{c}/restart` and `POST /connectors/{c}/tasks/{t}/restart`: the connector's tasks restart
-/// from their stored positions.
-pub async fn restart(State(app): State<AppState>, Path(params): Path<Vec<(String, String)>>) -> RestResult {
-    let name = params.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
-    app.worker.restart(&name).await?;
+/// `POST /connectors/{c}/restart?includeTasks=&onlyFailed=`: 204 when only the connector restarts, else 202 with
+/// the connector's status (the restarted tasks show RUNNING again once they are).
+pub async fn restart(State(app): State<AppState>, Path(name): Path<String>, RawQuery(query): RawQuery) -> RestResult {
+    let query = query.unwrap_or_default();
+    let flag = |key: &str| query.split('&').any(|pair| pair.eq_ignore_ascii_case(&format!("{key}=true")));
+    let (include_tasks, only_failed) = (flag("includeTasks"), flag("onlyFailed"));
+    app.worker.restart(&name, include_tasks, only_failed).await?;
+    if !include_tasks {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    Ok((StatusCode::ACCEPTED, Json(views::status(&app.worker, &name)?)).into_response())
+}
+
+/// `POST /connectors/{c}/tasks/{t}/restart`: the task restarts from its stored positions.
+pub async fn restart_task(State(app): State<AppState>, Path((name, task)): Path<(String, u32)>) -> RestResult {
+    app.worker.restart_task(&name, task).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -41,7 +41,7 @@ pub fn router(worker: Arc<Worker>) -> Router {
         .route("/connectors/{name}/status", get(connectors::status))
         .route("/connectors/{name}/tasks", get(connectors::tasks))
         .route("/connectors/{name}/tasks/{task}/status", get(connectors::task_status))
-        .route("/connectors/{name}/tasks/{task}/restart", post(connectors::restart))
+        .route("/connectors/{name}/tasks/{task}/restart", post(connectors::restart_task))
         .route("/connectors/{name}/restart", post(connectors::restart))
         .route("/connectors/{name}/pause", put(connectors::pause))
         .route("/connectors/{name}/resume", put(connectors::resume))

@@ -178,16 +178,36 @@ impl Worker {
         Ok((connector, tasks))
     }
 
-    /// Restarts a connector's tasks (stopped, then started again from the stored configs and positions).
-    pub async fn restart(&self, name: &str) -> Result<(), WorkerError> {
-        if self.state.configs().connector(name).is_none() {
-            return Err(WorkerError::NotFound(name.to_owned()));
+    /// Restarts tasks of a connector from their stored positions (Kafka Connect's
+    /// `POST /connectors/{c}/restart?includeTasks=&onlyFailed=`): with `include_tasks`, every task, or only the
+    /// FAILED ones with `only_failed`. The connector itself holds no running state here, so without
+    /// `include_tasks` nothing needs restarting. Returns the task numbers restarted.
+    pub async fn restart(&self, name: &str, include_tasks: bool, only_failed: bool) -> Result<Vec<u32>, WorkerError> {
+        let (_, statuses) = self.status(name)?;
+        if !include_tasks {
+            return Ok(Vec::new());
         }
-        if let Some(connector) = self.running.lock().await.remove(name) {
-            connector.stop().await;
+        let chosen: Vec<u32> = statuses
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !only_failed || s.as_ref().is_some_and(|s| s.state == RunState::Failed))
+            .map(|(i, _)| i as u32)
+            .collect();
+        for task in &chosen {
+            self.restart_task(name, *task).await?;
         }
-        self.reconcile().await;
-        Ok(())
+        Ok(chosen)
+    }
+
+    /// Restarts one task from its stored positions (`POST /connectors/{c}/tasks/{t}/restart`).
+    pub async fn restart_task(&self, name: &str, task: u32) -> Result<(), WorkerError> {
+        let mut running = self.running.lock().await;
+        let connector = running.get_mut(name).ok_or_else(|| WorkerError::NotFound(name.to_owned()))?;
+        if connector.restart_task(task as usize).await {
+            Ok(())
+        } else {
+            Err(WorkerError::NotFound(format!("{name}-{task}")))
+        }
     }
 
     /// Stops every task (for a clean shutdown).

@@ -28,17 +28,38 @@ pub fn converter(props: &BTreeMap<String, String>, role: &str) -> Result<Arc<dyn
     create_converter(class, &settings).map(Arc::from).map_err(|e| FieldError { name: key, message: e.to_string() })
 }
 
-/// One connector as this worker runs it.
+/// One connector as this worker runs it: one slot per task, each restartable on its own.
 pub struct RunningConnector {
     config: ConnectorConfig,
-    stop: Option<watch::Sender<bool>>,
-    handles: Vec<JoinHandle<()>>,
+    started: bool,
+    slots: Vec<TaskSlot>,
+}
+
+/// A running task and how to run it again.
+struct TaskSlot {
+    run: TaskRun,
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
+impl TaskSlot {
+    fn spawn(run: TaskRun) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let handle = tokio::spawn(run.clone().run(stopped));
+        TaskSlot { run, stop, handle }
+    }
+
+    async fn stop(self) -> TaskRun {
+        let _ = self.stop.send(true);
+        let _ = self.handle.await;
+        self.run
+    }
 }
 
 impl RunningConnector {
     /// Records that the connector is not running here (paused or stopped).
     pub fn idle(config: &ConnectorConfig) -> Self {
-        RunningConnector { config: config.clone(), stop: None, handles: Vec::new() }
+        RunningConnector { config: config.clone(), started: false, slots: Vec::new() }
     }
 
     /// Starts every task of the connector.
@@ -51,13 +72,12 @@ impl RunningConnector {
         state: &Arc<WorkerState>,
         worker_id: &str,
     ) -> Self {
-        let (stop, stopped) = watch::channel(false);
-        let handles = config
+        let slots = config
             .tasks
             .iter()
             .enumerate()
             .map(|(index, task_config)| {
-                let task = TaskRun {
+                TaskSlot::spawn(TaskRun {
                     connector: name.to_owned(),
                     index: index as u32,
                     connector_config: config.properties.clone(),
@@ -67,30 +87,38 @@ impl RunningConnector {
                     state: Arc::clone(state),
                     worker_id: worker_id.to_owned(),
                     generation,
-                };
-                tokio::spawn(task.run(stopped.clone()))
+                })
             })
             .collect();
-        RunningConnector { config: config.clone(), stop: Some(stop), handles }
+        RunningConnector { config: config.clone(), started: true, slots }
     }
 
     /// Whether this is what `config` asks for.
     pub fn matches(&self, config: &ConnectorConfig) -> bool {
-        self.config == *config && (self.stop.is_some() == (config.target == TargetState::Started))
+        self.config == *config && (self.started == (config.target == TargetState::Started))
+    }
+
+    /// Stops task `index` and starts it again from its stored positions; `false` when there is no such task.
+    pub async fn restart_task(&mut self, index: usize) -> bool {
+        if index >= self.slots.len() {
+            return false;
+        }
+        let slot = self.slots.remove(index);
+        let run = slot.stop().await;
+        self.slots.insert(index, TaskSlot::spawn(run));
+        true
     }
 
     /// Stops the tasks and waits for them.
     pub async fn stop(self) {
-        if let Some(stop) = self.stop {
-            let _ = stop.send(true);
-        }
-        for handle in self.handles {
-            let _ = handle.await;
+        for slot in self.slots {
+            slot.stop().await;
         }
     }
 }
 
 /// Everything one task run needs.
+#[derive(Clone)]
 struct TaskRun {
     connector: String,
     index: u32,
