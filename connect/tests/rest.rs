@@ -1,27 +1,21 @@
 //! The REST API in process (router, worker, state topics over a real broker): Kafka Connect's paths, shapes and
 //! error bodies, the 400 that lists every bad field, and secrets hidden in every answer.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
-use tidemark_broker::{Broker, BrokerConfig};
 use tidemark_connect::rest;
-use tidemark_connect::state::{StateTopics, WorkerState};
 use tidemark_connect::worker::{Plugins, Worker};
-use tidemark_log_client::{InProcessLog, LogClient};
 use tower::ServiceExt;
 
 async fn api() -> (Router, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let broker =
-        Broker::open(BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), 9092)).await.expect("broker");
-    let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(broker));
-    let topics = StateTopics { offsets_partitions: 1, status_partitions: 1, ..StateTopics::default() };
-    let state = Arc::new(WorkerState::open(Arc::clone(&log), &topics).await.expect("state"));
+    let (log, dir) = common::in_process_log().await;
+    let state = common::worker_state(&log, 1).await;
     let worker = Worker::new(log, state, Plugins::default(), "127.0.0.1:8083".into());
     (rest::router(worker), dir)
 }

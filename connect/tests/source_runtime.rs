@@ -1,18 +1,19 @@
 //! The source contract end to end over a real broker (in process): datagen records are converted (JSON), written,
 //! acknowledged, and only then their positions stored; a restarted task resumes after the last stored position.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
-use tidemark_broker::{Broker, BrokerConfig};
 use tidemark_connect::connector::SourceConnector;
 use tidemark_connect::converters::{create_converter, Converter};
 use tidemark_connect::plugins::DatagenConnector;
 use tidemark_connect::runtime::{run_source_task, SourceTaskContext};
-use tidemark_connect::state::{StateTopics, WorkerState};
-use tidemark_log_client::{InProcessLog, LogClient};
+use tidemark_connect::state::WorkerState;
+use tidemark_log_client::LogClient;
 use tokio::sync::watch;
 
 fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -69,12 +70,8 @@ async fn read_all(log: &Arc<dyn LogClient>) -> Vec<(Json, Json)> {
 
 #[tokio::test]
 async fn positions_are_stored_after_the_log_acknowledges_and_a_restart_resumes_after_them() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let broker =
-        Broker::open(BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), 9092)).await.expect("broker");
-    let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(broker));
-    let topics = StateTopics { offsets_partitions: 1, status_partitions: 1, ..StateTopics::default() };
-    let state = Arc::new(WorkerState::open(Arc::clone(&log), &topics).await.expect("state"));
+    let (log, _dir) = common::in_process_log().await;
+    let state = common::worker_state(&log, 1).await;
 
     run_datagen(&log, &state, 50).await;
     let written = read_all(&log).await;

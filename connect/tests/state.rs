@@ -1,13 +1,13 @@
 //! The worker's state topics over a real broker (in process): what one worker writes, a restarted worker (or a
 //! second one) reads back — configs, task configs, target states, source offsets and statuses.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::json;
-use tidemark_broker::{Broker, BrokerConfig};
-use tidemark_connect::state::{ConfigRecord, RunState, StateTopics, Status, TargetState, WorkerState};
-use tidemark_log_client::{InProcessLog, LogClient};
+use tidemark_connect::state::{ConfigRecord, RunState, Status, TargetState, WorkerState};
 
 fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -15,11 +15,8 @@ fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 #[tokio::test]
 async fn a_restarted_worker_reads_back_every_config_offset_and_status() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let broker =
-        Broker::open(BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), 9092)).await.expect("broker");
-    let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(broker));
-    let topics = StateTopics { offsets_partitions: 3, status_partitions: 2, ..StateTopics::default() };
+    let (log, _dir) = common::in_process_log().await;
+    let topics = common::topics(3);
     let worker = WorkerState::open(Arc::clone(&log), &topics).await.expect("open");
 
     let config = props(&[("connector.class", "datagen"), ("tasks.max", "2"), ("database.password", "${env:PW}")]);

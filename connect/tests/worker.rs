@@ -2,22 +2,22 @@
 //! naming every bad field; a valid one runs; pause, resume, update and delete take effect; a restarted worker
 //! resumes each connector in the state it had and where its records left off.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tidemark_broker::{Broker, BrokerConfig};
-use tidemark_connect::state::{RunState, StateTopics, TargetState, WorkerState};
+use tidemark_connect::state::{RunState, TargetState};
 use tidemark_connect::worker::{Plugins, Worker, WorkerError};
-use tidemark_log_client::{InProcessLog, LogClient};
+use tidemark_log_client::LogClient;
 
 fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 async fn worker(log: &Arc<dyn LogClient>) -> Arc<Worker> {
-    let topics = StateTopics { offsets_partitions: 2, status_partitions: 2, ..StateTopics::default() };
-    let state = Arc::new(WorkerState::open(Arc::clone(log), &topics).await.expect("state"));
+    let state = common::worker_state(log, 2).await;
     Worker::new(Arc::clone(log), state, Plugins::default(), "127.0.0.1:8083".into())
 }
 
@@ -39,10 +39,7 @@ fn task_state(worker: &Worker) -> Option<RunState> {
 
 #[tokio::test]
 async fn connectors_run_pause_resume_and_survive_a_worker_restart() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let broker =
-        Broker::open(BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), 9092)).await.expect("broker");
-    let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(broker));
+    let (log, _dir) = common::in_process_log().await;
     let first = worker(&log).await;
 
     let invalid =
