@@ -39,6 +39,12 @@ pub enum Command {
     Produce(ProduceArgs),
     /// Print records of a topic, one value per line.
     Consume(ConsumeArgs),
+    /// Manage connectors on a connect worker.
+    Connector {
+        /// The connector operation.
+        #[command(subcommand)]
+        command: ConnectorCommand,
+    },
     /// Inspect consumer groups and move their committed offsets.
     Group {
         /// The group operation.
@@ -301,4 +307,81 @@ pub struct ResetTarget {
     /// To this offset (clamped to each partition's range).
     #[arg(long, value_name = "N")]
     pub to_offset: Option<i64>,
+}
+
+/// How to reach a connect worker.
+#[derive(Debug, Args)]
+pub struct ConnectUrl {
+    /// The worker's REST address.
+    #[arg(long = "connect-url", env = "TIDEMARK_CONNECT_URL", default_value = "http://127.0.0.1:8083")]
+    pub base: String,
+}
+
+impl ConnectUrl {
+    /// The URL of `path` on the worker.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.trim_end_matches('/'))
+    }
+}
+
+/// Connector operations.
+#[derive(Debug, Subcommand)]
+pub enum ConnectorCommand {
+    /// List connectors with their state.
+    List {
+        /// The worker.
+        #[command(flatten)]
+        connect: ConnectUrl,
+    },
+    /// Create a connector from a JSON file (`{"name", "config"}`) or a properties file with `name=`.
+    Create {
+        /// The file.
+        file: PathBuf,
+        /// The worker.
+        #[command(flatten)]
+        connect: ConnectUrl,
+    },
+    /// Show a connector's and its tasks' state.
+    Status {
+        /// Connector name.
+        name: String,
+        /// The worker.
+        #[command(flatten)]
+        connect: ConnectUrl,
+    },
+    /// Pause a connector.
+    Pause {
+        /// Connector name.
+        name: String,
+        /// The worker.
+        #[command(flatten)]
+        connect: ConnectUrl,
+    },
+    /// Resume a paused connector.
+    Resume {
+        /// Connector name.
+        name: String,
+        /// The worker.
+        #[command(flatten)]
+        connect: ConnectUrl,
+    },
+    /// Restart a connector's tasks from their stored positions.
+    Restart {
+        /// Connector name.
+        name: String,
+        /// Only the tasks that failed.
+        #[arg(long)]
+        only_failed: bool,
+        /// The worker.
+        #[command(flatten)]
+        connect: ConnectUrl,
+    },
+    /// Delete a connector.
+    Delete {
+        /// Connector name.
+        name: String,
+        /// The worker.
+        #[command(flatten)]
+        connect: ConnectUrl,
+    },
 }

@@ -4,6 +4,7 @@
 mod args;
 mod client;
 mod config_file;
+mod connectors;
 mod groups;
 mod serve;
 
@@ -35,6 +36,7 @@ fn main() -> Result<()> {
             Command::Produce(args) => client::produce(args).await,
             Command::Consume(args) => client::consume(args).await,
             Command::Group { command } => groups::run(command).await,
+            Command::Connector { command } => connectors::run(command).await,
         }
     })
 }

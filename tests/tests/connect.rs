@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use anyhow::{Context, Result};
-use tidemark_tests::{python, repo_root, TidemarkProcess};
+use tidemark_tests::{python, repo_root, run_cli, TidemarkProcess};
 
 fn run_script(phase: &str, connect_url: &str, bootstrap: &str) -> Result<String> {
     let script = repo_root().join("tests/python/connect_datagen.py");
@@ -26,5 +26,32 @@ fn a_datagen_connector_killed_mid_stream_loses_nothing() -> Result<()> {
         TidemarkProcess::start_up(dir.path(), &tidemark.bootstrap, "127.0.0.1:0", &["--connect-listen", &listen])?;
     let checked = run_script("check", &connect, &restarted.bootstrap)?;
     assert!(checked.contains("records=20000"), "{checked}");
+    Ok(())
+}
+
+#[test]
+fn the_connector_cli_manages_connectors() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let tidemark = TidemarkProcess::start_up(dir.path(), "127.0.0.1:0", "127.0.0.1:0", &[])?;
+    let url = tidemark.connect_url.clone().context("no connect address")?;
+    let cli = |args: &[&str]| run_cli(&[args, &["--connect-url", &url]].concat());
+    let file = dir.path().join("gen.properties");
+    std::fs::write(&file, "name=gen\nconnector.class=datagen\nkafka.topic=cli-orders\nrate=0\niterations=10\n")?;
+    let file = file.to_string_lossy().into_owned();
+    assert!(cli(&["connector", "create", &file])?.contains("\"name\": \"gen\""));
+    let refused = cli(&["connector", "create", &file]).expect_err("a second create is refused");
+    assert!(refused.to_string().contains("409"), "{refused}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !cli(&["connector", "list"])?.contains("RUNNING") {
+        anyhow::ensure!(std::time::Instant::now() < deadline, "never RUNNING");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    cli(&["connector", "pause", "gen"])?;
+    assert!(cli(&["connector", "status", "gen"])?.contains("PAUSED"));
+    cli(&["connector", "resume", "gen"])?;
+    cli(&["connector", "restart", "gen"])?;
+    cli(&["connector", "delete", "gen"])?;
+    let missing = cli(&["connector", "status", "gen"]).expect_err("deleted");
+    assert!(missing.to_string().contains("Connector gen not found"), "{missing}");
     Ok(())
 }

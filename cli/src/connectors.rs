@@ -1,0 +1,106 @@
+//! `tidemark connector list|create|status|pause|resume|restart|delete`: the connect worker's REST API from the
+//! command line (any Kafka-Connect-compatible worker answers the same).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::args::ConnectorCommand;
+
+/// Runs a connector subcommand against the worker at `url`.
+pub async fn run(command: ConnectorCommand) -> Result<()> {
+    let client = Client::new();
+    match command {
+        ConnectorCommand::List { connect } => {
+            let names = call(&client, Method::GET, &connect.url("/connectors?expand=status"), None).await?;
+            println!("{:<40} {:<12} TASKS", "CONNECTOR", "STATE");
+            for (name, entry) in names.as_object().into_iter().flatten() {
+                let status = &entry["status"];
+                let tasks: Vec<String> = status["tasks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|t| format!("{}:{}", t["id"], t["state"].as_str().unwrap_or("?")))
+                    .collect();
+                println!("{name:<40} {:<12} {}", status["connector"]["state"].as_str().unwrap_or("?"), tasks.join(" "));
+            }
+        }
+        ConnectorCommand::Create { file, connect } => {
+            let body = read_connector_file(&file)?;
+            let created = call(&client, Method::POST, &connect.url("/connectors"), Some(body)).await?;
+            println!("{}", serde_json::to_string_pretty(&created)?);
+        }
+        ConnectorCommand::Status { name, connect } => {
+            let status = call(&client, Method::GET, &connect.url(&format!("/connectors/{name}/status")), None).await?;
+            println!("{}", serde_json::to_string_pretty(&status)?);
+        }
+        ConnectorCommand::Pause { name, connect } => {
+            call(&client, Method::PUT, &connect.url(&format!("/connectors/{name}/pause")), None).await?;
+            println!("paused {name}");
+        }
+        ConnectorCommand::Resume { name, connect } => {
+            call(&client, Method::PUT, &connect.url(&format!("/connectors/{name}/resume")), None).await?;
+            println!("resumed {name}");
+        }
+        ConnectorCommand::Restart { name, only_failed, connect } => {
+            let path = format!("/connectors/{name}/restart?includeTasks=true&onlyFailed={only_failed}");
+            call(&client, Method::POST, &connect.url(&path), None).await?;
+            println!("restarted {name}");
+        }
+        ConnectorCommand::Delete { name, connect } => {
+            call(&client, Method::DELETE, &connect.url(&format!("/connectors/{name}")), None).await?;
+            println!("deleted {name}");
+        }
+    }
+    Ok(())
+}
+
+/// A connector definition from a file: Kafka Connect's JSON (`{"name", "config"}`, or a flat config with `name`),
+/// or a Java properties file with `name=...`, as `connect-standalone` takes.
+fn read_connector_file(file: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let parsed: Value = match serde_json::from_str(&text) {
+        Ok(value) => value,
+        Err(_) => {
+            let properties: BTreeMap<String, String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
+                .filter_map(|l| l.split_once(['=', ':']).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+                .collect();
+            json!(properties)
+        }
+    };
+    if parsed.get("config").is_some() {
+        return Ok(parsed);
+    }
+    let Some(name) = parsed.get("name").and_then(Value::as_str).map(str::to_owned) else {
+        bail!("{} names no connector: give \"name\" (and \"config\")", file.display());
+    };
+    Ok(json!({ "name": name, "config": parsed }))
+}
+
+/// Calls the worker; a failure shows the worker's own message.
+async fn call(client: &Client, method: Method, url: &str, body: Option<Value>) -> Result<Value> {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.with_context(|| format!("reaching the connect worker at {url}"))?;
+    let status = response.status();
+    let text = response.text().await.context("reading the worker's answer")?;
+    if !status.is_success() {
+        let message = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_owned))
+            .unwrap_or(text);
+        bail!("{status}: {message}");
+    }
+    if status == StatusCode::NO_CONTENT || text.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(&text).context("the worker's answer is not JSON")
+}
