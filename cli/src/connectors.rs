@@ -1,16 +1,16 @@
 //! `tidemark connector list|create|status|pause|resume|restart|delete`: the connect worker's REST API from the
 //! command line (any Kafka-Connect-compatible worker answers the same).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
+use tidemark_connect::config::parse_properties;
 
 use crate::args::ConnectorCommand;
 
-/// Runs a connector subcommand against the worker at `url`.
+/// Runs a connector subcommand against the worker `--connect-url` names.
 pub async fn run(command: ConnectorCommand) -> Result<()> {
     let client = Client::new();
     match command {
@@ -64,15 +64,7 @@ fn read_connector_file(file: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let parsed: Value = match serde_json::from_str(&text) {
         Ok(value) => value,
-        Err(_) => {
-            let properties: BTreeMap<String, String> = text
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
-                .filter_map(|l| l.split_once(['=', ':']).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
-                .collect();
-            json!(properties)
-        }
+        Err(_) => json!(parse_properties(&text)),
     };
     if parsed.get("config").is_some() {
         return Ok(parsed);

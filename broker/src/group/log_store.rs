@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use kafka_protocol::records::{Compression, RecordBatchDecoder};
+use kafka_protocol::records::Compression;
 
 use crate::broker::now_ms;
-use crate::storage::batch::BatchHeader;
+use crate::storage::decode::records_from;
 use crate::storage::encode::{encode_batch, ProducerStamp};
 use crate::storage::{AppendInfo, PartitionLog, StorageError};
 use crate::topics::Topic;
@@ -35,20 +35,10 @@ pub fn replay(log: &PartitionLog, mut apply: impl FnMut(&[u8], Option<&Bytes>, i
         if chunk.is_empty() {
             break;
         }
-        let mut position = 0;
-        while position < chunk.len() {
-            let header = BatchHeader::parse(&chunk[position..])?;
-            let mut bytes = chunk.slice(position..position + header.total_len());
-            if header.record_count > 0 {
-                let set = RecordBatchDecoder::decode(&mut bytes).map_err(|e| StorageError::Decode(e.to_string()))?;
-                for record in set.records.iter().filter(|r| !r.control && r.offset >= offset) {
-                    if let Some(key) = &record.key {
-                        apply(key, record.value.as_ref(), record.offset);
-                    }
-                }
+        for record in records_from(&chunk, &mut offset)? {
+            if let Some(key) = &record.key {
+                apply(key, record.value.as_ref(), record.offset);
             }
-            offset = offset.max(header.last_offset() + 1);
-            position += header.total_len();
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 pub mod atomic_file;
 pub mod batch;
 pub mod compaction;
+pub mod decode;
 pub mod encode;
 pub mod epoch_checkpoint;
 #[cfg(test)]

@@ -27,6 +27,18 @@ pub enum ConfigType {
     Class,
 }
 
+/// How much a setting matters to users (Kafka Connect's `Importance`, shown by `/config/validate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Importance {
+    /// Must be looked at.
+    High,
+    /// Usually looked at.
+    Medium,
+    /// Rarely changed.
+    Low,
+}
+
 /// A check beyond the type: `Err` says why the value is refused.
 pub type Validator = fn(&str) -> Result<(), String>;
 
@@ -45,22 +57,31 @@ pub struct ConfigKey {
     pub allowed: &'static [&'static str],
     /// A further check.
     pub validator: Option<Validator>,
+    /// How much it matters: HIGH for required settings and MEDIUM for the rest unless declared otherwise.
+    pub importance: Importance,
 }
 
 impl ConfigKey {
     /// A required setting of `kind`.
     pub const fn required(name: &'static str, kind: ConfigType, doc: &'static str) -> Self {
-        ConfigKey { name, kind, default: None, doc, allowed: &[], validator: None }
+        ConfigKey { name, kind, default: None, doc, allowed: &[], validator: None, importance: Importance::High }
     }
 
     /// An optional setting of `kind` with a default.
     pub const fn optional(name: &'static str, kind: ConfigType, default: &'static str, doc: &'static str) -> Self {
-        ConfigKey { name, kind, default: Some(default), doc, allowed: &[], validator: None }
+        let importance = Importance::Medium;
+        ConfigKey { name, kind, default: Some(default), doc, allowed: &[], validator: None, importance }
     }
 
     /// The same setting restricted to `allowed` values.
     pub const fn one_of(mut self, allowed: &'static [&'static str]) -> Self {
         self.allowed = allowed;
+        self
+    }
+
+    /// The same setting with another importance.
+    pub const fn importance(mut self, importance: Importance) -> Self {
+        self.importance = importance;
         self
     }
 

@@ -7,7 +7,7 @@ pub mod mask;
 pub mod providers;
 pub mod report;
 
-pub use def::{ConfigDef, ConfigKey, ConfigType, FieldError, Validator};
+pub use def::{ConfigDef, ConfigKey, ConfigType, FieldError, Importance, Validator};
 pub use mask::{is_secret, masked, HIDDEN};
-pub use providers::{is_reference, resolve, ProviderError};
+pub use providers::{is_reference, parse_properties, resolve, ProviderError};
 pub use report::{config_infos, invalid_config_message};

@@ -67,14 +67,19 @@ fn file_key(setting: &str, reference: &str, path_and_key: &str) -> Result<String
     let (path, key) =
         path_and_key.rsplit_once(':').ok_or_else(|| unresolved(setting, reference, "expected ${file:/path:key}"))?;
     let text = std::fs::read_to_string(path).map_err(|e| unresolved(setting, reference, &format!("{path}: {e}")))?;
+    parse_properties(&text)
+        .remove(key)
+        .ok_or_else(|| unresolved(setting, reference, &format!("{path} has no key {key}")))
+}
+
+/// The `key=value` (or `key: value`) pairs of a Java properties text; blank lines and `#`/`!` comments are skipped,
+/// and a repeated key keeps its last value, as `java.util.Properties` does.
+pub fn parse_properties(text: &str) -> BTreeMap<String, String> {
     text.lines()
         .map(str::trim)
-        .filter(|line| !line.starts_with('#') && !line.starts_with('!'))
-        .find_map(|line| {
-            let (k, v) = line.split_once(['=', ':'])?;
-            (k.trim() == key).then(|| v.trim().to_owned())
-        })
-        .ok_or_else(|| unresolved(setting, reference, &format!("{path} has no key {key}")))
+        .filter(|line| !line.is_empty() && !line.starts_with('#') && !line.starts_with('!'))
+        .filter_map(|line| line.split_once(['=', ':']).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+        .collect()
 }
 
 fn unresolved(setting: &str, reference: &str, why: &str) -> ProviderError {

@@ -32,7 +32,7 @@ pub fn config_infos(plugin: &str, def: &ConfigDef, props: &BTreeMap<String, Stri
                     "type": key.kind,
                     "required": key.default.is_none(),
                     "default_value": key.default,
-                    "importance": if key.default.is_none() { "HIGH" } else { "MEDIUM" },
+                    "importance": key.importance,
                     "documentation": key.doc,
                     "group": Value::Null,
                     "width": "NONE",
@@ -103,6 +103,8 @@ mod tests {
         assert_eq!(configs[0]["value"]["errors"].as_array().map(Vec::len), Some(1), "hostname is missing");
         assert_eq!(configs[1]["value"]["value"], json!(HIDDEN));
         assert_eq!(configs[1]["definition"]["type"], json!("PASSWORD"));
+        assert_eq!(configs[1]["definition"]["importance"], json!("HIGH"));
+        assert_eq!(configs[2]["definition"]["importance"], json!("MEDIUM"));
         assert_eq!(configs[2]["value"]["recommended_values"], json!(["initial", "never"]));
         assert_eq!(configs[3]["value"]["name"], json!("connection.secret"));
         assert!(!infos.to_string().contains("hunter2"));

@@ -46,6 +46,7 @@ pub async fn config(State(app): State<AppState>, Path(name): Path<String>) -> Re
                 "type": k.kind,
                 "required": k.default.is_none(),
                 "default_value": k.default,
+                "importance": k.importance,
                 "documentation": k.doc,
             })
         })

@@ -267,8 +267,6 @@ impl Worker {
 
     async fn record(&self, key: &str, state: RunState, trace: Option<String>, generation: i64) {
         let status = Status { state, trace, worker_id: self.worker_id.clone(), generation };
-        if let Err(e) = self.state.put_status(key, &status).await {
-            tracing::warn!(key, error = %e, "storing a status failed");
-        }
+        tasks::record_status(&self.state, key, &status).await;
     }
 }

@@ -168,8 +168,13 @@ impl TaskRun {
 
     async fn record(&self, key: &str, state: RunState, trace: Option<String>) {
         let status = Status { state, trace, worker_id: self.worker_id.clone(), generation: self.generation };
-        if let Err(e) = self.state.put_status(key, &status).await {
-            tracing::warn!(key, error = %e, "storing a task status failed");
-        }
+        record_status(&self.state, key, &status).await;
+    }
+}
+
+/// Stores a status; a failure is logged, not fatal (the next change of state writes it again).
+pub async fn record_status(state: &WorkerState, key: &str, status: &Status) {
+    if let Err(e) = state.put_status(key, status).await {
+        tracing::warn!(key, error = %e, "storing a status failed");
     }
 }

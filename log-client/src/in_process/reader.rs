@@ -7,8 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use kafka_protocol::records::RecordBatchDecoder;
-use tidemark_broker::storage::batch::BatchHeader;
+use tidemark_broker::storage::decode::records_from;
 use tidemark_broker::storage::{PartitionLog, StorageError};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -111,30 +110,16 @@ fn read_from(
 /// Decodes whole stored batches into the records at or after `position`, skipping control batches, and moves
 /// `position` past every batch.
 fn decode(chunk: &Bytes, partition: i32, position: &mut i64) -> Result<Vec<LogRecord>, LogError> {
-    let mut records = Vec::new();
-    let mut start = 0;
-    while start < chunk.len() {
-        let header = BatchHeader::parse(&chunk[start..]).map_err(StorageError::from)?;
-        let end = start + header.total_len();
-        if end > chunk.len() {
-            return Err(LogError::Refused(format!("a stored batch at offset {} is truncated", header.base_offset)));
-        }
-        if header.record_count > 0 && !header.is_control() {
-            let mut bytes = chunk.slice(start..end);
-            let set = RecordBatchDecoder::decode(&mut bytes)
-                .map_err(|e| StorageError::Decode(format!("batch at offset {}: {e}", header.base_offset)))?;
-            let wanted = set.records.into_iter().filter(|r| !r.control && r.offset >= *position);
-            records.extend(wanted.map(|r| LogRecord {
-                partition,
-                offset: r.offset,
-                timestamp: if header.is_log_append_time() { header.max_timestamp } else { r.timestamp },
-                key: r.key,
-                value: r.value,
-                headers: r.headers.into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect(),
-            }));
-        }
-        *position = (*position).max(header.last_offset() + 1);
-        start = end;
-    }
-    Ok(records)
+    let records = records_from(chunk, position)?;
+    Ok(records
+        .into_iter()
+        .map(|r| LogRecord {
+            partition,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: r.key,
+            value: r.value,
+            headers: r.headers.into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect(),
+        })
+        .collect())
 }
