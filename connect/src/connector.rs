@@ -7,6 +7,13 @@
 //! [`SourceTask::commit`] with those positions. A task must not confirm a position to its database (a Postgres
 //! slot's flush LSN, ...) before that call. After a crash the task restarts from the stored positions, so records
 //! after them may be written again (at least once), never lost.
+//!
+//! **Sink contract.** The runtime reads the connector's topics as a member of the consumer group `connect-<name>`,
+//! converts and transforms the records, and hands them to [`SinkTask::put`] in batches, in log order within each
+//! partition. Every `offset.flush.interval.ms`, and before it gives partitions up or stops, it calls
+//! [`SinkTask::flush`]; only once that returns does it commit the group's offsets past the flushed records. After a
+//! crash the group resumes from its committed offsets, so a sink sees records again from there (at least once) and
+//! must write idempotently where its destination allows.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +22,7 @@ use serde_json::Value as Json;
 use thiserror::Error;
 
 use crate::config::{ConfigDef, FieldError};
-use crate::data::{SchemaRef, Value};
+use crate::record::ConnectRecord;
 
 /// A task failed. Transient failures are retried with backoff; definite ones fail the task (shown in `/status`)
 /// until a user restarts it.
@@ -29,25 +36,15 @@ pub enum TaskError {
     Definite(String),
 }
 
-/// A record a source task produces.
+/// A record a source task produces: a [`ConnectRecord`] and its position in the source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceRecord {
     /// The stream of the source it belongs to (Kafka Connect's `sourcePartition`).
     pub source_partition: Json,
     /// Its position in that stream (Kafka Connect's `sourceOffset`).
     pub source_offset: Json,
-    /// The topic to write to.
-    pub topic: String,
-    /// The partition, or `None` for Kafka's partitioner over the key bytes.
-    pub partition: Option<i32>,
-    /// The key's schema.
-    pub key_schema: Option<SchemaRef>,
-    /// The key.
-    pub key: Value,
-    /// The value's schema.
-    pub value_schema: Option<SchemaRef>,
-    /// The value (null for a tombstone).
-    pub value: Value,
+    /// The record.
+    pub record: ConnectRecord,
 }
 
 /// One running source task (see the module docs for the delivery contract).
@@ -67,8 +64,8 @@ pub trait SourceTask: Send {
     fn stop(&mut self) -> BoxFuture<'_, ()>;
 }
 
-/// A source connector: its settings, how it splits work into tasks, and its tasks.
-pub trait SourceConnector: Send + Sync {
+/// What every connector declares: its settings, its checks, and how it splits work into tasks.
+pub trait Connector: Send + Sync {
     /// The settings it declares (on top of the runtime's own).
     fn config_def(&self) -> ConfigDef;
 
@@ -79,7 +76,52 @@ pub trait SourceConnector: Send + Sync {
 
     /// The config of each task, at most `max_tasks` of them.
     fn task_configs(&self, props: &BTreeMap<String, String>, max_tasks: usize) -> Vec<BTreeMap<String, String>>;
+}
 
-    /// A task for one of the configs [`SourceConnector::task_configs`] made (config providers resolved).
+/// A source connector.
+pub trait SourceConnector: Connector {
+    /// A task for one of the configs [`Connector::task_configs`] made (config providers resolved).
     fn create_task(&self, task_config: &BTreeMap<String, String>) -> Result<Box<dyn SourceTask>, TaskError>;
+}
+
+/// A record handed to a sink task: a [`ConnectRecord`] (its `partition` always set) and its offset in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkRecord {
+    /// The record, after the connector's transforms.
+    pub record: ConnectRecord,
+    /// Its offset in its partition of the log.
+    pub kafka_offset: i64,
+}
+
+/// A record a sink task could not write and never will (a constraint it violates, a value the destination cannot
+/// hold, an HTTP 4xx): the runtime sends it to the dead-letter topic or fails the task, as `errors.tolerance` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Its index in the batch given to [`SinkTask::put`].
+    pub index: usize,
+    /// Why, in the destination's words.
+    pub reason: String,
+}
+
+/// One running sink task (see the module docs for the delivery contract).
+pub trait SinkTask: Send {
+    /// Starts (connects to the destination).
+    fn start(&mut self) -> BoxFuture<'_, Result<(), TaskError>>;
+
+    /// Writes or buffers a batch, in log order within each partition, and answers the records it rejects. A
+    /// transient error means nothing of the batch may be assumed written: the runtime retries the whole batch.
+    fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<Vec<Rejected>, TaskError>>;
+
+    /// Makes everything put so far durable in the destination. Only after this succeeds does the runtime commit
+    /// the consumer offsets past those records.
+    fn flush(&mut self) -> BoxFuture<'_, Result<(), TaskError>>;
+
+    /// Stops, releasing what the task holds (without flushing: the runtime flushes first when it can).
+    fn stop(&mut self) -> BoxFuture<'_, ()>;
+}
+
+/// A sink connector.
+pub trait SinkConnector: Connector {
+    /// A task for one of the configs [`Connector::task_configs`] made (config providers resolved).
+    fn create_task(&self, task_config: &BTreeMap<String, String>) -> Result<Box<dyn SinkTask>, TaskError>;
 }

@@ -7,6 +7,7 @@ pub mod connector;
 pub mod converters;
 pub mod data;
 pub mod plugins;
+pub mod record;
 pub mod rest;
 pub mod runtime;
 pub mod state;

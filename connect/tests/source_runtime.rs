@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
-use tidemark_connect::connector::SourceConnector;
+use tidemark_connect::connector::{Connector, SourceConnector};
 use tidemark_connect::converters::{create_converter, Converter};
 use tidemark_connect::plugins::DatagenConnector;
 use tidemark_connect::runtime::{run_source_task, SourceTaskContext};

@@ -137,6 +137,9 @@ fn future_record<'a>(topic: &'a str, record: &'a ProducerRecord) -> FutureRecord
     if let Some(partition) = record.partition {
         future = future.partition(partition);
     }
+    if let Some(timestamp) = record.timestamp {
+        future = future.timestamp(timestamp);
+    }
     if let Some(key) = &record.key {
         future = future.key(key.as_ref());
     }

@@ -72,6 +72,8 @@ pub struct ProducerRecord {
     /// Headers, in order. Keep keys unique: [`InProcessLog`] refuses a repeated key, because the broker's record
     /// model (kafka-protocol's) holds one value per key.
     pub headers: Vec<(String, Option<Bytes>)>,
+    /// The timestamp (ms since the epoch), or `None` for the time it is written.
+    pub timestamp: Option<i64>,
 }
 
 /// Where a written record landed.

@@ -89,7 +89,13 @@ impl<S: Apply> Mirror<S> {
     pub async fn write(&self, records: Vec<(Bytes, Option<Bytes>)>) -> Result<(), MirrorError> {
         let records = records
             .into_iter()
-            .map(|(key, value)| ProducerRecord { partition: None, key: Some(key), value, headers: Vec::new() })
+            .map(|(key, value)| ProducerRecord {
+                partition: None,
+                key: Some(key),
+                value,
+                headers: Vec::new(),
+                timestamp: None,
+            })
             .collect();
         let positions = self
             .log

@@ -55,6 +55,7 @@ fn keyed(key: &str, value: &str) -> ProducerRecord {
         key: Some(Bytes::from(key.to_owned())),
         value: Some(Bytes::from(value.to_owned())),
         headers: Vec::new(),
+        timestamp: None,
     }
 }
 
@@ -97,7 +98,7 @@ fn record(i: usize) -> ProducerRecord {
     } else {
         Vec::new()
     };
-    ProducerRecord { partition, key, value, headers }
+    ProducerRecord { partition, key, value, headers, timestamp: None }
 }
 
 /// Produces records in several calls and reads every partition back, from 0, from the middle and from past the

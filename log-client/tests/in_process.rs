@@ -23,6 +23,7 @@ fn record(i: usize) -> ProducerRecord {
         key: Some(Bytes::from(format!("k{}", i % KEYS))),
         value: Some(Bytes::from(format!("v{i}"))),
         headers: Vec::new(),
+        timestamp: None,
     }
 }
 

@@ -21,6 +21,7 @@ mod bytes;
 mod config;
 mod error;
 mod factory;
+mod header;
 mod java_text;
 mod json;
 mod string;
@@ -29,6 +30,7 @@ pub use self::bytes::ByteArrayConverter;
 pub use config::{ConverterType, DecimalFormat, Encoding, JsonConverterConfig, StringConverterConfig};
 pub use error::{ConfigError, ConvertError, JsonSchemaError};
 pub use factory::{create_converter, BYTE_ARRAY_CONVERTER, JSON_CONVERTER, STRING_CONVERTER};
+pub use header::{header_bytes, header_value};
 pub use json::JsonConverter;
 pub use string::StringConverter;
 

@@ -133,6 +133,11 @@ impl Schema {
         })
     }
 
+    /// Kafka's `Schema.STRING_SCHEMA`.
+    pub fn string() -> SchemaRef {
+        Self::plain(Type::String, false)
+    }
+
     /// Kafka's `Schema.OPTIONAL_STRING_SCHEMA`, the schema the string converter reads.
     pub fn optional_string() -> SchemaRef {
         Self::plain(Type::String, true)

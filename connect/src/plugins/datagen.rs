@@ -12,8 +12,9 @@ use futures::future::BoxFuture;
 use serde_json::{json, Value as Json};
 
 use crate::config::{ConfigDef, ConfigKey, ConfigType};
-use crate::connector::{SourceConnector, SourceRecord, SourceTask, TaskError};
+use crate::connector::{Connector, SourceConnector, SourceRecord, SourceTask, TaskError};
 use crate::data::{SchemaBuilder, SchemaRef, Struct, Value};
+use crate::record::ConnectRecord;
 
 /// The class name `connector.class` may give.
 pub const DATAGEN_CLASS: &str = "io.tidemark.connect.datagen.DatagenConnector";
@@ -30,7 +31,7 @@ fn long(props: &BTreeMap<String, String>, def: &ConfigDef, name: &str) -> Result
         .ok_or_else(|| TaskError::Definite(format!("{name} must be an integer")))
 }
 
-impl SourceConnector for DatagenConnector {
+impl Connector for DatagenConnector {
     fn config_def(&self) -> ConfigDef {
         ConfigDef::new([
             ConfigKey::required("kafka.topic", ConfigType::String, "The topic records go to."),
@@ -58,7 +59,9 @@ impl SourceConnector for DatagenConnector {
             })
             .collect()
     }
+}
 
+impl SourceConnector for DatagenConnector {
     fn create_task(&self, config: &BTreeMap<String, String>) -> Result<Box<dyn SourceTask>, TaskError> {
         let def = self.config_def();
         let topic =
@@ -116,12 +119,11 @@ impl DatagenTask {
         Ok(SourceRecord {
             source_partition: self.partition.clone(),
             source_offset: json!({ "sequence": sequence }),
-            topic: self.topic.clone(),
-            partition: None,
-            key_schema: Some(self.key_schema.clone()),
-            key: Value::from(sequence),
-            value_schema: Some(self.value_schema.clone()),
-            value: Value::Struct(order),
+            record: ConnectRecord::new(
+                self.topic.clone(),
+                (Some(self.key_schema.clone()), Value::from(sequence)),
+                (Some(self.value_schema.clone()), Value::Struct(order)),
+            ),
         })
     }
 }

@@ -29,14 +29,14 @@ pub async fn list(State(app): State<AppState>) -> RestResult {
         .plugins()
         .all()
         .iter()
-        .map(|p| json!({ "class": p.class, "type": "source", "version": env!("CARGO_PKG_VERSION") }))
+        .map(|p| json!({ "class": p.class, "type": p.type_name(), "version": env!("CARGO_PKG_VERSION") }))
         .collect();
     Ok(Json(plugins).into_response())
 }
 
 /// `GET /connector-plugins/{p}/config`: the plugin's declared settings.
 pub async fn config(State(app): State<AppState>, Path(name): Path<String>) -> RestResult {
-    let def = plugin(&app, &name)?.connector.config_def();
+    let def = plugin(&app, &name)?.connector().config_def();
     let keys: Vec<Value> = def
         .keys()
         .iter()
@@ -64,5 +64,5 @@ pub async fn validate(
     let plugin = plugin(&app, &name)?;
     props.entry("connector.class".into()).or_insert_with(|| plugin.class.to_owned());
     let errors = app.worker.validate(&props).await;
-    Ok(Json(config_infos(plugin.class, &plugin.connector.config_def(), &props, &errors)).into_response())
+    Ok(Json(config_infos(plugin.class, &plugin.connector().config_def(), &props, &errors)).into_response())
 }

@@ -13,7 +13,7 @@ pub fn definition(worker: &Worker, props: &BTreeMap<String, String>) -> ConfigDe
     props
         .get("connector.class")
         .and_then(|class| worker.plugins().find(class))
-        .map(|plugin| plugin.connector.config_def())
+        .map(|plugin| plugin.connector().config_def())
         .unwrap_or_default()
 }
 

@@ -9,7 +9,9 @@ use tidemark_log_client::{LogClient, LogError, ProducerRecord};
 use tokio::sync::watch;
 
 use crate::connector::{SourceRecord, SourceTask, TaskError};
+use crate::converters::header_bytes;
 use crate::converters::Converter;
+use crate::record::ConnectRecord;
 use crate::state::{TopicUse, WorkerState};
 
 /// What a source task runs with.
@@ -66,22 +68,15 @@ async fn deliver(
 ) -> Result<(), TaskError> {
     let mut batches: Vec<(String, Vec<ProducerRecord>)> = Vec::new();
     let mut positions: Vec<(Json, Json)> = Vec::new();
-    for record in records {
-        let key = context.key_converter.to_bytes(&record.topic, record.key_schema.as_ref(), &record.key);
-        let value = context.value_converter.to_bytes(&record.topic, record.value_schema.as_ref(), &record.value);
-        let produced = ProducerRecord {
-            partition: record.partition,
-            key: key.map_err(|e| TaskError::Definite(format!("converting a key for {}: {e}", record.topic)))?,
-            value: value.map_err(|e| TaskError::Definite(format!("converting a value for {}: {e}", record.topic)))?,
-            headers: Vec::new(),
-        };
+    for SourceRecord { source_partition, source_offset, record } in records {
+        let produced = to_producer_record(context, &record)?;
         match batches.last_mut() {
             Some((topic, batch)) if *topic == record.topic => batch.push(produced),
-            _ => batches.push((record.topic.clone(), vec![produced])),
+            _ => batches.push((record.topic, vec![produced])),
         }
-        match positions.iter_mut().find(|(partition, _)| *partition == record.source_partition) {
-            Some((_, offset)) => *offset = record.source_offset,
-            None => positions.push((record.source_partition, record.source_offset)),
+        match positions.iter_mut().find(|(partition, _)| *partition == source_partition) {
+            Some((_, offset)) => *offset = source_offset,
+            None => positions.push((source_partition, source_offset)),
         }
     }
     // Batches go out one after another, so the log holds them in the order the task gave.
@@ -106,6 +101,26 @@ async fn deliver(
         .await
         .map_err(|e| TaskError::Transient(format!("storing source offsets: {e}")))?;
     task.commit(&positions).await
+}
+
+/// The bytes of a record's key, value and headers.
+fn to_producer_record(context: &SourceTaskContext, record: &ConnectRecord) -> Result<ProducerRecord, TaskError> {
+    let topic = &record.topic;
+    let key = context.key_converter.to_bytes(topic, record.key_schema.as_ref(), &record.key);
+    let value = context.value_converter.to_bytes(topic, record.value_schema.as_ref(), &record.value);
+    let headers = record
+        .headers
+        .iter()
+        .map(|h| Ok((h.key.clone(), header_bytes(&h.value)?)))
+        .collect::<Result<_, String>>()
+        .map_err(|e| TaskError::Definite(format!("converting a header for {topic}: {e}")))?;
+    Ok(ProducerRecord {
+        partition: record.partition,
+        key: key.map_err(|e| TaskError::Definite(format!("converting a key for {topic}: {e}")))?,
+        value: value.map_err(|e| TaskError::Definite(format!("converting a value for {topic}: {e}")))?,
+        headers,
+        timestamp: record.timestamp,
+    })
 }
 
 fn now_ms() -> i64 {

@@ -20,7 +20,7 @@ use crate::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
 use crate::state::records::{connector_status_key, task_status_key};
 use crate::state::{ConfigRecord, RunState, StateError, Status, TargetState, WorkerState};
 
-pub use plugins::{Plugin, Plugins};
+pub use plugins::{ConnectorKind, Plugin, Plugins};
 use tasks::RunningConnector;
 
 /// How often the worker looks for config changes made elsewhere.
@@ -107,9 +107,9 @@ impl Worker {
                 message: format!("Failed to find any class that implements Connector and which name matches {class}"),
             }),
             Some(plugin) => {
-                errors.extend(plugin.connector.config_def().validate(props));
+                errors.extend(plugin.connector().config_def().validate(props));
                 if errors.is_empty() {
-                    errors.extend(plugin.connector.validate(props).await);
+                    errors.extend(plugin.connector().validate(props).await);
                 }
             }
         }
@@ -137,7 +137,7 @@ impl Worker {
             WorkerError::Invalid(vec![FieldError { name: "connector.class".into(), message: "unknown".into() }])
         })?;
         let max_tasks = common_def().value(&props, "tasks.max").and_then(|v| v.trim().parse().ok()).unwrap_or(1);
-        let task_configs = plugin.connector.task_configs(&props, max_tasks);
+        let task_configs = plugin.connector().task_configs(&props, max_tasks);
         let target = (!exists).then_some(TargetState::Started);
         self.state.put_connector(name, props, task_configs, target).await?;
         self.reconcile().await;

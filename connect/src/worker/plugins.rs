@@ -2,8 +2,17 @@
 
 use std::sync::Arc;
 
-use crate::connector::SourceConnector;
+use crate::connector::{Connector, SinkConnector, SourceConnector};
 use crate::plugins::{DatagenConnector, DATAGEN_ALIAS, DATAGEN_CLASS};
+
+/// A connector of either kind.
+#[derive(Clone)]
+pub enum ConnectorKind {
+    /// Reads a source, writes the log.
+    Source(Arc<dyn SourceConnector>),
+    /// Reads the log, writes a destination.
+    Sink(Arc<dyn SinkConnector>),
+}
 
 /// One plugin: its class name, aliases and connector.
 #[derive(Clone)]
@@ -13,7 +22,25 @@ pub struct Plugin {
     /// Short names also accepted.
     pub aliases: &'static [&'static str],
     /// The connector.
-    pub connector: Arc<dyn SourceConnector>,
+    pub kind: ConnectorKind,
+}
+
+impl Plugin {
+    /// What both kinds declare.
+    pub fn connector(&self) -> &dyn Connector {
+        match &self.kind {
+            ConnectorKind::Source(source) => source.as_ref(),
+            ConnectorKind::Sink(sink) => sink.as_ref(),
+        }
+    }
+
+    /// `source` or `sink`, as Kafka Connect's REST API names the kinds.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            ConnectorKind::Source(_) => "source",
+            ConnectorKind::Sink(_) => "sink",
+        }
+    }
 }
 
 /// The plugins available to connectors.
@@ -29,7 +56,7 @@ impl Default for Plugins {
             plugins: vec![Plugin {
                 class: DATAGEN_CLASS,
                 aliases: &[DATAGEN_ALIAS],
-                connector: Arc::new(DatagenConnector),
+                kind: ConnectorKind::Source(Arc::new(DatagenConnector)),
             }],
         }
     }

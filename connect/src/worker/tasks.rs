@@ -8,7 +8,7 @@ use tidemark_log_client::LogClient;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::plugins::Plugins;
+use super::plugins::{ConnectorKind, Plugins};
 use crate::config::{resolve, FieldError};
 use crate::connector::TaskError;
 use crate::converters::{create_converter, Converter};
@@ -152,7 +152,10 @@ impl TaskRun {
         let class = self.connector_config.get("connector.class").map(String::as_str).unwrap_or_default();
         let plugin = self.plugins.find(class).ok_or_else(|| definite(format!("no connector plugin {class}")))?;
         let resolved = resolve(&self.task_config).map_err(|e| definite(e.to_string()))?;
-        let task = plugin.connector.create_task(&resolved)?;
+        let ConnectorKind::Source(source) = &plugin.kind else {
+            return Err(definite(format!("{class} is not a source connector")));
+        };
+        let task = source.create_task(&resolved)?;
         let key_converter = converter(&self.connector_config, "key").map_err(|e| definite(e.message))?;
         let value_converter = converter(&self.connector_config, "value").map_err(|e| definite(e.message))?;
         let context = SourceTaskContext {

@@ -25,6 +25,7 @@ pub struct Prepared {
     key: Option<Bytes>,
     value: Option<Bytes>,
     headers: RecordHeaders,
+    timestamp: Option<i64>,
     /// At least the bytes the record takes in a batch.
     size: usize,
 }
@@ -65,7 +66,7 @@ fn prepare(index: usize, record: ProducerRecord) -> Result<Prepared, LogError> {
         }
         headers.insert(key, value);
     }
-    Ok(Prepared { index, key: record.key, value: record.value, headers, size })
+    Ok(Prepared { index, key: record.key, value: record.value, headers, timestamp: record.timestamp, size })
 }
 
 /// Records of one partition that go into one batch.
@@ -76,10 +77,10 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// The encoded batch, every record stamped `now_ms`, and the records' indexes in the call, in offset order.
+    /// The encoded batch, every record without a timestamp stamped `now_ms`, and the records' indexes in the call, in offset order.
     pub fn encode(self, now_ms: i64) -> Result<(BytesMut, Vec<usize>), LogError> {
         let indexes = self.records.iter().map(|r| r.index).collect();
-        let records = self.records.into_iter().map(|r| (now_ms, r.key, r.value, r.headers));
+        let records = self.records.into_iter().map(|r| (r.timestamp.unwrap_or(now_ms), r.key, r.value, r.headers));
         let encoded = encode_batch_with_headers(records, ProducerStamp::NONE, Compression::None)?;
         Ok((encoded, indexes))
     }
@@ -113,6 +114,7 @@ mod tests {
             key: key.map(|k| Bytes::from_static(k.as_bytes())),
             value: Some(Bytes::from(vec![b'v'; value_len])),
             headers: Vec::new(),
+            timestamp: None,
         }
     }
 
