@@ -8,8 +8,13 @@
 //!
 //! Reads go through [`PartitionLog::read`](tidemark_broker::storage::PartitionLog::read) and wait on the broker's
 //! [`LogActivity`](tidemark_broker::storage::LogActivity), as a long-polling Fetch does.
+//!
+//! Group consumers (`group`) are members of the broker's own group coordinator, speaking the classic consumer
+//! protocol to it by direct calls; their groups need the broker's group timers running
+//! ([`Broker::run_group_timers`], which the Kafka listener starts) to complete rebalances and expire sessions.
 
 mod errors;
+mod group;
 mod produce;
 mod reader;
 
@@ -21,7 +26,10 @@ use futures::FutureExt;
 use tidemark_broker::topics::TopicError;
 use tidemark_broker::{now_ms, Broker};
 
-use crate::{LogClient, LogError, PartitionReader, Position, ProducerRecord, TopicSpec};
+use crate::{
+    GroupConsumer, LogClient, LogError, PartitionReader, Position, ProducerRecord, Subscription, TopicOffset, TopicSpec,
+};
+use group::InProcessGroupConsumer;
 use reader::InProcessReader;
 
 /// The log of a [`Broker`] in this process.
@@ -119,5 +127,27 @@ impl LogClient for InProcessLog {
             .ok_or_else(|| LogError::UnknownTopic(format!("{topic} partition {partition}")))?;
         let activity = self.broker.topics().activity().subscribe();
         Ok(Box::new(InProcessReader::new(topic, partition, log, activity, from)))
+    }
+
+    fn group_consumer(
+        &self,
+        group: &str,
+        subscription: Subscription,
+        max_poll_records: usize,
+    ) -> Result<Box<dyn GroupConsumer>, LogError> {
+        let consumer = InProcessGroupConsumer::new(Arc::clone(&self.broker), group, subscription, max_poll_records)?;
+        Ok(Box::new(consumer))
+    }
+
+    fn group_offsets<'a>(&'a self, group: &'a str) -> BoxFuture<'a, Result<Vec<TopicOffset>, LogError>> {
+        async move { Ok(group::group_offsets(&self.broker, group)) }.boxed()
+    }
+
+    fn alter_group_offsets<'a>(
+        &'a self,
+        group: &'a str,
+        offsets: &'a [(String, i32, Option<i64>)],
+    ) -> BoxFuture<'a, Result<(), LogError>> {
+        group::alter_group_offsets(&self.broker, group, offsets).boxed()
     }
 }

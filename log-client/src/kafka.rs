@@ -13,8 +13,16 @@
 //! `enable.auto.commit=false`, `enable.auto.offset.store=false`, `auto.offset.reset=earliest` and
 //! `enable.partition.eof=false`, and `allow.auto.create.topics=false` for metadata queries. The readers' `group.id`
 //! defaults to `tidemark-log-client` and may be overridden.
+//!
+//! Group consumers (`group`) are librdkafka consumers subscribed under the group's id, with the readers' imposed
+//! settings and two defaults `extra_config` may override: `partition.assignment.strategy=range` (as the
+//! in-process members) and `topic.metadata.refresh.interval.ms=3000`, so that a pattern subscription picks up a
+//! new topic within seconds. A group's offsets are read and changed through consumers that have its id but never
+//! join it (`group_offsets`).
 
 mod errors;
+mod group;
+mod group_offsets;
 mod off_runtime;
 mod reader;
 
@@ -31,8 +39,11 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 
-use crate::{LogClient, LogError, PartitionReader, Position, ProducerRecord, TopicSpec};
+use crate::{
+    GroupConsumer, LogClient, LogError, PartitionReader, Position, ProducerRecord, Subscription, TopicOffset, TopicSpec,
+};
 use errors::{from_code, kafka_error};
+use group::KafkaGroupConsumer;
 use off_runtime::OffRuntime;
 use reader::KafkaReader;
 
@@ -51,6 +62,8 @@ pub struct KafkaLog {
     admin: Arc<OffRuntime<AdminClient<DefaultClientContext>>>,
     producer: OffRuntime<FutureProducer>,
     reader_config: ClientConfig,
+    /// Settings of group consumers and of the consumers that read and change a group's offsets (`group.id` aside).
+    group_config: ClientConfig,
 }
 
 impl std::fmt::Debug for KafkaLog {
@@ -83,16 +96,23 @@ impl KafkaLog {
             config(&[], &[("acks", "all"), ("enable.idempotence", "true"), ("partitioner", "murmur2_random")])
                 .create()
                 .map_err(|e| kafka_error(&e))?;
-        let reader_config = config(
-            &[("group.id", READER_GROUP_ID)],
-            &[
-                ("enable.auto.commit", "false"),
-                ("enable.auto.offset.store", "false"),
-                ("auto.offset.reset", "earliest"),
-                ("enable.partition.eof", "false"),
-            ],
+        let consuming = [
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.offset.reset", "earliest"),
+            ("enable.partition.eof", "false"),
+        ];
+        let reader_config = config(&[("group.id", READER_GROUP_ID)], &consuming);
+        let group_config = config(
+            &[("partition.assignment.strategy", "range"), ("topic.metadata.refresh.interval.ms", "3000")],
+            &consuming,
         );
-        Ok(KafkaLog { admin: Arc::new(OffRuntime::new(admin)), producer: OffRuntime::new(producer), reader_config })
+        Ok(KafkaLog {
+            admin: Arc::new(OffRuntime::new(admin)),
+            producer: OffRuntime::new(producer),
+            reader_config,
+            group_config,
+        })
     }
 
     /// Sends every record in order without waiting, then waits for each delivery in order.
@@ -200,6 +220,33 @@ impl LogClient for KafkaLog {
     fn reader(&self, topic: &str, partition: i32, from: i64) -> Result<Box<dyn PartitionReader>, LogError> {
         let admin = Arc::clone(&self.admin);
         Ok(Box::new(KafkaReader::new(&self.reader_config, admin, topic, partition, from)?))
+    }
+
+    fn group_consumer(
+        &self,
+        group: &str,
+        subscription: Subscription,
+        max_poll_records: usize,
+    ) -> Result<Box<dyn GroupConsumer>, LogError> {
+        Ok(Box::new(KafkaGroupConsumer::new(&self.group_config, group, subscription, max_poll_records)?))
+    }
+
+    fn group_offsets<'a>(&'a self, group: &'a str) -> BoxFuture<'a, Result<Vec<TopicOffset>, LogError>> {
+        let (config, group) = (self.group_config.clone(), group.to_owned());
+        async move {
+            tokio::task::spawn_blocking(move || group_offsets::group_offsets(&config, &group))
+                .await
+                .map_err(|e| LogError::Unavailable(format!("the offsets task failed: {e}")))?
+        }
+        .boxed()
+    }
+
+    fn alter_group_offsets<'a>(
+        &'a self,
+        group: &'a str,
+        offsets: &'a [(String, i32, Option<i64>)],
+    ) -> BoxFuture<'a, Result<(), LogError>> {
+        group_offsets::alter_group_offsets(&self.group_config, &self.admin, group, offsets).boxed()
     }
 }
 

@@ -5,17 +5,24 @@
 //!
 //! - [`InProcessLog`] (`in_process`): appends and reads through the broker's own partition logs.
 //! - [`KafkaLog`] (`kafka`): an rdkafka admin client, one idempotent producer and a consumer per reader.
+//! - [`GroupConsumer`] (`group`): reading topics as a member of a consumer group (classic protocol), as sink
+//!   connectors do: partitions shared among the members, committed offsets kept by the group. In process it drives
+//!   the broker's group coordinator directly; over the Kafka protocol it is a librdkafka consumer.
+//!   [`LogClient::group_offsets`] and [`LogClient::alter_group_offsets`] read and change a group's committed
+//!   offsets (Kafka Connect's KIP-875 offsets endpoints for sinks).
 //! - [`Mirror`]: a topic replayed into memory and followed, with writes that wait to be read back.
 //! - [`partition_for_key`]: Kafka's murmur2 partitioner, which both use for keyed records without a partition.
 //!
-//! Both pass the same contract suite (`tests/contract.rs`).
+//! Both pass the same contract suites (`tests/contract.rs`, `tests/group_contract.rs`).
 #![forbid(unsafe_code)]
 
+mod group;
 mod in_process;
 mod kafka;
 mod mirror;
 mod partitioner;
 
+pub use group::{GroupConsumer, Subscription, TopicOffset, TopicRecord};
 pub use in_process::InProcessLog;
 pub use kafka::KafkaLog;
 pub use mirror::{Apply, Mirror, MirrorError};
@@ -40,6 +47,10 @@ pub enum LogError {
     /// The request was refused for good (invalid record, topic config, ...).
     #[error("the log refused the request: {0}")]
     Refused(String),
+    /// A group consumer's commit was refused because the group rebalanced (or is rebalancing) since the consumer
+    /// got its partitions: retrying cannot help, the records will be read again by the partitions' new owner.
+    #[error("the consumer group rebalanced: {0}")]
+    Rebalanced(String),
 }
 
 /// A topic a client needs, created with these settings when it is missing.
@@ -131,4 +142,31 @@ pub trait LogClient: Send + Sync {
     /// Offsets removed by compaction are skipped, and so are control records. A `from` past the end of the log is
     /// out of range and, as a Kafka consumer with `auto.offset.reset=earliest` does, reads from the earliest offset.
     fn reader(&self, topic: &str, partition: i32, from: i64) -> Result<Box<dyn PartitionReader>, LogError>;
+
+    /// A new member of consumer group `group` reading `subscription`, handing out at most `max_poll_records`
+    /// records per [`GroupConsumer::poll`]. It joins the group on its first poll. Refused when `group` is empty,
+    /// `max_poll_records` is 0, the subscription names no topic or its pattern is not a valid regular expression.
+    fn group_consumer(
+        &self,
+        group: &str,
+        subscription: Subscription,
+        max_poll_records: usize,
+    ) -> Result<Box<dyn GroupConsumer>, LogError>;
+
+    /// The committed offsets of `group` as (topic, partition, next offset to read), sorted; empty for a group
+    /// that does not exist. Internal topics (`__...`) are left out.
+    fn group_offsets<'a>(&'a self, group: &'a str) -> BoxFuture<'a, Result<Vec<TopicOffset>, LogError>>;
+
+    /// Sets (`Some(offset)`) or removes (`None`) committed offsets of `group`, which must have no active members
+    /// (refused with [`LogError::Refused`] otherwise: a running consumer would overwrite them); resolves once the
+    /// change is durable. A partition named twice takes its last entry.
+    ///
+    /// Removing every offset the group has deletes the group, as Kafka Connect does when a sink's offsets are
+    /// reset. [`KafkaLog`] can only remove offsets that way: removing some of a group's offsets, or removing and
+    /// setting in one call, is refused (rdkafka 0.39 has no OffsetDelete), while [`InProcessLog`] does both.
+    fn alter_group_offsets<'a>(
+        &'a self,
+        group: &'a str,
+        offsets: &'a [(String, i32, Option<i64>)],
+    ) -> BoxFuture<'a, Result<(), LogError>>;
 }

@@ -130,6 +130,8 @@ fn now_ms() -> i64 {
 fn log_failure(error: LogError) -> TaskError {
     match error {
         LogError::Unavailable(_) => TaskError::Transient(error.to_string()),
-        LogError::UnknownTopic(_) | LogError::Refused(_) => TaskError::Definite(error.to_string()),
+        LogError::UnknownTopic(_) | LogError::Refused(_) | LogError::Rebalanced(_) => {
+            TaskError::Definite(error.to_string())
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! The broker's errors as the log client reports them: what a retry may fix ([`LogError::Unavailable`]) and what
-//! it cannot ([`LogError::Refused`]).
+//! The broker's errors as the log client reports them: what a retry may fix ([`LogError::Unavailable`]), what it
+//! cannot ([`LogError::Refused`]), and the group coordinator's answers ([`group_error`]).
 
+use kafka_protocol::ResponseError;
 use tidemark_broker::storage::StorageError;
 use tidemark_broker::topics::TopicError;
 
@@ -34,5 +35,22 @@ impl From<TopicError> for LogError {
             | TopicError::InvalidReplicationFactor(_)
             | TopicError::InvalidConfig(_) => LogError::Refused(error.to_string()),
         }
+    }
+}
+
+/// The log error for a group coordinator's answer `error` to what `context` describes.
+pub fn group_error(error: ResponseError, context: &str) -> LogError {
+    let text = format!("{context}: {error}");
+    match error {
+        ResponseError::RebalanceInProgress
+        | ResponseError::IllegalGeneration
+        | ResponseError::UnknownMemberId
+        | ResponseError::FencedInstanceId => LogError::Rebalanced(text),
+        ResponseError::UnknownTopicOrPartition => LogError::UnknownTopic(text),
+        ResponseError::CoordinatorNotAvailable
+        | ResponseError::CoordinatorLoadInProgress
+        | ResponseError::NotCoordinator
+        | ResponseError::UnknownServerError => LogError::Unavailable(text),
+        _ => LogError::Refused(text),
     }
 }

@@ -1,5 +1,6 @@
 //! Reading one partition in process: whole batches from the partition log below the high watermark, decoded into
-//! records from the reader's position on, waiting on the broker's log activity when there is nothing new.
+//! records from a [`Cursor`]'s position on; an [`InProcessReader`] waits on the broker's log activity when there is
+//! nothing new. The group consumer reads its partitions through cursors too.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,40 +18,94 @@ use crate::{LogError, LogRecord, PartitionReader};
 /// About how many bytes of batches one read takes from the log.
 const READ_BYTES: usize = 1 << 20;
 
-/// A reader of one partition of a broker in this process.
-#[derive(Debug)]
-pub struct InProcessReader {
+/// A position in one partition of a broker in this process, and the reads from it.
+#[derive(Debug, Clone)]
+pub struct Cursor {
     topic: String,
     partition: i32,
     log: Arc<PartitionLog>,
-    /// Raised whenever a high watermark advances anywhere on the broker.
-    activity: watch::Receiver<u64>,
     /// The next offset to hand out.
     position: i64,
+}
+
+impl Cursor {
+    /// A cursor on `log` (partition `partition` of `topic`) at offset `from`.
+    pub fn new(topic: &str, partition: i32, log: Arc<PartitionLog>, from: i64) -> Self {
+        Cursor { topic: topic.to_owned(), partition, log, position: from.max(0) }
+    }
+
+    /// The topic.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The partition.
+    pub fn partition(&self) -> i32 {
+        self.partition
+    }
+
+    /// The next offset to hand out.
+    pub fn position(&self) -> i64 {
+        self.position
+    }
+
+    /// Moves to `position` (one a clone of this cursor reached).
+    pub fn set_position(&mut self, position: i64) {
+        self.position = position;
+    }
+
+    /// Whether the partition's topic was deleted.
+    pub fn is_closed(&self) -> bool {
+        self.log.is_closed()
+    }
+
+    /// The error of reading a partition whose topic was deleted.
+    pub fn closed_error(&self) -> LogError {
+        LogError::UnknownTopic(format!("{} partition {}", self.topic, self.partition))
+    }
+
+    /// Up to `limit` of the records available at the position, moving past them (blocking: reads files).
+    pub fn read(&mut self, limit: usize) -> Result<Vec<LogRecord>, LogError> {
+        let (mut records, next) = read_from(&self.log, &self.topic, self.partition, self.position)?;
+        if records.len() > limit {
+            records.truncate(limit);
+            self.position = records.last().map_or(self.position, |r| r.offset + 1);
+        } else {
+            self.position = next;
+        }
+        Ok(records)
+    }
+}
+
+/// A reader of one partition of a broker in this process.
+#[derive(Debug)]
+pub struct InProcessReader {
+    cursor: Cursor,
+    /// Raised whenever a high watermark advances anywhere on the broker.
+    activity: watch::Receiver<u64>,
 }
 
 impl InProcessReader {
     /// A reader of `log` (partition `partition` of `topic`) from offset `from`.
     pub fn new(topic: &str, partition: i32, log: Arc<PartitionLog>, activity: watch::Receiver<u64>, from: i64) -> Self {
-        InProcessReader { topic: topic.to_owned(), partition, log, activity, position: from.max(0) }
+        InProcessReader { cursor: Cursor::new(topic, partition, log, from), activity }
     }
 
     async fn next(&mut self, max_wait: Duration) -> Result<Vec<LogRecord>, LogError> {
         let deadline = Instant::now() + max_wait;
         loop {
-            if self.log.is_closed() {
-                return Err(LogError::UnknownTopic(format!("{} partition {}", self.topic, self.partition)));
+            if self.cursor.is_closed() {
+                return Err(self.cursor.closed_error());
             }
             // Marked seen before reading, so that data arriving during the read wakes the wait below.
             self.activity.borrow_and_update();
-            let (log, topic, partition, position) =
-                (Arc::clone(&self.log), self.topic.clone(), self.partition, self.position);
-            let read = tokio::task::spawn_blocking(move || read_from(&log, &topic, partition, position))
+            let mut cursor = self.cursor.clone();
+            let read = tokio::task::spawn_blocking(move || cursor.read(usize::MAX).map(|records| (records, cursor)))
                 .await
                 .map_err(|e| LogError::Unavailable(format!("the read task failed: {e}")))?;
             // The position moves only here, so a call dropped while reading loses nothing.
-            let (records, next) = read?;
-            self.position = next;
+            let (records, cursor) = read?;
+            self.cursor.set_position(cursor.position());
             if !records.is_empty() || Instant::now() >= deadline {
                 return Ok(records);
             }

@@ -1,5 +1,6 @@
 //! librdkafka's errors as the log client reports them: a missing topic or partition, what a retry may fix
-//! ([`LogError::Unavailable`]), and what it cannot ([`LogError::Refused`]).
+//! ([`LogError::Unavailable`]), what it cannot ([`LogError::Refused`]), and a group that moved on
+//! ([`LogError::Rebalanced`]).
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
@@ -55,6 +56,9 @@ pub fn from_code(code: RDKafkaErrorCode, text: String) -> LogError {
         | Code::InvalidType
         | Code::NotImplemented
         | Code::UnsupportedFeature => LogError::Refused(text),
+        Code::RebalanceInProgress | Code::IllegalGeneration | Code::UnknownMemberId | Code::FencedInstanceId => {
+            LogError::Rebalanced(text)
+        }
         _ => LogError::Unavailable(text),
     }
 }

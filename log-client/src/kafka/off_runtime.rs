@@ -11,6 +11,11 @@ impl<T: Send + 'static> OffRuntime<T> {
     pub fn new(value: T) -> Self {
         OffRuntime(Some(value))
     }
+
+    /// The value, for a caller that drops it where it should be dropped.
+    pub fn into_inner(mut self) -> Option<T> {
+        self.0.take()
+    }
 }
 
 impl<T: Send + 'static> Deref for OffRuntime<T> {

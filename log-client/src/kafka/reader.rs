@@ -145,7 +145,7 @@ impl PartitionReader for KafkaReader {
 }
 
 /// A consumed message as a log record.
-fn log_record(message: &BorrowedMessage<'_>) -> LogRecord {
+pub fn log_record(message: &BorrowedMessage<'_>) -> LogRecord {
     let headers = message.headers().map_or_else(Vec::new, |headers| {
         headers.iter().map(|h| (h.key.to_owned(), h.value.map(Bytes::copy_from_slice))).collect()
     });
