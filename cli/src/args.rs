@@ -124,6 +124,11 @@ pub struct ConnectArgs {
     /// The compacted topic of statuses (`status.storage.topic`).
     #[arg(long, env = "TIDEMARK_STATUS_STORAGE_TOPIC", default_value = "connect-status")]
     pub status_storage_topic: String,
+    /// A schema registry: connectors that name no `key.converter`/`value.converter` then use Avro through it (as a
+    /// Kafka Connect worker configured with `io.confluent.connect.avro.AvroConverter`); without it they use JSON.
+    /// `tidemark up` uses its bundled registry unless this is given.
+    #[arg(long, env = "TIDEMARK_SCHEMA_REGISTRY_URL")]
+    pub schema_registry_url: Option<String>,
 }
 
 /// Flags of `tidemark connect`.

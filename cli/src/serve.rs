@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tidemark_broker::{server, Broker, BrokerConfig};
+use tidemark_connect::converters::AVRO_CONVERTER;
 use tidemark_connect::rest;
 use tidemark_connect::state::{StateTopics, WorkerState};
 use tidemark_connect::worker::{Plugins, Worker};
@@ -31,8 +32,9 @@ pub async fn up(args: UpArgs) -> Result<()> {
     let stop = shutdown_watch();
     let (broker, listener) = open_broker(args.server).await?;
     let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(Arc::clone(&broker)));
-    let registry = start_registry(Arc::clone(&log), &args.registry, stop.clone()).await?;
-    let worker = start_worker(log, &args.connect, stop.clone()).await?;
+    let (registry, registry_address) = start_registry(Arc::clone(&log), &args.registry, stop.clone()).await?;
+    let registry_url = args.connect.schema_registry_url.clone().unwrap_or_else(|| format!("http://{registry_address}"));
+    let worker = start_worker(log, &args.connect, Some(registry_url), stop.clone()).await?;
     tracing::info!(components = "broker,registry,connect", "tidemark is up");
     let served = serve_broker(broker, listener, stop).await;
     registry.await.context("the registry task")??;
@@ -45,16 +47,18 @@ pub async fn connect(args: ConnectCommandArgs) -> Result<()> {
     let stop = shutdown_watch();
     let log: Arc<dyn LogClient> =
         Arc::new(KafkaLog::new(&args.client.bootstrap_servers, &BTreeMap::new()).context("creating the Kafka client")?);
-    let worker = start_worker(log, &args.connect, stop).await?;
+    let worker = start_worker(log, &args.connect, args.connect.schema_registry_url.clone(), stop).await?;
     tracing::info!(components = "connect", "tidemark is up");
     worker.await.context("the connect task")??;
     Ok(())
 }
 
-/// Opens the worker's state topics and serves its REST API on a task until `stop`, reconciling meanwhile.
+/// Opens the worker's state topics and serves its REST API on a task until `stop`, reconciling meanwhile. With a
+/// schema registry, connectors convert with Avro through it unless they name their converters.
 async fn start_worker(
     log: Arc<dyn LogClient>,
     args: &ConnectArgs,
+    schema_registry_url: Option<String>,
     stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<Result<()>>> {
     let listener = TcpListener::bind(args.connect_listen)
@@ -67,7 +71,15 @@ async fn start_worker(
         ..StateTopics::default()
     };
     let state = Arc::new(WorkerState::open(Arc::clone(&log), &topics).await.context("loading the connect topics")?);
-    let worker = Worker::new(log, state, Plugins::default(), listener.local_addr()?.to_string());
+    let mut converter_defaults = BTreeMap::new();
+    if let Some(url) = schema_registry_url {
+        for role in ["key", "value"] {
+            converter_defaults.insert(format!("{role}.converter"), AVRO_CONVERTER.to_owned());
+            converter_defaults.insert(format!("{role}.converter.schema.registry.url"), url.clone());
+        }
+    }
+    let worker_id = listener.local_addr()?.to_string();
+    let worker = Worker::with_converter_defaults(log, state, Plugins::default(), worker_id, converter_defaults);
     let reconciling = tokio::spawn(Arc::clone(&worker).run());
     Ok(tokio::spawn(async move {
         let served = rest::serve(listener, Arc::clone(&worker), stopped(stop)).await.context("serving the connect API");
@@ -82,7 +94,7 @@ pub async fn registry(args: RegistryCommandArgs) -> Result<()> {
     let stop = shutdown_watch();
     let log: Arc<dyn LogClient> =
         Arc::new(KafkaLog::new(&args.client.bootstrap_servers, &BTreeMap::new()).context("creating the Kafka client")?);
-    let registry = start_registry(log, &args.registry, stop).await?;
+    let (registry, _) = start_registry(log, &args.registry, stop).await?;
     tracing::info!(components = "registry", "tidemark is up");
     registry.await.context("the registry task")??;
     Ok(())
@@ -125,21 +137,24 @@ async fn serve_broker(broker: Arc<Broker>, listener: TcpListener, stop: watch::R
     Ok(())
 }
 
-/// Opens the registry's store (replaying its topic) and serves its HTTP API on a task until `stop`.
+/// Opens the registry's store (replaying its topic) and serves its HTTP API on a task until `stop`; answers the
+/// task and the address it listens on.
 async fn start_registry(
     log: Arc<dyn LogClient>,
     args: &RegistryArgs,
     stop: watch::Receiver<bool>,
-) -> Result<tokio::task::JoinHandle<Result<()>>> {
+) -> Result<(tokio::task::JoinHandle<Result<()>>, std::net::SocketAddr)> {
     let listener = TcpListener::bind(args.registry_listen)
         .await
         .with_context(|| format!("binding the registry listener on {}", args.registry_listen))?;
+    let address = listener.local_addr()?;
     let store = Store::open(log, &args.schemas_topic).await.context("loading the schema registry's topic")?;
     let registry = Arc::new(Registry::new(store, args.max_schema_bytes));
     let max_schema_bytes = args.max_schema_bytes;
-    Ok(tokio::spawn(async move {
+    let served = tokio::spawn(async move {
         http::serve(listener, registry, max_schema_bytes, stopped(stop)).await.context("serving the registry")
-    }))
+    });
+    Ok((served, address))
 }
 
 /// A signal that turns true on Ctrl-C or SIGTERM, for every component to watch.

@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value as Json};
 use tidemark_connect::connector::{Connector, SourceConnector};
 use tidemark_connect::converters::{create_converter, Converter};
+use tidemark_connect::metrics::ConnectMetrics;
 use tidemark_connect::plugins::DatagenConnector;
-use tidemark_connect::runtime::{run_source_task, SourceTaskContext};
+use tidemark_connect::runtime::{run_source_task, DeadLetters, ErrorPolicy, SourceTaskContext};
 use tidemark_connect::state::WorkerState;
+use tidemark_connect::transforms::TransformChain;
 use tidemark_log_client::LogClient;
 use tokio::sync::watch;
 
@@ -35,13 +37,25 @@ async fn run_datagen(log: &Arc<dyn LogClient>, state: &Arc<WorkerState>, iterati
     let mut config = connector.task_configs(&config, 1).remove(0);
     config.insert("iterations".into(), iterations.to_string());
     let task = connector.create_task(&config).expect("task");
+    let metrics = Arc::new(ConnectMetrics::default()).task("gen", 0);
     let context = SourceTaskContext {
         connector: "gen".into(),
         task: 0,
         log: Arc::clone(log),
         state: Arc::clone(state),
         key_converter: converter("json", &[("converter.type", "key"), ("schemas.enable", "false")]),
+        key_converter_class: "json".into(),
         value_converter: converter("org.apache.kafka.connect.json.JsonConverter", &[("converter.type", "value")]),
+        value_converter_class: "org.apache.kafka.connect.json.JsonConverter".into(),
+        transforms: Arc::new(TransformChain::default()),
+        dead_letters: DeadLetters::new(
+            ErrorPolicy::from_props(&BTreeMap::new()),
+            "gen",
+            0,
+            Arc::clone(log),
+            metrics.clone(),
+        ),
+        metrics,
     };
     let (stop, stopped) = watch::channel(false);
     let running = tokio::spawn(run_source_task(task, context, stopped));

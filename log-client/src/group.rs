@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use regex_lite::Regex;
+use regex::Regex;
 
 use crate::{LogError, LogRecord};
 

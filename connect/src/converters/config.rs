@@ -148,17 +148,17 @@ impl StringConverterConfig {
 }
 
 /// Properties read under a converter's prefix, for errors that name the key as the user wrote it.
-struct Props<'a> {
-    props: &'a BTreeMap<String, String>,
-    prefix: &'static str,
+pub(super) struct Props<'a> {
+    pub(super) props: &'a BTreeMap<String, String>,
+    pub(super) prefix: &'static str,
 }
 
 impl Props<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
         self.props.get(key).map(|v| v.trim())
     }
 
-    fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
+    pub(super) fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfigError> {
         match self.get(key) {
             None => Ok(default),
             Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
@@ -167,7 +167,7 @@ impl Props<'_> {
         }
     }
 
-    fn invalid(&self, key: &str, value: &str, expected: &'static str) -> ConfigError {
+    pub(super) fn invalid(&self, key: &str, value: &str, expected: &'static str) -> ConfigError {
         ConfigError::Invalid { key: format!("{}.{key}", self.prefix), value: value.to_owned(), expected }
     }
 }

@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use super::avro::{AvroError, SchemaRegistryError};
 use crate::data::{SchemaError, ValidationError};
 
 /// A converter configuration that cannot be used. Keys are named as the user writes them, with the converter's
@@ -23,6 +24,16 @@ pub enum ConfigError {
         value: String,
         /// What is accepted.
         expected: &'static str,
+    },
+    /// A setting the converter has but does not implement (refused rather than ignored).
+    #[error("{key}: {value:?} is not supported: {reason}")]
+    Unsupported {
+        /// The key.
+        key: String,
+        /// The value given.
+        value: String,
+        /// Why, and what to do instead.
+        reason: &'static str,
     },
     /// A converter class that is not available.
     #[error("{key}: unknown converter class {class:?}, expected one of {}", super::factory::KNOWN.join(", "))]
@@ -69,7 +80,8 @@ pub enum JsonSchemaError {
     Default(ValidationError),
 }
 
-/// A conversion that failed; all are definite.
+/// A conversion that failed. All are definite except a schema registry that cannot be reached or cannot answer
+/// now ([`ConvertError::is_transient`]), which the runtime retries.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConvertError {
     /// The value does not fit the schema (writing), or the payload does not fit the schema it came with (reading).
@@ -100,4 +112,23 @@ pub enum ConvertError {
         /// What it was given.
         what: String,
     },
+    /// The schema registry could not be reached, could not answer, or refused (an incompatible schema keeps the
+    /// registry's message).
+    #[error(transparent)]
+    Registry(#[from] SchemaRegistryError),
+    /// An Avro schema or Avro data that cannot be converted.
+    #[error(transparent)]
+    Avro(#[from] AvroError),
+    /// A schema or schema id that the converter's preparation step has not resolved: the runtime calls
+    /// `prepare_write` / `prepare_read` before converting.
+    #[error("{0}")]
+    NotPrepared(String),
+}
+
+impl ConvertError {
+    /// Whether retrying the same conversion later may succeed: the schema registry was unreachable or answered
+    /// 5xx, 408 or 429. Every other error is definite.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ConvertError::Registry(e) if e.is_transient())
+    }
 }

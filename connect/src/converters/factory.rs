@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use super::avro::AvroConverterConfig;
 use super::{
-    ByteArrayConverter, ConfigError, Converter, ConverterType, JsonConverter, JsonConverterConfig, StringConverter,
-    StringConverterConfig,
+    AvroConverter, ByteArrayConverter, ConfigError, Converter, ConverterType, JsonConverter, JsonConverterConfig,
+    StringConverter, StringConverterConfig,
 };
 
 /// Kafka's JSON converter class.
@@ -13,13 +14,17 @@ pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
 pub const STRING_CONVERTER: &str = "org.apache.kafka.connect.storage.StringConverter";
 /// Kafka's byte array converter class.
 pub const BYTE_ARRAY_CONVERTER: &str = "org.apache.kafka.connect.converters.ByteArrayConverter";
+/// Confluent's Avro converter class.
+pub const AVRO_CONVERTER: &str = "io.confluent.connect.avro.AvroConverter";
 
 /// The names accepted, for messages.
-pub(super) const KNOWN: [&str; 6] = [JSON_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER, "json", "string", "bytes"];
+pub(super) const KNOWN: [&str; 8] =
+    [JSON_CONVERTER, AVRO_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER, "json", "avro", "string", "bytes"];
 
-/// The converter a class name stands for (the Java name, the simple class name, or `json`, `string`, `bytes` in
-/// any case), configured from `props`: the properties after the converter's prefix, `converter.type` included
-/// (`key`, `value` or `header`, as the runtime sets it). An unknown class is an error naming the key it came from.
+/// The converter a class name stands for (the Java name, the simple class name, or `json`, `avro`, `string`,
+/// `bytes` in any case), configured from `props`: the properties after the converter's prefix, `converter.type`
+/// included (`key`, `value` or `header`, as the runtime sets it). An unknown class is an error naming the key it
+/// came from.
 pub fn create_converter(class: &str, props: &BTreeMap<String, String>) -> Result<Box<dyn Converter>, ConfigError> {
     let converter_type = ConverterType::from_props(props)?;
     let class = class.trim();
@@ -27,6 +32,9 @@ pub fn create_converter(class: &str, props: &BTreeMap<String, String>) -> Result
     Ok(match (class, alias.as_str()) {
         (JSON_CONVERTER | "JsonConverter", _) | (_, "json") => {
             Box::new(JsonConverter::new(JsonConverterConfig::from_props(props)?))
+        }
+        (AVRO_CONVERTER | "AvroConverter", _) | (_, "avro") => {
+            Box::new(AvroConverter::new(AvroConverterConfig::from_props(props)?)?)
         }
         (STRING_CONVERTER | "StringConverter", _) | (_, "string") => {
             Box::new(StringConverter::new(StringConverterConfig::from_props(props)?))
@@ -73,17 +81,29 @@ mod tests {
     }
 
     #[test]
+    fn avro_names_and_alias() {
+        let value = [("converter.type", "value"), ("schema.registry.url", "http://127.0.0.1:8081")];
+        for class in [AVRO_CONVERTER, "AvroConverter", "avro", " Avro "] {
+            let converter = create_converter(class, &props(&value)).expect(class);
+            assert!(format!("{converter:?}").starts_with("AvroConverter"), "{class}");
+        }
+        let error = create_converter("avro", &props(&[("converter.type", "key")])).err();
+        assert_eq!(error, Some(ConfigError::Missing { key: "key.converter.schema.registry.url".to_owned() }));
+    }
+
+    #[test]
     fn unknown_classes_name_the_key() {
-        let error = create_converter("io.confluent.connect.avro.AvroConverter", &props(&[("converter.type", "value")]));
+        let error =
+            create_converter("io.confluent.connect.protobuf.ProtobufConverter", &props(&[("converter.type", "value")]));
         let Err(error) = error else { panic!("expected an error") };
         assert_eq!(
             error,
             ConfigError::UnknownClass {
                 key: "value.converter",
-                class: "io.confluent.connect.avro.AvroConverter".to_owned()
+                class: "io.confluent.connect.protobuf.ProtobufConverter".to_owned()
             }
         );
-        assert!(error.to_string().starts_with("value.converter: unknown converter class \"io.confluent.connect.avro.AvroConverter\", expected one of org.apache.kafka.connect.json.JsonConverter, "));
+        assert!(error.to_string().starts_with("value.converter: unknown converter class \"io.confluent.connect.protobuf.ProtobufConverter\", expected one of org.apache.kafka.connect.json.JsonConverter, io.confluent.connect.avro.AvroConverter, "));
         let error = create_converter("json", &props(&[])).err();
         assert_eq!(error, Some(ConfigError::Missing { key: "converter.type".to_owned() }));
         let error = create_converter("json", &props(&[("converter.type", "key"), ("decimal.format", "x")])).err();

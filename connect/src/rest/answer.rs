@@ -27,6 +27,11 @@ impl From<WorkerError> for RestError {
             WorkerError::Invalid(_) => StatusCode::BAD_REQUEST,
             WorkerError::NotFound(_) => StatusCode::NOT_FOUND,
             WorkerError::AlreadyExists(_) => StatusCode::CONFLICT,
+            WorkerError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WorkerError::Log(e) => {
+                tracing::error!(error = %e, "the log failed");
+                return RestError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
+            }
             WorkerError::State(e) => {
                 tracing::error!(error = %e, "connect state topics failed");
                 return RestError::new(StatusCode::INTERNAL_SERVER_ERROR, "The worker's state topics failed");

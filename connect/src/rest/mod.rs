@@ -1,9 +1,11 @@
 //! Kafka Connect's REST API on axum: `/connectors` and below (create, config, status, tasks, pause, resume,
-//! stop, restart, topics, delete) and `/connector-plugins` (list, settings, validate), with Kafka Connect's shapes and
-//! `{"error_code", "message"}` errors. Secrets are hidden in every answer.
+//! stop, restart, topics, offsets (KIP-875), delete) and `/connector-plugins` (list, settings, validate), with Kafka
+//! Connect's shapes and `{"error_code", "message"}` errors, plus `/openapi.json` (`openapi.json`, the document of
+//! every path here). Secrets are hidden in every answer.
 
 mod answer;
 mod connectors;
+mod offsets;
 mod plugins;
 mod views;
 
@@ -32,6 +34,8 @@ pub fn router(worker: Arc<Worker>) -> Router {
     Router::new()
         .route("/", get(root))
         .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
+        .route("/metrics", get(metrics))
         .route("/connectors", get(connectors::list).post(connectors::create))
         .route("/connectors/{name}", get(connectors::get).delete(connectors::delete))
         .route(
@@ -48,6 +52,7 @@ pub fn router(worker: Arc<Worker>) -> Router {
         .route("/connectors/{name}/stop", put(connectors::stop))
         .route("/connectors/{name}/topics", get(connectors::topics))
         .route("/connectors/{name}/topics/reset", put(connectors::reset_topics))
+        .route("/connectors/{name}/offsets", get(offsets::get).patch(offsets::patch).delete(offsets::delete))
         .route("/connector-plugins", get(plugins::list))
         .route("/connector-plugins/{name}/config", get(plugins::config))
         .route("/connector-plugins/{name}/config/validate", put(plugins::validate))
@@ -56,6 +61,17 @@ pub fn router(worker: Arc<Worker>) -> Router {
 
 async fn root() -> impl IntoResponse {
     Json(json!({ "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// The OpenAPI 3 document of this API.
+async fn openapi() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("openapi.json"))
+}
+
+/// Prometheus metrics.
+async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> impl IntoResponse {
+    let text = app.worker.metrics_text().await;
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
 }
 
 async fn health() -> impl IntoResponse {

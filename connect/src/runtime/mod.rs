@@ -1,5 +1,33 @@
-//! The connector runtime: running tasks under the delivery contracts of [`crate::connector`].
+//! The connector runtime: running tasks under the delivery contracts of [`crate::connector`], with the error
+//! handling of the `errors.*` settings.
+//!
+//! - [`source`]: poll, convert, write, store positions, then tell the task they are durable.
+//! - [`sink`]: read as a consumer group, convert, transform, put, flush, then commit offsets.
+//! - [`errors`] and [`dead_letter`]: retries with backoff, `errors.tolerance`, dead letters.
 
+pub mod dead_letter;
+pub mod errors;
+pub mod sink;
 pub mod source;
 
+pub use dead_letter::DeadLetters;
+pub use errors::{errors_def, ErrorPolicy};
+pub use sink::{run_sink_task, sink_group, SinkTaskContext};
 pub use source::{run_source_task, SourceTaskContext};
+
+use tidemark_log_client::LogError;
+
+use crate::connector::TaskError;
+
+/// A log failure as a task error: unavailability may pass, anything else will not.
+pub fn log_failure(error: LogError) -> TaskError {
+    match error {
+        LogError::Unavailable(_) => TaskError::Transient(error.to_string()),
+        _ => TaskError::Definite(error.to_string()),
+    }
+}
+
+/// Now, in ms since the epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,18 +1,29 @@
-//! Runs one source task under the source contract ([`crate::connector`]): poll, convert, write in order, wait for
-//! the log's acknowledgement, store the last offset of each source partition in `connect-offsets`, and only then
-//! tell the task its positions are durable.
+//! Runs one source task under the source contract ([`crate::connector`]): poll, transform, convert, write in order,
+//! wait for the log's acknowledgement, store the last offset of each source partition in `connect-offsets`, and
+//! only then tell the task its positions are durable.
+//!
+//! A record that fails a transform or its conversion is handled by `errors.tolerance`: the task fails, or the
+//! record is skipped — dead-lettered first when configured (beyond Kafka Connect, which has dead letters only for
+//! sinks). A source dead letter holds the record rendered by the JSON converter with its schema, since the
+//! connector's own converter may be what failed. Transient failures (the log unavailable, a poll that may pass)
+//! are retried with backoff without end, as Kafka Connect retries a `RetriableException`.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::Value as Json;
-use tidemark_log_client::{LogClient, LogError, ProducerRecord};
+use tidemark_log_client::{LogClient, ProducerRecord};
 use tokio::sync::watch;
 
+use super::dead_letter::{DeadLetters, FailedRecord};
+use super::errors::{Backoff, RecordFailure, Stage};
+use super::sink::convert_failure;
+use super::{log_failure, now_ms};
 use crate::connector::{SourceRecord, SourceTask, TaskError};
-use crate::converters::header_bytes;
-use crate::converters::Converter;
+use crate::converters::{header_bytes, Converter, ConverterType, JsonConverter, JsonConverterConfig};
+use crate::metrics::TaskMetrics;
 use crate::record::ConnectRecord;
 use crate::state::{TopicUse, WorkerState};
+use crate::transforms::TransformChain;
 
 /// What a source task runs with.
 pub struct SourceTaskContext {
@@ -26,8 +37,24 @@ pub struct SourceTaskContext {
     pub state: Arc<WorkerState>,
     /// Converts keys.
     pub key_converter: Arc<dyn Converter>,
+    /// The key converter's class, for error reports.
+    pub key_converter_class: String,
     /// Converts values.
     pub value_converter: Arc<dyn Converter>,
+    /// The value converter's class, for error reports.
+    pub value_converter_class: String,
+    /// The connector's transforms.
+    pub transforms: Arc<TransformChain>,
+    /// Handles records that fail.
+    pub dead_letters: DeadLetters,
+    /// The task's metrics.
+    pub metrics: TaskMetrics,
+}
+
+/// One poll's records, converted: the batches to write in order, and the last position of each source partition.
+struct Converted {
+    batches: Vec<(String, Vec<ProducerRecord>)>,
+    positions: Vec<(Json, Json)>,
 }
 
 /// Runs `task` until `stop` turns true or the task fails; the task is stopped either way.
@@ -38,7 +65,9 @@ pub async fn run_source_task(
 ) -> Result<(), TaskError> {
     let offsets = context.state.offsets().of(&context.connector);
     task.start(offsets).await?;
-    let outcome = loop {
+    let delay_max = context.dead_letters.policy().retry_delay_max;
+    let mut poll_backoff: Option<Backoff> = None;
+    let outcome = 'run: loop {
         if *stop.borrow() {
             break Ok(());
         }
@@ -46,44 +75,102 @@ pub async fn run_source_task(
             polled = task.poll() => polled,
             _ = stop.changed() => break Ok(()),
         };
-        match polled {
-            Ok(records) if records.is_empty() => {}
+        let records = match polled {
+            Ok(records) if records.is_empty() => {
+                poll_backoff = None;
+                continue;
+            }
             Ok(records) => {
-                if let Err(e) = deliver(&context, &mut *task, records).await {
-                    break Err(e);
+                poll_backoff = None;
+                records
+            }
+            Err(TaskError::Transient(message)) => {
+                let backoff = poll_backoff.get_or_insert_with(|| Backoff::new(None, delay_max));
+                tokio::select! {
+                    _ = backoff.wait(&message) => continue,
+                    _ = stop.changed() => break Ok(()),
                 }
             }
             Err(e) => break Err(e),
+        };
+        let started = std::time::Instant::now();
+        context.metrics.polled(records.len());
+        let converted = match convert(&context, records).await {
+            Ok(converted) => converted,
+            Err(e) => break Err(e),
+        };
+        let mut backoff = Backoff::new(None, delay_max);
+        loop {
+            match write(&context, &converted).await {
+                Ok(()) => break,
+                Err(TaskError::Transient(message)) => tokio::select! {
+                    _ = backoff.wait(&message) => {}
+                    _ = stop.changed() => break 'run Ok(()),
+                },
+                Err(e) => break 'run Err(e),
+            }
+        }
+        context.metrics.written(converted.batches.iter().map(|(_, batch)| batch.len()).sum());
+        context.metrics.batch(started.elapsed().as_secs_f64());
+        if let Err(e) = task.commit(&converted.positions).await {
+            break Err(e);
         }
     };
     task.stop().await;
     outcome
 }
 
-/// Writes one poll's records and commits their positions once durable.
-async fn deliver(
-    context: &SourceTaskContext,
-    task: &mut dyn SourceTask,
-    records: Vec<SourceRecord>,
-) -> Result<(), TaskError> {
+/// Transforms and converts one poll's records, handing failed ones to the dead-letter reporter.
+async fn convert(context: &SourceTaskContext, records: Vec<SourceRecord>) -> Result<Converted, TaskError> {
     let mut batches: Vec<(String, Vec<ProducerRecord>)> = Vec::new();
     let mut positions: Vec<(Json, Json)> = Vec::new();
     for SourceRecord { source_partition, source_offset, record } in records {
-        let produced = to_producer_record(context, &record)?;
-        match batches.last_mut() {
-            Some((topic, batch)) if *topic == record.topic => batch.push(produced),
-            _ => batches.push((record.topic, vec![produced])),
-        }
         match positions.iter_mut().find(|(partition, _)| *partition == source_partition) {
             Some((_, offset)) => *offset = source_offset,
             None => positions.push((source_partition, source_offset)),
         }
+        let transformed = match transform(context, record) {
+            Ok(Some(transformed)) => transformed,
+            Ok(None) => continue,
+            Err(failed) => {
+                let (failure, original) = *failed;
+                context.dead_letters.report(failure, as_json(&original)).await?;
+                continue;
+            }
+        };
+        let produced = match to_producer_record(context, &transformed).await {
+            Ok(produced) => produced,
+            Err(failure) => {
+                context.dead_letters.report(failure, as_json(&transformed)).await?;
+                continue;
+            }
+        };
+        match batches.last_mut() {
+            Some((topic, batch)) if *topic == transformed.topic => batch.push(produced),
+            _ => batches.push((transformed.topic, vec![produced])),
+        }
     }
-    // Batches go out one after another, so the log holds them in the order the task gave.
-    for (topic, batch) in batches {
-        context.log.produce(&topic, batch).await.map_err(log_failure)?;
+    Ok(Converted { batches, positions })
+}
+
+/// The record after the connector's transforms (`None`: dropped); on failure, why and the record as it was.
+fn transform(
+    context: &SourceTaskContext,
+    record: ConnectRecord,
+) -> Result<Option<ConnectRecord>, Box<(RecordFailure, ConnectRecord)>> {
+    if context.transforms.is_empty() {
+        return Ok(Some(record));
+    }
+    context.transforms.apply(record.clone()).map_err(|e| Box::new((RecordFailure::in_transform(&e), record)))
+}
+
+/// Writes the batches one after another (so the log holds them in the order the task gave), then stores the
+/// positions. Retried whole on a transient failure: records already written may be written again (at least once).
+async fn write(context: &SourceTaskContext, converted: &Converted) -> Result<(), TaskError> {
+    for (topic, batch) in &converted.batches {
+        context.log.produce(topic, batch.clone()).await.map_err(log_failure)?;
         let usage = TopicUse {
-            name: topic,
+            name: topic.clone(),
             connector: context.connector.clone(),
             task: context.task,
             discover_timestamp: now_ms(),
@@ -94,44 +181,81 @@ async fn deliver(
             .await
             .map_err(|e| TaskError::Transient(format!("recording a topic in use: {e}")))?;
     }
-    let stored: Vec<(Json, Option<Json>)> = positions.iter().map(|(p, o)| (p.clone(), Some(o.clone()))).collect();
+    let stored: Vec<(Json, Option<Json>)> =
+        converted.positions.iter().map(|(p, o)| (p.clone(), Some(o.clone()))).collect();
     context
         .state
         .put_offsets(&context.connector, &stored)
         .await
-        .map_err(|e| TaskError::Transient(format!("storing source offsets: {e}")))?;
-    task.commit(&positions).await
+        .map_err(|e| TaskError::Transient(format!("storing source offsets: {e}")))
 }
 
 /// The bytes of a record's key, value and headers.
-fn to_producer_record(context: &SourceTaskContext, record: &ConnectRecord) -> Result<ProducerRecord, TaskError> {
+async fn to_producer_record(
+    context: &SourceTaskContext,
+    record: &ConnectRecord,
+) -> Result<ProducerRecord, RecordFailure> {
     let topic = &record.topic;
-    let key = context.key_converter.to_bytes(topic, record.key_schema.as_ref(), &record.key);
-    let value = context.value_converter.to_bytes(topic, record.value_schema.as_ref(), &record.value);
+    let key = convert_one(
+        &*context.key_converter,
+        record,
+        (record.key_schema.as_ref(), &record.key),
+        (Stage::KeyConverter, &context.key_converter_class),
+        context,
+    )
+    .await?;
+    let value = convert_one(
+        &*context.value_converter,
+        record,
+        (record.value_schema.as_ref(), &record.value),
+        (Stage::ValueConverter, &context.value_converter_class),
+        context,
+    )
+    .await?;
     let headers = record
         .headers
         .iter()
         .map(|h| Ok((h.key.clone(), header_bytes(&h.value)?)))
         .collect::<Result<_, String>>()
-        .map_err(|e| TaskError::Definite(format!("converting a header for {topic}: {e}")))?;
-    Ok(ProducerRecord {
-        partition: record.partition,
-        key: key.map_err(|e| TaskError::Definite(format!("converting a key for {topic}: {e}")))?,
-        value: value.map_err(|e| TaskError::Definite(format!("converting a value for {topic}: {e}")))?,
-        headers,
-        timestamp: record.timestamp,
-    })
+        .map_err(|message| RecordFailure {
+            stage: Stage::HeaderConverter,
+            class_name: "org.apache.kafka.connect.storage.SimpleHeaderConverter".into(),
+            message: format!("converting a header for {topic}: {message}"),
+        })?;
+    Ok(ProducerRecord { partition: record.partition, key, value, headers, timestamp: record.timestamp })
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+/// Converts a key or a value, registering what the converter needs first (retried per `errors.retry.timeout`).
+async fn convert_one(
+    converter: &dyn Converter,
+    record: &ConnectRecord,
+    (schema, value): (Option<&crate::data::SchemaRef>, &crate::data::Value),
+    (stage, class): (Stage, &str),
+    context: &SourceTaskContext,
+) -> Result<Option<bytes::Bytes>, RecordFailure> {
+    let failure = |message: String| RecordFailure { stage, class_name: class.to_owned(), message };
+    let topic = record.topic.as_str();
+    let policy = context.dead_letters.policy();
+    policy
+        .retry(|| async { converter.prepare_write(topic, schema).await.map_err(convert_failure) })
+        .await
+        .map_err(|e| failure(e.to_string()))?;
+    converter.to_bytes(topic, schema, value).map_err(|e| failure(e.to_string()))
 }
 
-fn log_failure(error: LogError) -> TaskError {
-    match error {
-        LogError::Unavailable(_) => TaskError::Transient(error.to_string()),
-        LogError::UnknownTopic(_) | LogError::Refused(_) | LogError::Rebalanced(_) => {
-            TaskError::Definite(error.to_string())
-        }
+/// A source record as a dead letter: key and value by the JSON converter with their schemas.
+fn as_json(record: &ConnectRecord) -> FailedRecord {
+    static KEYS: LazyLock<JsonConverter> =
+        LazyLock::new(|| JsonConverter::new(JsonConverterConfig::new(ConverterType::Key)));
+    static VALUES: LazyLock<JsonConverter> =
+        LazyLock::new(|| JsonConverter::new(JsonConverterConfig::new(ConverterType::Value)));
+    let rendered = |converter: &JsonConverter, schema, value| {
+        converter.to_bytes(&record.topic, schema, value).unwrap_or_else(|e| Some(bytes::Bytes::from(e.to_string())))
+    };
+    FailedRecord {
+        origin: None,
+        key: rendered(&KEYS, record.key_schema.as_ref(), &record.key),
+        value: rendered(&VALUES, record.value_schema.as_ref(), &record.value),
+        headers: record.headers.iter().map(|h| (h.key.clone(), header_bytes(&h.value).ok().flatten())).collect(),
     }
 }

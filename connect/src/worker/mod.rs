@@ -5,7 +5,9 @@
 //! Paused and stopped connectors have no running tasks here (Kafka Connect keeps paused tasks alive but idle; a
 //! source task stopped and restarted from its stored positions behaves the same).
 
+mod offsets;
 mod plugins;
+mod sink_settings;
 mod tasks;
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,10 +19,14 @@ use tidemark_log_client::LogClient;
 use tokio::sync::Mutex;
 
 use crate::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
+use crate::metrics::ConnectMetrics;
+use crate::runtime::{errors_def, sink_group};
 use crate::state::records::{connector_status_key, task_status_key};
 use crate::state::{ConfigRecord, RunState, StateError, Status, TargetState, WorkerState};
 
+pub use offsets::OffsetEntry;
 pub use plugins::{ConnectorKind, Plugin, Plugins};
+pub use sink_settings::{sink_def, SinkSettings};
 use tasks::RunningConnector;
 
 /// How often the worker looks for config changes made elsewhere.
@@ -41,6 +47,22 @@ pub enum WorkerError {
     /// The state topics failed.
     #[error(transparent)]
     State(#[from] StateError),
+    /// The request cannot be carried out as asked (e.g. offsets changed while the connector runs).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The log failed.
+    #[error("the log failed: {0}")]
+    Log(String),
+}
+
+impl WorkerError {
+    /// A log failure.
+    pub fn log(error: tidemark_log_client::LogError) -> Self {
+        match error {
+            tidemark_log_client::LogError::Refused(message) => WorkerError::BadRequest(message),
+            other => WorkerError::Log(other.to_string()),
+        }
+    }
 }
 
 /// The settings every connector has, whatever its plugin.
@@ -64,13 +86,46 @@ pub struct Worker {
     state: Arc<WorkerState>,
     plugins: Plugins,
     worker_id: String,
+    converter_defaults: BTreeMap<String, String>,
+    metrics: Arc<ConnectMetrics>,
     running: Mutex<HashMap<String, RunningConnector>>,
 }
 
 impl Worker {
     /// A worker on `state`, running tasks with `plugins`; `worker_id` names it in statuses (its REST address).
     pub fn new(log: Arc<dyn LogClient>, state: Arc<WorkerState>, plugins: Plugins, worker_id: String) -> Arc<Self> {
-        Arc::new(Worker { log, state, plugins, worker_id, running: Mutex::new(HashMap::new()) })
+        Self::with_converter_defaults(log, state, plugins, worker_id, BTreeMap::new())
+    }
+
+    /// A worker whose connectors that name no `key.converter` or `value.converter` use these worker settings
+    /// (`value.converter=...`, `value.converter.schema.registry.url=...`), as a Kafka Connect worker's config does.
+    pub fn with_converter_defaults(
+        log: Arc<dyn LogClient>,
+        state: Arc<WorkerState>,
+        plugins: Plugins,
+        worker_id: String,
+        converter_defaults: BTreeMap<String, String>,
+    ) -> Arc<Self> {
+        let running = Mutex::new(HashMap::new());
+        let metrics = Arc::new(ConnectMetrics::default());
+        Arc::new(Worker { log, state, plugins, worker_id, converter_defaults, metrics, running })
+    }
+
+    /// A connector's settings with the worker's converter settings for each role it leaves unset.
+    pub fn effective(&self, props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut effective = props.clone();
+        for role in ["key.converter", "value.converter"] {
+            if props.contains_key(role) {
+                continue;
+            }
+            let prefix = format!("{role}.");
+            for (key, value) in &self.converter_defaults {
+                if key == role || key.starts_with(&prefix) {
+                    effective.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+        }
+        effective
     }
 
     /// Reconciles now and then every [`RECONCILE_EVERY`] until the worker is dropped elsewhere.
@@ -87,6 +142,36 @@ impl Worker {
         &self.plugins
     }
 
+    /// The Prometheus text of the worker's metrics, with every sink connector's consumer lag measured now.
+    pub async fn metrics_text(&self) -> String {
+        let sinks: Vec<String> = {
+            let configs = self.state.configs();
+            configs
+                .connectors()
+                .iter()
+                .filter(|(_, c)| {
+                    let class = c.properties.get("connector.class").map(String::as_str).unwrap_or_default();
+                    self.plugins.find(class).is_some_and(|p| matches!(p.kind, ConnectorKind::Sink(_)))
+                })
+                .map(|(name, _)| name.clone())
+                .collect()
+        };
+        let mut lags = Vec::new();
+        for name in sinks {
+            let Ok(committed) = self.log.group_offsets(&sink_group(&name)).await else { continue };
+            let mut ends: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+            for (topic, partition, offset) in committed {
+                if !ends.contains_key(&topic) {
+                    let Ok(end) = self.log.end_offsets(&topic).await else { continue };
+                    ends.insert(topic.clone(), end);
+                }
+                let end = ends.get(&topic).and_then(|e| e.get(partition as usize)).copied().unwrap_or(offset);
+                lags.push((name.clone(), topic, partition, (end - offset).max(0)));
+            }
+        }
+        self.metrics.render(&lags)
+    }
+
     /// The worker's state topics.
     pub fn state(&self) -> &WorkerState {
         &self.state
@@ -95,8 +180,11 @@ impl Worker {
     /// Every problem with a connector config: the common settings, the converters, and the plugin's own.
     pub async fn validate(&self, props: &BTreeMap<String, String>) -> Vec<FieldError> {
         let mut errors = common_def().validate(props);
+        errors.extend(errors_def().validate(props));
+        errors.extend(crate::transforms::validate(props));
+        let effective = self.effective(props);
         for role in ["key", "value"] {
-            if let Err(error) = tasks::converter(props, role) {
+            if let Err(error) = tasks::converter(&effective, role) {
                 errors.push(error);
             }
         }
@@ -107,6 +195,9 @@ impl Worker {
                 message: format!("Failed to find any class that implements Connector and which name matches {class}"),
             }),
             Some(plugin) => {
+                if let ConnectorKind::Sink(_) = plugin.kind {
+                    errors.extend(sink_settings::sink_errors(props));
+                }
                 errors.extend(plugin.connector().config_def().validate(props));
                 if errors.is_empty() {
                     errors.extend(plugin.connector().validate(props).await);
@@ -241,15 +332,7 @@ impl Worker {
             }
             match config.target {
                 TargetState::Started => {
-                    let started = RunningConnector::start(
-                        &name,
-                        &config,
-                        generation,
-                        &self.plugins,
-                        &self.log,
-                        &self.state,
-                        &self.worker_id,
-                    );
+                    let started = RunningConnector::start(&name, &config, generation, self);
                     self.record(&connector_status_key(&name), RunState::Running, None, generation).await;
                     running.insert(name, started);
                 }

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use crate::connector::{Connector, SinkConnector, SourceConnector};
-use crate::plugins::{DatagenConnector, DATAGEN_ALIAS, DATAGEN_CLASS};
+use crate::plugins::{
+    DatagenConnector, FileSinkConnector, DATAGEN_ALIAS, DATAGEN_CLASS, FILE_SINK_ALIAS, FILE_SINK_CLASS,
+};
 
 /// A connector of either kind.
 #[derive(Clone)]
@@ -53,11 +55,18 @@ impl Default for Plugins {
     /// The built-in plugins.
     fn default() -> Self {
         Plugins {
-            plugins: vec![Plugin {
-                class: DATAGEN_CLASS,
-                aliases: &[DATAGEN_ALIAS],
-                kind: ConnectorKind::Source(Arc::new(DatagenConnector)),
-            }],
+            plugins: vec![
+                Plugin {
+                    class: DATAGEN_CLASS,
+                    aliases: &[DATAGEN_ALIAS],
+                    kind: ConnectorKind::Source(Arc::new(DatagenConnector)),
+                },
+                Plugin {
+                    class: FILE_SINK_CLASS,
+                    aliases: &[FILE_SINK_ALIAS],
+                    kind: ConnectorKind::Sink(Arc::new(FileSinkConnector)),
+                },
+            ],
         }
     }
 }

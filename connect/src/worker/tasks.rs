@@ -1,5 +1,5 @@
 //! The tasks of one connector on this worker: started from the stored task configs (config providers resolved
-//! here, never stored), each under the source runtime, with its status written to `connect-status`.
+//! here, never stored), each under the source or sink runtime, with its status written to `connect-status`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,23 +9,36 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::plugins::{ConnectorKind, Plugins};
+use super::sink_settings::SinkSettings;
+use super::Worker;
 use crate::config::{resolve, FieldError};
-use crate::connector::TaskError;
+use crate::connector::{SinkTask, SourceTask, TaskError};
 use crate::converters::{create_converter, Converter};
-use crate::runtime::{run_source_task, SourceTaskContext};
+use crate::metrics::ConnectMetrics;
+use crate::runtime::{run_sink_task, run_source_task, DeadLetters, ErrorPolicy, SinkTaskContext, SourceTaskContext};
 use crate::state::records::task_status_key;
 use crate::state::{ConnectorConfig, RunState, Status, TargetState, WorkerState};
+use crate::transforms::TransformChain;
 
 /// The converter for `role` (`key` or `value`) from a connector's `<role>.converter` and `<role>.converter.*`
 /// settings (JSON when none is named).
 pub fn converter(props: &BTreeMap<String, String>, role: &str) -> Result<Arc<dyn Converter>, FieldError> {
+    converter_and_class(props, role).map(|(converter, _)| converter)
+}
+
+/// [`converter`] and the class it was made from.
+fn converter_and_class(
+    props: &BTreeMap<String, String>,
+    role: &str,
+) -> Result<(Arc<dyn Converter>, String), FieldError> {
     let key = format!("{role}.converter");
     let class = props.get(&key).map_or("json", String::as_str);
     let prefix = format!("{key}.");
     let mut settings: BTreeMap<String, String> =
         props.iter().filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_owned(), v.clone()))).collect();
     settings.insert("converter.type".into(), role.to_owned());
-    create_converter(class, &settings).map(Arc::from).map_err(|e| FieldError { name: key, message: e.to_string() })
+    let converter = create_converter(class, &settings).map_err(|e| FieldError { name: key, message: e.to_string() })?;
+    Ok((Arc::from(converter), class.trim().to_owned()))
 }
 
 /// One connector as this worker runs it: one slot per task, each restartable on its own.
@@ -62,16 +75,9 @@ impl RunningConnector {
         RunningConnector { config: config.clone(), started: false, slots: Vec::new() }
     }
 
-    /// Starts every task of the connector.
-    pub fn start(
-        name: &str,
-        config: &ConnectorConfig,
-        generation: i64,
-        plugins: &Plugins,
-        log: &Arc<dyn LogClient>,
-        state: &Arc<WorkerState>,
-        worker_id: &str,
-    ) -> Self {
+    /// Starts every task of the connector on `worker`.
+    pub fn start(name: &str, config: &ConnectorConfig, generation: i64, worker: &Worker) -> Self {
+        let connector_config = worker.effective(&config.properties);
         let slots = config
             .tasks
             .iter()
@@ -80,12 +86,13 @@ impl RunningConnector {
                 TaskSlot::spawn(TaskRun {
                     connector: name.to_owned(),
                     index: index as u32,
-                    connector_config: config.properties.clone(),
+                    connector_config: connector_config.clone(),
                     task_config: task_config.clone(),
-                    plugins: plugins.clone(),
-                    log: Arc::clone(log),
-                    state: Arc::clone(state),
-                    worker_id: worker_id.to_owned(),
+                    plugins: worker.plugins.clone(),
+                    log: Arc::clone(&worker.log),
+                    state: Arc::clone(&worker.state),
+                    worker_id: worker.worker_id.clone(),
+                    metrics: Arc::clone(&worker.metrics),
                     generation,
                 })
             })
@@ -128,6 +135,7 @@ struct TaskRun {
     log: Arc<dyn LogClient>,
     state: Arc<WorkerState>,
     worker_id: String,
+    metrics: Arc<ConnectMetrics>,
     generation: i64,
 }
 
@@ -135,9 +143,13 @@ impl TaskRun {
     async fn run(self, stop: watch::Receiver<bool>) {
         let key = task_status_key(&self.connector, self.index);
         let outcome = match self.prepare() {
-            Ok((task, context)) => {
+            Ok(Prepared::Source(task, context)) => {
                 self.record(&key, RunState::Running, None).await;
                 run_source_task(task, context, stop).await
+            }
+            Ok(Prepared::Sink(task, context)) => {
+                self.record(&key, RunState::Running, None).await;
+                run_sink_task(task, context, stop).await
             }
             Err(e) => Err(e),
         };
@@ -147,32 +159,73 @@ impl TaskRun {
         }
     }
 
-    fn prepare(&self) -> Result<(Box<dyn crate::connector::SourceTask>, SourceTaskContext), TaskError> {
+    /// The task and what it runs with, from the stored configs (config providers resolved now).
+    fn prepare(&self) -> Result<Prepared, TaskError> {
         let definite = |e: String| TaskError::Definite(e);
-        let class = self.connector_config.get("connector.class").map(String::as_str).unwrap_or_default();
+        let props = &self.connector_config;
+        let class = props.get("connector.class").map(String::as_str).unwrap_or_default();
         let plugin = self.plugins.find(class).ok_or_else(|| definite(format!("no connector plugin {class}")))?;
         let resolved = resolve(&self.task_config).map_err(|e| definite(e.to_string()))?;
-        let ConnectorKind::Source(source) = &plugin.kind else {
-            return Err(definite(format!("{class} is not a source connector")));
-        };
-        let task = source.create_task(&resolved)?;
-        let key_converter = converter(&self.connector_config, "key").map_err(|e| definite(e.message))?;
-        let value_converter = converter(&self.connector_config, "value").map_err(|e| definite(e.message))?;
-        let context = SourceTaskContext {
-            connector: self.connector.clone(),
-            task: self.index,
-            log: Arc::clone(&self.log),
-            state: Arc::clone(&self.state),
-            key_converter,
-            value_converter,
-        };
-        Ok((task, context))
+        let (key_converter, key_class) = converter_and_class(props, "key").map_err(|e| definite(e.message))?;
+        let (value_converter, value_class) = converter_and_class(props, "value").map_err(|e| definite(e.message))?;
+        let transforms = TransformChain::from_config(props)
+            .map_err(|errors| definite(crate::config::invalid_config_message(&errors)))?;
+        let metrics = self.metrics.task(&self.connector, self.index);
+        let policy = ErrorPolicy::from_props(props);
+        let dead_letters =
+            DeadLetters::new(policy, &self.connector, self.index, Arc::clone(&self.log), metrics.clone());
+        Ok(match &plugin.kind {
+            ConnectorKind::Source(source) => {
+                let task = source.create_task(&resolved)?;
+                let context = SourceTaskContext {
+                    connector: self.connector.clone(),
+                    task: self.index,
+                    log: Arc::clone(&self.log),
+                    state: Arc::clone(&self.state),
+                    key_converter,
+                    key_converter_class: key_class,
+                    value_converter,
+                    value_converter_class: value_class,
+                    transforms: Arc::new(transforms),
+                    dead_letters,
+                    metrics,
+                };
+                Prepared::Source(task, context)
+            }
+            ConnectorKind::Sink(sink) => {
+                let task = sink.create_task(&resolved)?;
+                let settings = SinkSettings::from_props(props);
+                let context = SinkTaskContext {
+                    connector: self.connector.clone(),
+                    connector_class: plugin.class.to_owned(),
+                    task: self.index,
+                    log: Arc::clone(&self.log),
+                    subscription: settings.subscription,
+                    max_poll_records: settings.max_poll_records,
+                    flush_interval: settings.flush_interval,
+                    key_converter,
+                    key_converter_class: key_class,
+                    value_converter,
+                    value_converter_class: value_class,
+                    transforms: Arc::new(transforms),
+                    dead_letters,
+                    metrics,
+                };
+                Prepared::Sink(task, context)
+            }
+        })
     }
 
     async fn record(&self, key: &str, state: RunState, trace: Option<String>) {
         let status = Status { state, trace, worker_id: self.worker_id.clone(), generation: self.generation };
         record_status(&self.state, key, &status).await;
     }
+}
+
+/// A task ready to run, of either kind.
+enum Prepared {
+    Source(Box<dyn SourceTask>, SourceTaskContext),
+    Sink(Box<dyn SinkTask>, SinkTaskContext),
 }
 
 /// Stores a status; a failure is logged, not fatal (the next change of state writes it again).

@@ -10,8 +10,11 @@ use tidemark_log_client::{InProcessLog, LogClient};
 /// An in-process log over a fresh broker; keep the directory alive as long as the log.
 pub async fn in_process_log() -> (Arc<dyn LogClient>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), 9092);
+    let mut config = BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), 9092);
+    // Sink tasks join consumer groups: no initial delay, and the group timers running (as `tidemark up` runs them).
+    config.groups.initial_rebalance_delay = std::time::Duration::ZERO;
     let broker = Broker::open(config).await.expect("broker");
+    tokio::spawn(Arc::clone(&broker).run_group_timers());
     (Arc::new(InProcessLog::new(broker)), dir)
 }
 

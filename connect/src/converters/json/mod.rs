@@ -8,9 +8,9 @@
 mod cache;
 mod decode;
 mod encode;
-mod parse;
+pub(crate) mod parse;
 mod schema;
-mod write;
+pub(crate) mod write;
 
 use bytes::Bytes;
 

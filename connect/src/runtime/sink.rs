@@ -1,0 +1,301 @@
+//! Runs one sink task under the sink contract ([`crate::connector`]): read the connector's topics as a member of
+//! the consumer group `connect-<name>`, convert and transform each record, hand batches to the task, and every
+//! `offset.flush.interval.ms` (and when stopping) flush the task and only then commit the group's offsets past the
+//! flushed records. A record that fails conversion, a transform or the task's write is handled by
+//! `errors.tolerance`: the task fails, or the record is skipped (dead-lettered first when configured), so a poison
+//! record never stalls its partition.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tidemark_log_client::{GroupConsumer, LogClient, LogError, Subscription, TopicRecord};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::dead_letter::{DeadLetters, FailedRecord, LogOrigin};
+use super::errors::{Backoff, RecordFailure, Stage};
+use super::log_failure;
+use crate::connector::{SinkRecord, SinkTask, TaskError};
+use crate::converters::{header_value, Converter};
+use crate::metrics::TaskMetrics;
+use crate::record::{ConnectRecord, Header};
+use crate::transforms::TransformChain;
+
+/// How long one poll of the group waits for records.
+const POLL_WAIT: Duration = Duration::from_millis(500);
+
+/// What a sink task runs with.
+pub struct SinkTaskContext {
+    /// The connector's name (its consumer group is `connect-<name>`).
+    pub connector: String,
+    /// The connector's class (named in dead-letter headers for the task's own failures).
+    pub connector_class: String,
+    /// The task's number.
+    pub task: u32,
+    /// The log records are read from.
+    pub log: Arc<dyn LogClient>,
+    /// The topics read (`topics` or `topics.regex`).
+    pub subscription: Subscription,
+    /// Most records handed over in one batch.
+    pub max_poll_records: usize,
+    /// How often the task is flushed and offsets committed.
+    pub flush_interval: Duration,
+    /// Converts keys.
+    pub key_converter: Arc<dyn Converter>,
+    /// The key converter's class, for error reports.
+    pub key_converter_class: String,
+    /// Converts values.
+    pub value_converter: Arc<dyn Converter>,
+    /// The value converter's class, for error reports.
+    pub value_converter_class: String,
+    /// The connector's transforms.
+    pub transforms: Arc<TransformChain>,
+    /// Handles records that fail.
+    pub dead_letters: DeadLetters,
+    /// The task's metrics.
+    pub metrics: TaskMetrics,
+}
+
+/// The consumer group of a sink connector, as Kafka Connect names it.
+pub fn sink_group(connector: &str) -> String {
+    format!("connect-{connector}")
+}
+
+/// Runs `task` until `stop` turns true or the task fails; on a clean stop what was handed over is flushed and
+/// committed first. The task is stopped and the group left either way.
+pub async fn run_sink_task(
+    mut task: Box<dyn SinkTask>,
+    context: SinkTaskContext,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), TaskError> {
+    let group = sink_group(&context.connector);
+    let mut consumer = context
+        .log
+        .group_consumer(&group, context.subscription.clone(), context.max_poll_records)
+        .map_err(log_failure)?;
+    if let Err(e) = task.start().await {
+        consumer.close().await;
+        return Err(e);
+    }
+    let mut run = SinkRun { context: &context, task: &mut *task, pending: BTreeMap::new(), stop: stop.clone() };
+    let mut last_commit = Instant::now();
+    let mut poll_backoff: Option<Backoff> = None;
+    let outcome = loop {
+        if *stop.borrow() {
+            break Ok(());
+        }
+        let polled = tokio::select! {
+            polled = consumer.poll(POLL_WAIT) => polled,
+            _ = stop.changed() => break Ok(()),
+        };
+        match polled {
+            Ok(records) => {
+                poll_backoff = None;
+                if !records.is_empty() {
+                    if let Err(e) = run.deliver(records).await {
+                        break Err(e);
+                    }
+                }
+            }
+            Err(LogError::Unavailable(message)) => {
+                let delay_max = context.dead_letters.policy().retry_delay_max;
+                let backoff = poll_backoff.get_or_insert_with(|| Backoff::new(None, delay_max));
+                tokio::select! {
+                    _ = backoff.wait(&message) => continue,
+                    _ = stop.changed() => break Ok(()),
+                }
+            }
+            Err(e) => break Err(log_failure(e)),
+        }
+        if last_commit.elapsed() >= context.flush_interval && !run.pending.is_empty() {
+            if let Err(e) = run.commit(&mut *consumer).await {
+                break Err(e);
+            }
+            last_commit = Instant::now();
+        }
+    };
+    let outcome = match outcome {
+        Ok(()) => run.commit(&mut *consumer).await,
+        // Stopped while retrying: nothing more is committed, the records are read again next time.
+        Err(_) if *stop.borrow() => Ok(()),
+        failed => failed,
+    };
+    task.stop().await;
+    consumer.close().await;
+    outcome
+}
+
+/// One run's state: the task and the offsets handed over but not yet committed.
+struct SinkRun<'a> {
+    context: &'a SinkTaskContext,
+    task: &'a mut dyn SinkTask,
+    /// The next offset to read of each partition whose records were handed over (or skipped) since the last commit.
+    pending: BTreeMap<(String, i32), i64>,
+    /// Turns true when the task must stop (ending retries).
+    stop: watch::Receiver<bool>,
+}
+
+impl SinkRun<'_> {
+    /// Waits before retrying after a transient failure; the failure itself when the task must stop meanwhile.
+    async fn wait(&mut self, backoff: &mut Backoff, message: String) -> Result<(), TaskError> {
+        if *self.stop.borrow() {
+            return Err(TaskError::Transient(message));
+        }
+        tokio::select! {
+            _ = backoff.wait(&message) => Ok(()),
+            _ = self.stop.changed() => Err(TaskError::Transient(message)),
+        }
+    }
+
+    /// Converts, transforms and hands over one poll's records.
+    async fn deliver(&mut self, records: Vec<TopicRecord>) -> Result<(), TaskError> {
+        self.context.metrics.read(records.len());
+        let mut batch = Vec::with_capacity(records.len());
+        let mut originals = Vec::with_capacity(records.len());
+        for TopicRecord { topic, record } in records {
+            let origin = LogOrigin { topic, partition: record.partition, offset: record.offset };
+            self.pending.insert((origin.topic.clone(), origin.partition), origin.offset + 1);
+            let failed =
+                FailedRecord { origin: Some(origin), key: record.key, value: record.value, headers: record.headers };
+            match to_sink_record(self.context, &failed, record.timestamp).await {
+                Ok(Some(sink_record)) => {
+                    batch.push(sink_record);
+                    originals.push(failed);
+                }
+                Ok(None) => {}
+                Err(failure) => self.context.dead_letters.report(failure, failed).await?,
+            }
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        self.context.metrics.put(batch.len());
+        let rejected = self.put(batch).await?;
+        self.context.metrics.batch(started.elapsed().as_secs_f64());
+        for rejection in rejected {
+            let Some(original) = originals.get(rejection.index) else { continue };
+            let failure = RecordFailure {
+                stage: Stage::TaskPut,
+                class_name: self.context.connector_class.clone(),
+                message: rejection.reason,
+            };
+            self.context.dead_letters.report(failure, original.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// Hands a batch to the task, again and again while it fails transiently (Kafka Connect retries a
+    /// `RetriableException` from `put` the same way).
+    async fn put(&mut self, batch: Vec<SinkRecord>) -> Result<Vec<crate::connector::Rejected>, TaskError> {
+        let mut backoff = Backoff::new(None, self.context.dead_letters.policy().retry_delay_max);
+        loop {
+            match self.task.put(batch.clone()).await {
+                Err(TaskError::Transient(message)) => self.wait(&mut backoff, message).await?,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// Flushes the task, then commits the offsets past what it flushed (of the partitions still assigned).
+    async fn commit(&mut self, consumer: &mut dyn GroupConsumer) -> Result<(), TaskError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut backoff = Backoff::new(None, self.context.dead_letters.policy().retry_delay_max);
+        loop {
+            match self.task.flush().await {
+                Err(TaskError::Transient(message)) => self.wait(&mut backoff, message).await?,
+                outcome => break outcome?,
+            }
+        }
+        let assigned = consumer.assignment();
+        let offsets: Vec<(String, i32, i64)> = std::mem::take(&mut self.pending)
+            .into_iter()
+            .filter(|(partition, _)| assigned.contains(partition))
+            .map(|((topic, partition), next)| (topic, partition, next))
+            .collect();
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        match consumer.commit(&offsets).await {
+            Ok(()) => Ok(()),
+            Err(e @ (LogError::Rebalanced(_) | LogError::Unavailable(_))) => {
+                // The records stay flushed; whoever reads these partitions next sees them again (at least once).
+                tracing::warn!(connector = self.context.connector, error = %e, "committing sink offsets failed");
+                Ok(())
+            }
+            Err(e) => Err(log_failure(e)),
+        }
+    }
+}
+
+/// The record as the task sees it, `None` when a transform drops it.
+async fn to_sink_record(
+    context: &SinkTaskContext,
+    read: &FailedRecord,
+    timestamp: i64,
+) -> Result<Option<SinkRecord>, RecordFailure> {
+    let Some(origin) = &read.origin else { return Ok(None) };
+    let topic = origin.topic.as_str();
+    let (key_schema, key) = convert(
+        &*context.key_converter,
+        topic,
+        read.key.as_deref(),
+        (Stage::KeyConverter, &context.key_converter_class),
+        context,
+    )
+    .await?;
+    let (value_schema, value) = convert(
+        &*context.value_converter,
+        topic,
+        read.value.as_deref(),
+        (Stage::ValueConverter, &context.value_converter_class),
+        context,
+    )
+    .await?;
+    let headers = read
+        .headers
+        .iter()
+        .map(|(key, value)| Header { key: key.clone(), schema: None, value: header_value(value.as_deref()) })
+        .collect();
+    let record = ConnectRecord {
+        topic: topic.to_owned(),
+        partition: Some(origin.partition),
+        key_schema,
+        key,
+        value_schema,
+        value,
+        timestamp: Some(timestamp),
+        headers,
+    };
+    let transformed = context.transforms.apply(record).map_err(|e| RecordFailure::in_transform(&e))?;
+    Ok(transformed.map(|record| SinkRecord { record, kafka_offset: origin.offset }))
+}
+
+/// Converts key or value bytes, fetching what the converter needs first (retried per `errors.retry.timeout`).
+async fn convert(
+    converter: &dyn Converter,
+    topic: &str,
+    bytes: Option<&[u8]>,
+    (stage, class): (Stage, &str),
+    context: &SinkTaskContext,
+) -> Result<(Option<crate::data::SchemaRef>, crate::data::Value), RecordFailure> {
+    let failure = |message: String| RecordFailure { stage, class_name: class.to_owned(), message };
+    let policy = context.dead_letters.policy();
+    policy
+        .retry(|| async { converter.prepare_read(topic, bytes).await.map_err(convert_failure) })
+        .await
+        .map_err(|e| failure(e.to_string()))?;
+    converter.to_connect(topic, bytes).map_err(|e| failure(e.to_string()))
+}
+
+/// A converter's error as a task error, transient when the converter says retrying may help.
+pub fn convert_failure(error: crate::converters::ConvertError) -> TaskError {
+    if error.is_transient() {
+        TaskError::Transient(error.to_string())
+    } else {
+        TaskError::Definite(error.to_string())
+    }
+}

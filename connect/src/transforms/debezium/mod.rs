@@ -1,0 +1,21 @@
+//! Debezium's transforms, as Debezium's own Java classes behave: `io.debezium.transforms.ExtractNewRecordState`
+//! ([`ExtractNewRecordState`], "unwrap": a change event envelope to the row state after the change) and
+//! `io.debezium.transforms.outbox.EventRouter` ([`EventRouter`]: rows of an outbox table to events routed by
+//! aggregate type).
+//!
+//! Both work on records whose value is a Debezium envelope (DESIGN.md §1 "Change events": a struct with `before`,
+//! `after`, `source`, `op`, `ts_ms` and `transaction`); other records (heartbeats, schema changes, transaction
+//! metadata) pass unchanged, as in Debezium.
+
+mod envelope;
+mod event_router;
+mod field_ref;
+#[cfg(test)]
+mod fixtures;
+mod json_expand;
+mod outbox_config;
+mod unwrap;
+mod unwrap_config;
+
+pub use event_router::EventRouter;
+pub use unwrap::ExtractNewRecordState;
