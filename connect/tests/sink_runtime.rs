@@ -1,9 +1,11 @@
-//! Sink connectors over a real broker (in process): the `file` sink receives every record a datagen source wrote
+//! Sink connectors over a real broker, in process and over the Kafka protocol: the `file` sink receives every record a datagen source wrote
 //! and its consumer group commits past them; a record that cannot be converted goes to the dead-letter topic with
 //! the `__connect.errors.*` headers under `errors.tolerance=all` and fails the task otherwise; KIP-875 offsets of
 //! stopped connectors are read, altered and reset.
 
 mod common;
+
+use common::Backend;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -61,9 +63,11 @@ fn sink_config(file: &Path, topics: &str) -> BTreeMap<String, String> {
     ])
 }
 
-#[tokio::test]
-async fn the_file_sink_gets_every_datagen_record_and_commits_past_them() {
-    let (log, dir) = common::in_process_log().await;
+on_both_logs!(the_file_sink_gets_every_datagen_record_and_commits_past_them);
+
+async fn the_file_sink_gets_every_datagen_record_and_commits_past_them(backend: Backend) {
+    let test_log = common::test_log(backend).await;
+    let (log, dir) = (&test_log.log, &test_log);
     let worker = worker(&log).await;
     let source = props(&[
         ("connector.class", "datagen"),
@@ -112,9 +116,11 @@ fn header<'a>(record: &'a LogRecord, key: &str) -> Option<&'a str> {
     record.headers.iter().find(|(k, _)| k == key).and_then(|(_, v)| std::str::from_utf8(v.as_deref()?).ok())
 }
 
-#[tokio::test]
-async fn a_poison_record_is_dead_lettered_or_fails_the_task() {
-    let (log, dir) = common::in_process_log().await;
+on_both_logs!(a_poison_record_is_dead_lettered_or_fails_the_task);
+
+async fn a_poison_record_is_dead_lettered_or_fails_the_task(backend: Backend) {
+    let test_log = common::test_log(backend).await;
+    let (log, dir) = (&test_log.log, &test_log);
     let worker = worker(&log).await;
     let records = vec![raw(r#"{"n":1}"#), raw("not json {"), raw(r#"{"n":3}"#)];
     log.produce("raw", records).await.expect("produce");
@@ -164,9 +170,11 @@ async fn a_poison_record_is_dead_lettered_or_fails_the_task() {
     worker.shutdown().await;
 }
 
-#[tokio::test]
-async fn offsets_of_stopped_connectors_are_altered_and_reset() {
-    let (log, dir) = common::in_process_log().await;
+on_both_logs!(offsets_of_stopped_connectors_are_altered_and_reset);
+
+async fn offsets_of_stopped_connectors_are_altered_and_reset(backend: Backend) {
+    let test_log = common::test_log(backend).await;
+    let (log, dir) = (&test_log.log, &test_log);
     let worker = worker(&log).await;
     let source = props(&[("connector.class", "datagen"), ("kafka.topic", "t"), ("rate", "0"), ("iterations", "10")]);
     worker.put_connector("gen", source, true).await.expect("create");

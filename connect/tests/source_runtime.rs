@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::Backend;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -82,9 +84,11 @@ async fn read_all(log: &Arc<dyn LogClient>) -> Vec<(Json, Json)> {
     records
 }
 
-#[tokio::test]
-async fn positions_are_stored_after_the_log_acknowledges_and_a_restart_resumes_after_them() {
-    let (log, _dir) = common::in_process_log().await;
+on_both_logs!(positions_are_stored_after_the_log_acknowledges_and_a_restart_resumes_after_them);
+
+async fn positions_are_stored_after_the_log_acknowledges_and_a_restart_resumes_after_them(backend: Backend) {
+    let test_log = common::test_log(backend).await;
+    let log = &test_log.log;
     let state = common::worker_state(&log, 1).await;
 
     run_datagen(&log, &state, 50).await;

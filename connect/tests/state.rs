@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::Backend;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -13,9 +15,11 @@ fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-#[tokio::test]
-async fn a_restarted_worker_reads_back_every_config_offset_and_status() {
-    let (log, _dir) = common::in_process_log().await;
+on_both_logs!(a_restarted_worker_reads_back_every_config_offset_and_status);
+
+async fn a_restarted_worker_reads_back_every_config_offset_and_status(backend: Backend) {
+    let test_log = common::test_log(backend).await;
+    let log = &test_log.log;
     let topics = common::topics(3);
     let worker = WorkerState::open(Arc::clone(&log), &topics).await.expect("open");
 
@@ -41,7 +45,7 @@ async fn a_restarted_worker_reads_back_every_config_offset_and_status() {
     let running = Status { state: RunState::Running, trace: None, worker_id: "127.0.0.1:8083".into(), generation: 1 };
     worker.put_status("status-task-orders-0", &running).await.expect("status");
 
-    let restarted = WorkerState::open(log, &topics).await.expect("reopen");
+    let restarted = WorkerState::open(Arc::clone(log), &topics).await.expect("reopen");
     let configs = restarted.configs();
     let orders = configs.connector("orders").expect("orders survives");
     assert_eq!(orders.properties, config, "stored as given: provider references unresolved");

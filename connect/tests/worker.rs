@@ -1,8 +1,10 @@
-//! The worker over a real broker (in process): a datagen connector created with an invalid config is refused
+//! The worker over a real broker (in process and over the Kafka protocol): a datagen connector created with an invalid config is refused
 //! naming every bad field; a valid one runs; pause, resume, update and delete take effect; a restarted worker
 //! resumes each connector in the state it had and where its records left off.
 
 mod common;
+
+use common::Backend;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,9 +39,11 @@ fn task_state(worker: &Worker) -> Option<RunState> {
     worker.status("gen").ok().and_then(|(_, tasks)| tasks.first().cloned().flatten()).map(|s| s.state)
 }
 
-#[tokio::test]
-async fn connectors_run_pause_resume_and_survive_a_worker_restart() {
-    let (log, _dir) = common::in_process_log().await;
+on_both_logs!(connectors_run_pause_resume_and_survive_a_worker_restart);
+
+async fn connectors_run_pause_resume_and_survive_a_worker_restart(backend: Backend) {
+    let test_log = common::test_log(backend).await;
+    let log = &test_log.log;
     let first = worker(&log).await;
 
     let invalid =
