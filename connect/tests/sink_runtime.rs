@@ -68,7 +68,7 @@ on_both_logs!(the_file_sink_gets_every_datagen_record_and_commits_past_them);
 async fn the_file_sink_gets_every_datagen_record_and_commits_past_them(backend: Backend) {
     let test_log = common::test_log(backend).await;
     let (log, dir) = (&test_log.log, &test_log);
-    let worker = worker(&log).await;
+    let worker = worker(log).await;
     let source = props(&[
         ("connector.class", "datagen"),
         ("kafka.topic", "orders"),
@@ -121,7 +121,7 @@ on_both_logs!(a_poison_record_is_dead_lettered_or_fails_the_task);
 async fn a_poison_record_is_dead_lettered_or_fails_the_task(backend: Backend) {
     let test_log = common::test_log(backend).await;
     let (log, dir) = (&test_log.log, &test_log);
-    let worker = worker(&log).await;
+    let worker = worker(log).await;
     let records = vec![raw(r#"{"n":1}"#), raw("not json {"), raw(r#"{"n":3}"#)];
     log.produce("raw", records).await.expect("produce");
 
@@ -141,7 +141,7 @@ async fn a_poison_record_is_dead_lettered_or_fails_the_task(backend: Backend) {
     assert_eq!(values, [json!({"n": 1}), json!({"n": 3})]);
     wait_until("every offset is committed", async || committed(&worker, "tolerant").await == 3).await;
 
-    let dead = read_all(&log, "raw-dlq").await;
+    let dead = read_all(log, "raw-dlq").await;
     assert_eq!(dead.len(), 1, "one dead letter");
     let letter = &dead[0];
     assert_eq!(letter.value.as_deref(), Some(&b"not json {"[..]), "the record's bytes as read");
@@ -175,7 +175,7 @@ on_both_logs!(offsets_of_stopped_connectors_are_altered_and_reset);
 async fn offsets_of_stopped_connectors_are_altered_and_reset(backend: Backend) {
     let test_log = common::test_log(backend).await;
     let (log, dir) = (&test_log.log, &test_log);
-    let worker = worker(&log).await;
+    let worker = worker(log).await;
     let source = props(&[("connector.class", "datagen"), ("kafka.topic", "t"), ("rate", "0"), ("iterations", "10")]);
     worker.put_connector("gen", source, true).await.expect("create");
     wait_until("10 records are durable", async || {

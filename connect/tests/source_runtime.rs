@@ -89,10 +89,10 @@ on_both_logs!(positions_are_stored_after_the_log_acknowledges_and_a_restart_resu
 async fn positions_are_stored_after_the_log_acknowledges_and_a_restart_resumes_after_them(backend: Backend) {
     let test_log = common::test_log(backend).await;
     let log = &test_log.log;
-    let state = common::worker_state(&log, 1).await;
+    let state = common::worker_state(log, 1).await;
 
-    run_datagen(&log, &state, 50).await;
-    let written = read_all(&log).await;
+    run_datagen(log, &state, 50).await;
+    let written = read_all(log).await;
     assert_eq!(written.len(), 50, "every stored position is backed by a durable record, and no more were written");
     let (key, value) = &written[4];
     assert_eq!(key, &json!(4), "schemaless JSON key");
@@ -102,8 +102,8 @@ async fn positions_are_stored_after_the_log_acknowledges_and_a_restart_resumes_a
     assert_eq!(written[3].1["payload"]["note"], Json::Null, "an optional field left null");
     assert_eq!(state.statuses().topics("gen"), ["orders"], "the topic in use is recorded (KIP-558)");
 
-    run_datagen(&log, &state, 80).await;
-    let written = read_all(&log).await;
+    run_datagen(log, &state, 80).await;
+    let written = read_all(log).await;
     let ids: Vec<i64> = written.iter().filter_map(|(_, v)| v["payload"]["order_id"].as_i64()).collect();
     assert_eq!(ids, (0..80).collect::<Vec<i64>>(), "the restarted task resumed right after the last stored position");
 }

@@ -21,7 +21,7 @@ async fn a_restarted_worker_reads_back_every_config_offset_and_status(backend: B
     let test_log = common::test_log(backend).await;
     let log = &test_log.log;
     let topics = common::topics(3);
-    let worker = WorkerState::open(Arc::clone(&log), &topics).await.expect("open");
+    let worker = WorkerState::open(Arc::clone(log), &topics).await.expect("open");
 
     let config = props(&[("connector.class", "datagen"), ("tasks.max", "2"), ("database.password", "${env:PW}")]);
     let tasks = vec![props(&[("task", "0")]), props(&[("task", "1")])];

@@ -44,7 +44,7 @@ on_both_logs!(connectors_run_pause_resume_and_survive_a_worker_restart);
 async fn connectors_run_pause_resume_and_survive_a_worker_restart(backend: Backend) {
     let test_log = common::test_log(backend).await;
     let log = &test_log.log;
-    let first = worker(&log).await;
+    let first = worker(log).await;
 
     let invalid =
         props(&[("connector.class", "datagen"), ("tasks.max", "0"), ("rate", "fast"), ("value.converter", "xml")]);
@@ -69,7 +69,7 @@ async fn connectors_run_pause_resume_and_survive_a_worker_restart(backend: Backe
     assert_eq!(task_state(&first), Some(RunState::Paused));
     first.shutdown().await;
 
-    let second = worker(&log).await;
+    let second = worker(log).await;
     second.reconcile().await;
     assert_eq!(task_state(&second), Some(RunState::Paused), "the restarted worker keeps it paused");
     let mut more = config.clone();

@@ -2,15 +2,18 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::answer::{RestError, RestResult};
 use super::AppState;
 use crate::config::config_infos;
+use crate::converters::{AVRO_CONVERTER, BYTE_ARRAY_CONVERTER, JSON_CONVERTER, STRING_CONVERTER};
+use crate::transforms::registry::{PREDICATES, TRANSFORMS};
 use crate::worker::Plugin;
 
 fn plugin<'a>(app: &'a AppState, name: &str) -> Result<&'a Plugin, RestError> {
@@ -22,15 +25,25 @@ fn plugin<'a>(app: &'a AppState, name: &str) -> Result<&'a Plugin, RestError> {
     })
 }
 
-/// `GET /connector-plugins`.
-pub async fn list(State(app): State<AppState>) -> RestResult {
-    let plugins: Vec<Value> = app
-        .worker
-        .plugins()
-        .all()
-        .iter()
-        .map(|p| json!({ "class": p.class, "type": p.type_name(), "version": env!("CARGO_PKG_VERSION") }))
-        .collect();
+/// The query of `GET /connector-plugins`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(rename = "connectorsOnly")]
+    connectors_only: Option<bool>,
+}
+
+/// `GET /connector-plugins`: the connectors, and with `?connectorsOnly=false` (KIP-769) the transforms,
+/// predicates and converters too.
+pub async fn list(State(app): State<AppState>, Query(query): Query<ListQuery>) -> RestResult {
+    let version = env!("CARGO_PKG_VERSION");
+    let entry = |class: &str, kind: &str| json!({ "class": class, "type": kind, "version": version });
+    let mut plugins: Vec<Value> = app.worker.plugins().all().iter().map(|p| entry(p.class, p.type_name())).collect();
+    if query.connectors_only == Some(false) {
+        plugins.extend(TRANSFORMS.iter().map(|t| entry(t.class, "transformation")));
+        plugins.extend(PREDICATES.iter().map(|p| entry(p.class, "predicate")));
+        let converters = [AVRO_CONVERTER, JSON_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER];
+        plugins.extend(converters.iter().map(|c| entry(c, "converter")));
+    }
     Ok(Json(plugins).into_response())
 }
 

@@ -1,9 +1,13 @@
-//! The `datagen` source: generated order records at a configurable rate, for tests and demos without a database.
+//! The `datagen` source: generated records at a configurable rate, for tests and demos without a database, in one
+//! of the shapes of [`shapes`] (`quickstart`: plain orders, or Debezium-shaped change events and outbox rows).
 //! Each task writes its own sequence (source partition `{"datagen": "<connector>", "task": n}`, offset
 //! `{"sequence": s}`) and resumes after the last durable sequence.
 //!
-//! Settings: `kafka.topic` (required), `iterations` (records per task; -1 for no end), `rate` (records per
-//! second per task; 0 for as fast as the log takes them), `batch.size` (records per poll).
+//! Settings: `kafka.topic` (required), `quickstart` (`orders`, `debezium` or `outbox`), `iterations` (records per
+//! task; -1 for no end), `rate` (records per second per task; 0 for as fast as the log takes them), `batch.size`
+//! (records per poll).
+
+pub mod shapes;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,8 +17,8 @@ use serde_json::{json, Value as Json};
 
 use crate::config::{ConfigDef, ConfigKey, ConfigType};
 use crate::connector::{Connector, SourceConnector, SourceRecord, SourceTask, TaskError};
-use crate::data::{SchemaBuilder, SchemaRef, Struct, Value};
 use crate::record::ConnectRecord;
+use shapes::{Shape, QUICKSTARTS};
 
 /// The class name `connector.class` may give.
 pub const DATAGEN_CLASS: &str = "io.tidemark.connect.datagen.DatagenConnector";
@@ -35,6 +39,7 @@ impl Connector for DatagenConnector {
     fn config_def(&self) -> ConfigDef {
         ConfigDef::new([
             ConfigKey::required("kafka.topic", ConfigType::String, "The topic records go to."),
+            ConfigKey::optional("quickstart", ConfigType::String, "orders", "What to generate.").one_of(QUICKSTARTS),
             ConfigKey::optional("iterations", ConfigType::Long, "-1", "Records per task; -1 for no end."),
             ConfigKey::optional("rate", ConfigType::Long, "10", "Records per second per task; 0 for no limit.")
                 .checked(|v| match v.trim().parse::<i64>() {
@@ -68,7 +73,7 @@ impl SourceConnector for DatagenConnector {
             def.value(config, "kafka.topic").ok_or_else(|| TaskError::Definite("kafka.topic is required".into()))?;
         let connector = config.get("name").cloned().unwrap_or_else(|| DATAGEN_ALIAS.to_owned());
         let task: i64 = config.get("task.id").and_then(|t| t.parse().ok()).unwrap_or(0);
-        let (key_schema, value_schema) = order_schemas()?;
+        let shape = Shape::named(def.value(config, "quickstart").unwrap_or("orders"))?;
         Ok(Box::new(DatagenTask {
             topic: topic.to_owned(),
             partition: json!({ "datagen": connector, "task": task }),
@@ -76,25 +81,9 @@ impl SourceConnector for DatagenConnector {
             rate: long(config, &def, "rate")?,
             batch: long(config, &def, "batch.size")?.max(1),
             next: 0,
-            key_schema,
-            value_schema,
+            shape,
         }))
     }
-}
-
-/// The key (the order id) and value (an order) schemas.
-fn order_schemas() -> Result<(SchemaRef, SchemaRef), TaskError> {
-    let bad = |e: crate::data::SchemaError| TaskError::Definite(format!("datagen schema: {e}"));
-    let key = SchemaBuilder::int64().build().map_err(bad)?;
-    let value = SchemaBuilder::struct_()
-        .name("io.tidemark.datagen.Order")
-        .field("order_id", SchemaBuilder::int64().build().map_err(bad)?)
-        .field("customer", SchemaBuilder::string().build().map_err(bad)?)
-        .field("units", SchemaBuilder::int32().build().map_err(bad)?)
-        .field("note", SchemaBuilder::string().optional().build().map_err(bad)?)
-        .build()
-        .map_err(bad)?;
-    Ok((key, value))
 }
 
 struct DatagenTask {
@@ -104,27 +93,21 @@ struct DatagenTask {
     rate: i64,
     batch: i64,
     next: i64,
-    key_schema: SchemaRef,
-    value_schema: SchemaRef,
+    shape: Shape,
 }
 
 impl DatagenTask {
-    fn record(&self, sequence: i64) -> Result<SourceRecord, TaskError> {
-        let bad = |e: crate::data::DataError| TaskError::Definite(format!("datagen record: {e}"));
-        let units = i32::try_from(sequence % 10).unwrap_or(0) + 1;
-        let note = if sequence % 3 == 0 { Value::Null } else { Value::from(format!("note {sequence}")) };
-        let values =
-            vec![Value::from(sequence), Value::from(format!("customer-{}", sequence % 100)), Value::from(units), note];
-        let order = Struct::from_values(self.value_schema.clone(), values).map_err(bad)?;
-        Ok(SourceRecord {
-            source_partition: self.partition.clone(),
-            source_offset: json!({ "sequence": sequence }),
-            record: ConnectRecord::new(
-                self.topic.clone(),
-                (Some(self.key_schema.clone()), Value::from(sequence)),
-                (Some(self.value_schema.clone()), Value::Struct(order)),
-            ),
-        })
+    /// The records of `sequence`, all at the same source position.
+    fn records(&self, sequence: i64, now_ms: i64) -> Result<Vec<SourceRecord>, TaskError> {
+        let records = self.shape.records(sequence, now_ms)?;
+        Ok(records
+            .into_iter()
+            .map(|(key, value)| SourceRecord {
+                source_partition: self.partition.clone(),
+                source_offset: json!({ "sequence": sequence }),
+                record: ConnectRecord::new(self.topic.clone(), key, value),
+            })
+            .collect())
     }
 }
 
@@ -151,7 +134,11 @@ impl SourceTask for DatagenTask {
                 let millis = u64::try_from(remaining * 1000 / self.rate).unwrap_or(0);
                 tokio::time::sleep(Duration::from_millis(millis)).await;
             }
-            let records = (self.next..self.next + remaining).map(|s| self.record(s)).collect::<Result<Vec<_>, _>>()?;
+            let now = crate::runtime::now_ms();
+            let mut records = Vec::with_capacity(remaining as usize);
+            for sequence in self.next..self.next + remaining {
+                records.extend(self.records(sequence, now)?);
+            }
             self.next += remaining;
             Ok(records)
         })
