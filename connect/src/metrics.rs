@@ -10,6 +10,8 @@
 //!   `put-batch-avg-time-ms`),
 //! - `connect_sink_lag_records{topic, partition}`: a sink's consumer lag, the log's end offset minus the group's
 //!   committed offset, measured when scraped.
+//!
+//! The text is OpenMetrics 1.0 (prometheus-client's encoding), which Prometheus scrapes as such.
 
 use std::sync::{Arc, Mutex};
 
@@ -106,17 +108,10 @@ impl Default for ConnectMetrics {
 }
 
 impl ConnectMetrics {
-    /// The handles of one task's metrics.
+    /// The metrics of one task (its series appear once it counts something).
     pub fn task(self: &Arc<Self>, connector: &str, task: u32) -> TaskMetrics {
-        let labels = TaskLabels { connector: connector.to_owned(), task: task.to_string() };
         TaskMetrics {
-            polled: self.polled.get_or_create(&labels).clone(),
-            written: self.written.get_or_create(&labels).clone(),
-            read: self.read.get_or_create(&labels).clone(),
-            put: self.put.get_or_create(&labels).clone(),
-            dead_letters: self.dead_letters.get_or_create(&labels).clone(),
-            batch: self.batches.get_or_create(&labels).clone(),
-            labels,
+            labels: TaskLabels { connector: connector.to_owned(), task: task.to_string() },
             all: Arc::clone(self),
         }
     }
@@ -138,43 +133,37 @@ impl ConnectMetrics {
     }
 }
 
-/// One task's metrics (cheap handles to shared counters).
+/// One task's metrics. Each call finds its series by the task's labels (one hash lookup), once per batch.
 #[derive(Clone)]
 pub struct TaskMetrics {
     labels: TaskLabels,
-    polled: Counter,
-    written: Counter,
-    read: Counter,
-    put: Counter,
-    dead_letters: Counter,
-    batch: Histogram,
     all: Arc<ConnectMetrics>,
 }
 
 impl TaskMetrics {
     /// A source task polled `n` records.
     pub fn polled(&self, n: usize) {
-        self.polled.inc_by(n as u64);
+        self.all.polled.get_or_create(&self.labels).inc_by(n as u64);
     }
 
     /// A source task's `n` records are durable.
     pub fn written(&self, n: usize) {
-        self.written.inc_by(n as u64);
+        self.all.written.get_or_create(&self.labels).inc_by(n as u64);
     }
 
     /// A sink task read `n` records.
     pub fn read(&self, n: usize) {
-        self.read.inc_by(n as u64);
+        self.all.read.get_or_create(&self.labels).inc_by(n as u64);
     }
 
     /// `n` records were handed to a sink task.
     pub fn put(&self, n: usize) {
-        self.put.inc_by(n as u64);
+        self.all.put.get_or_create(&self.labels).inc_by(n as u64);
     }
 
     /// A batch took `seconds`.
     pub fn batch(&self, seconds: f64) {
-        self.batch.observe(seconds);
+        self.all.batches.get_or_create(&self.labels).observe(seconds);
     }
 
     /// A record failed in `stage`.
@@ -189,7 +178,7 @@ impl TaskMetrics {
 
     /// A record was written to the dead-letter topic.
     pub fn dead_letter(&self) {
-        self.dead_letters.inc();
+        self.all.dead_letters.get_or_create(&self.labels).inc();
     }
 }
 

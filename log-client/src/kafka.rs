@@ -15,9 +15,10 @@
 //! defaults to `tidemark-log-client` and may be overridden.
 //!
 //! Group consumers (`group`) are librdkafka consumers subscribed under the group's id, with the readers' imposed
-//! settings and two defaults `extra_config` may override: `partition.assignment.strategy=range` (as the
-//! in-process members) and `topic.metadata.refresh.interval.ms=3000`, so that a pattern subscription picks up a
-//! new topic within seconds. A group's offsets are read and changed through consumers that have its id but never
+//! settings and defaults `extra_config` may override: `partition.assignment.strategy=range` and
+//! `session.timeout.ms=10000` (as the in-process members), and `topic.metadata.refresh.interval.ms=3000`, so that
+//! a pattern subscription picks up a new topic within seconds, and the partitions of a member that died go to
+//! the others within 10 s rather than librdkafka's 45. A group's offsets are read and changed through consumers that have its id but never
 //! join it (`group_offsets`).
 
 mod errors;
@@ -104,7 +105,11 @@ impl KafkaLog {
         ];
         let reader_config = config(&[("group.id", READER_GROUP_ID)], &consuming);
         let group_config = config(
-            &[("partition.assignment.strategy", "range"), ("topic.metadata.refresh.interval.ms", "3000")],
+            &[
+                ("partition.assignment.strategy", "range"),
+                ("topic.metadata.refresh.interval.ms", "3000"),
+                ("session.timeout.ms", "10000"),
+            ],
             &consuming,
         );
         Ok(KafkaLog {

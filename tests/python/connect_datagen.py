@@ -1,11 +1,13 @@
-"""The connect worker inside `tidemark up`, over plain HTTP (urllib): a datagen source of 20,000 records at 4,000
-records/s and a `file` sink reading its topic. Records are Avro by default in `tidemark up`: confluent-kafka's
-AvroDeserializer reads them through the bundled registry.
+"""A connect worker (inside `tidemark up`, or `tidemark connect` with a registry), over plain HTTP (urllib): a
+datagen source of 20,000 records at 4,000 records/s and a `file` sink reading its topic. Records are Avro by default
+when the worker has a schema registry: confluent-kafka's AvroDeserializer reads them through it.
 
 `create` makes both connectors, sees them RUNNING and returns once some records have reached the file, noting in
 STATE_FILE the sink's committed offsets just before it returns (the caller then kills the process mid-stream).
 `check`, after the restart, waits until the file holds every record and checks that none is missing and that
 no record below the offsets committed before the crash was written twice (duplicates come only from after them).
+The file gets up to 120 s: a worker restarted alone rejoins its sink's consumer group only once the broker has
+expired the killed member's session (librdkafka's `session.timeout.ms`, 45 s by default).
 
 Usage: connect_datagen.py create|check CONNECT_URL BOOTSTRAP REGISTRY_URL SINK_FILE STATE_FILE.
 Prints `records=N duplicates=D`.
@@ -104,7 +106,7 @@ else:
     wait_running("sink")
     ids = avro_order_ids(TOTAL)
     assert sorted(set(ids)) == list(range(TOTAL)), "missing in the log: %s" % sorted(set(range(TOTAL)) - set(ids))[:10]
-    deadline = time.time() + 60
+    deadline = time.time() + 120
     while len(set(l["value"]["order_id"] for l in sink_lines())) < TOTAL and time.time() < deadline:
         time.sleep(0.2)
     lines = sink_lines()

@@ -31,14 +31,14 @@ pub fn tidemark_binary() -> Result<PathBuf> {
     Ok(binary)
 }
 
-/// A running `tidemark broker` (or `tidemark up`) process. Killed when dropped.
+/// A running `tidemark` server process (`broker`, `up`, `registry` or `connect`). Killed when dropped.
 pub struct TidemarkProcess {
     child: Child,
-    /// `host:port` of its Kafka listener.
+    /// `host:port` of its Kafka listener (for `registry` and `connect`, of the cluster they use).
     pub bootstrap: String,
-    /// `http://host:port` of its schema registry, when it runs one (`tidemark up`).
+    /// `http://host:port` of its schema registry, when it runs one (`tidemark up`, `tidemark registry`).
     pub registry_url: Option<String>,
-    /// `http://host:port` of its connect worker, when it runs one (`tidemark up`).
+    /// `http://host:port` of its connect worker, when it runs one (`tidemark up`, `tidemark connect`).
     pub connect_url: Option<String>,
 }
 
@@ -74,6 +74,17 @@ impl TidemarkProcess {
         let mut registry = Self::spawn(None, &args, &[REGISTRY_READY])?;
         registry.bootstrap = bootstrap.to_owned();
         Ok(registry)
+    }
+
+    /// Starts `tidemark connect` alone against the Kafka cluster at `bootstrap`, its REST API on `listen`
+    /// (`127.0.0.1:0` for a free port; a restart passes the address it had), with extra flags such as
+    /// `--schema-registry-url`; returns once the API listens, which is after the worker loaded its state topics.
+    pub fn start_connect(bootstrap: &str, listen: &str, extra_args: &[&str]) -> Result<Self> {
+        let args =
+            [&["connect", "--bootstrap-servers", bootstrap, "--connect-listen", listen][..], extra_args].concat();
+        let mut connect = Self::spawn(None, &args, &[CONNECT_READY])?;
+        connect.bootstrap = bootstrap.to_owned();
+        Ok(connect)
     }
 
     /// Runs the binary with `args` (and `--data-dir` when given) and waits for the `ready` log lines, in any order.

@@ -41,6 +41,18 @@ impl From<WorkerError> for RestError {
     }
 }
 
+impl From<axum::extract::rejection::QueryRejection> for RestError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        RestError::new(StatusCode::BAD_REQUEST, rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for RestError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        RestError::new(StatusCode::BAD_REQUEST, rejection.body_text())
+    }
+}
+
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
         (self.status, Json(json!({ "error_code": self.status.as_u16(), "message": self.message }))).into_response()

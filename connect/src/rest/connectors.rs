@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -143,7 +144,11 @@ pub async fn tasks(State(app): State<AppState>, Path(name): Path<String>) -> Res
 }
 
 /// `GET /connectors/{c}/tasks/{t}/status`.
-pub async fn task_status(State(app): State<AppState>, Path((name, task)): Path<(String, usize)>) -> RestResult {
+pub async fn task_status(
+    State(app): State<AppState>,
+    path: Result<Path<(String, usize)>, PathRejection>,
+) -> RestResult {
+    let Path((name, task)) = path?;
     let view = views::task_status(&app.worker, &name, task)?
         .ok_or_else(|| RestError::new(StatusCode::NOT_FOUND, format!("Unknown task {name}-{task}")))?;
     Ok(Json(view).into_response())
@@ -163,7 +168,8 @@ pub async fn restart(State(app): State<AppState>, Path(name): Path<String>, RawQ
 }
 
 /// `POST /connectors/{c}/tasks/{t}/restart`: the task restarts from its stored positions.
-pub async fn restart_task(State(app): State<AppState>, Path((name, task)): Path<(String, u32)>) -> RestResult {
+pub async fn restart_task(State(app): State<AppState>, path: Result<Path<(String, u32)>, PathRejection>) -> RestResult {
+    let Path((name, task)) = path?;
     app.worker.restart_task(&name, task).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

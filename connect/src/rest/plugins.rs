@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -34,7 +35,8 @@ pub struct ListQuery {
 
 /// `GET /connector-plugins`: the connectors, and with `?connectorsOnly=false` (KIP-769) the transforms,
 /// predicates and converters too.
-pub async fn list(State(app): State<AppState>, Query(query): Query<ListQuery>) -> RestResult {
+pub async fn list(State(app): State<AppState>, query: Result<Query<ListQuery>, QueryRejection>) -> RestResult {
+    let Query(query) = query?;
     let version = env!("CARGO_PKG_VERSION");
     let entry = |class: &str, kind: &str| json!({ "class": class, "type": kind, "version": version });
     let mut plugins: Vec<Value> = app.worker.plugins().all().iter().map(|p| entry(p.class, p.type_name())).collect();

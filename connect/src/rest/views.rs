@@ -17,6 +17,11 @@ pub fn definition(worker: &Worker, props: &BTreeMap<String, String>) -> ConfigDe
         .unwrap_or_default()
 }
 
+/// `source` or `sink`, by the connector's plugin (`source` when the plugin is unknown).
+fn type_name(worker: &Worker, props: &BTreeMap<String, String>) -> &'static str {
+    props.get("connector.class").and_then(|class| worker.plugins().find(class)).map_or("source", |p| p.type_name())
+}
+
 /// `props` as answers show them: secrets hidden.
 pub fn shown_config(worker: &Worker, props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     masked(&definition(worker, props), props)
@@ -31,7 +36,7 @@ pub fn info(worker: &Worker, name: &str) -> Result<Value, WorkerError> {
         "name": name,
         "config": shown_config(worker, &connector.properties),
         "tasks": tasks,
-        "type": "source",
+        "type": type_name(worker, &connector.properties),
     }))
 }
 
@@ -60,7 +65,8 @@ pub fn status(worker: &Worker, name: &str) -> Result<Value, WorkerError> {
             view
         })
         .collect();
-    Ok(json!({ "name": name, "connector": state_view(connector.as_ref()), "tasks": tasks, "type": "source" }))
+    let kind = worker.state().configs().connector(name).map(|c| type_name(worker, &c.properties)).unwrap_or("source");
+    Ok(json!({ "name": name, "connector": state_view(connector.as_ref()), "tasks": tasks, "type": kind }))
 }
 
 /// `GET /connectors/{c}/tasks/{t}/status`.
