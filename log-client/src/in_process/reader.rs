@@ -64,9 +64,18 @@ impl Cursor {
         LogError::UnknownTopic(format!("{} partition {}", self.topic, self.partition))
     }
 
+    /// Whether a read may find something: the position is not at the high watermark. Checked before reading, since
+    /// the broker wakes every reader whenever any partition advances.
+    pub fn has_news(&self) -> bool {
+        self.position != self.log.high_watermark()
+    }
+
     /// Up to `limit` of the records available at the position, moving past them (blocking: reads files).
     pub fn read(&mut self, limit: usize) -> Result<Vec<LogRecord>, LogError> {
-        let (mut records, next) = read_from(&self.log, &self.topic, self.partition, self.position)?;
+        if !self.has_news() {
+            return Ok(Vec::new());
+        }
+        let (mut records, next) = read_from(&self.log, &self.topic, self.partition, self.position, limit)?;
         if records.len() > limit {
             records.truncate(limit);
             self.position = records.last().map_or(self.position, |r| r.offset + 1);
@@ -99,6 +108,13 @@ impl InProcessReader {
             }
             // Marked seen before reading, so that data arriving during the read wakes the wait below.
             self.activity.borrow_and_update();
+            if !self.cursor.has_news() {
+                match tokio::time::timeout_at(deadline, self.activity.changed()).await {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(_)) => return Err(LogError::Unavailable("the broker has shut down".into())),
+                    Err(_) => return Ok(Vec::new()),
+                }
+            }
             let mut cursor = self.cursor.clone();
             let read = tokio::task::spawn_blocking(move || cursor.read(usize::MAX).map(|records| (records, cursor)))
                 .await
@@ -131,6 +147,7 @@ fn read_from(
     topic: &str,
     partition: i32,
     mut position: i64,
+    limit: usize,
 ) -> Result<(Vec<LogRecord>, i64), LogError> {
     loop {
         let read = match log.read(position, READ_BYTES, true) {
@@ -155,7 +172,7 @@ fn read_from(
         if read.records.is_empty() {
             return Ok((Vec::new(), position));
         }
-        let records = decode(&read.records, partition, &mut position)?;
+        let records = decode(&read.records, partition, &mut position, limit)?;
         if !records.is_empty() || position >= read.high_watermark {
             return Ok((records, position));
         }
@@ -164,8 +181,8 @@ fn read_from(
 
 /// Decodes whole stored batches into the records at or after `position`, skipping control batches, and moves
 /// `position` past every batch.
-fn decode(chunk: &Bytes, partition: i32, position: &mut i64) -> Result<Vec<LogRecord>, LogError> {
-    let records = records_from(chunk, position)?;
+fn decode(chunk: &Bytes, partition: i32, position: &mut i64, limit: usize) -> Result<Vec<LogRecord>, LogError> {
+    let records = records_from(chunk, position, limit)?;
     Ok(records
         .into_iter()
         .map(|r| LogRecord {

@@ -247,7 +247,8 @@ impl InProcessGroupConsumer {
 
     /// Records available now from the cursors, up to `max_poll_records`, each cursor moved past what it gave.
     async fn read_round(&mut self) -> Result<Vec<TopicRecord>, LogError> {
-        if self.cursors.is_empty() {
+        if !self.cursors.iter().any(|c| c.has_news() || c.is_closed()) {
+            // Nothing to read: no blocking task needed (the broker wakes readers on any partition's progress).
             return Ok(Vec::new());
         }
         let cursors = self.cursors.clone();
