@@ -2,6 +2,8 @@
 //! directory, and builds librdkafka clients pointed at it.
 #![forbid(unsafe_code)]
 
+pub mod postgres;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,218 @@
+//! A real PostgreSQL server per test: a fresh cluster in a temporary directory on a free port, configured for
+//! logical replication (`wal_level=logical`), with SCRAM-SHA-256 password authentication over TCP.
+//!
+//! The server binaries are taken from the highest version under `/usr/lib/postgresql/*/bin` (Debian's layout;
+//! `scripts/test` installs the `postgresql` package when none is there). `initdb` and `pg_ctl` refuse to run as
+//! root, so when the tests run as root the directory is handed to the `postgres` user and both run through
+//! `runuser -u postgres --`.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use anyhow::{anyhow, bail, Context, Result};
+use tempfile::TempDir;
+
+/// The superuser's name.
+const SUPERUSER: &str = "postgres";
+/// The superuser's password.
+const PASSWORD: &str = "tidemark";
+/// How many times to pick another port when the chosen one was taken in the meantime.
+const START_ATTEMPTS: usize = 5;
+
+/// A role that, when a test creates it (with `SET password_encryption = 'md5'` first), authenticates with MD5 over
+/// TCP: `pg_hba.conf` names it before the SCRAM lines.
+pub const MD5_USER: &str = "tidemark_md5";
+/// A role that, when a test creates it, authenticates with a cleartext password (`password` in `pg_hba.conf`).
+pub const CLEARTEXT_USER: &str = "tidemark_cleartext";
+
+/// A running PostgreSQL server in its own temporary directory. Stopped (`pg_ctl stop -m immediate`) and removed when
+/// dropped.
+pub struct PostgresServer {
+    /// The address it listens on: always `127.0.0.1`.
+    pub host: String,
+    /// The TCP port it listens on.
+    pub port: u16,
+    /// The superuser (`postgres`), allowed to replicate.
+    pub user: String,
+    /// The superuser's password.
+    pub password: String,
+    /// The database to connect to (`postgres`).
+    pub dbname: String,
+    bin: PathBuf,
+    data_dir: PathBuf,
+    as_postgres_user: bool,
+    // Last, so the directory goes after the server stopped.
+    dir: TempDir,
+}
+
+impl PostgresServer {
+    /// Creates a cluster (`initdb` with SCRAM-SHA-256 and a password for `postgres`), configures it for logical
+    /// replication and starts it on a free port; returns once it accepts connections.
+    pub fn start() -> Result<Self> {
+        let bin = binaries()?;
+        // /proc/self belongs to the process's effective user.
+        let as_postgres_user = fs::metadata("/proc/self")?.uid() == 0;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("tidemark-pg-");
+        // The postgres user must be able to reach the directory: $TMPDIR might be under /root.
+        let dir = if as_postgres_user { builder.tempdir_in("/tmp") } else { builder.tempdir() }
+            .context("creating a temporary directory")?;
+        if as_postgres_user {
+            run(Command::new("chown").arg(format!("{SUPERUSER}:")).arg(dir.path()))?;
+        }
+        let password_file = dir.path().join("password");
+        fs::write(&password_file, PASSWORD)?;
+        let data_dir = dir.path().join("data");
+        let mut server = PostgresServer {
+            host: "127.0.0.1".to_owned(),
+            port: 0,
+            user: SUPERUSER.to_owned(),
+            password: PASSWORD.to_owned(),
+            dbname: "postgres".to_owned(),
+            bin,
+            data_dir,
+            as_postgres_user,
+            dir,
+        };
+        server.initdb(&password_file)?;
+        fs::remove_file(&password_file)?;
+        server.configure()?;
+        server.start_on_free_port()?;
+        Ok(server)
+    }
+
+    /// A connection string for `tokio_postgres::connect` (key=value form).
+    pub fn connection_string(&self) -> String {
+        format!(
+            "host={} port={} user={} password={} dbname={}",
+            self.host, self.port, self.user, self.password, self.dbname
+        )
+    }
+
+    /// The server's log so far (it logs to a file next to the data directory).
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.log_file()).unwrap_or_default()
+    }
+
+    fn log_file(&self) -> PathBuf {
+        self.dir.path().join("postgres.log")
+    }
+
+    fn initdb(&self, password_file: &Path) -> Result<()> {
+        let mut initdb = self.command("initdb");
+        initdb
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-U", SUPERUSER, "-A", "scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
+            .arg(format!("--pwfile={}", password_file.display()));
+        run(&mut initdb).context("initdb")?;
+        Ok(())
+    }
+
+    /// Appends the replication settings to `postgresql.conf` and replaces `pg_hba.conf`.
+    fn configure(&self) -> Result<()> {
+        let socket_dir = self.dir.path().display();
+        let settings = format!(
+            "\n# tidemark test harness\n\
+             listen_addresses = '127.0.0.1'\n\
+             unix_socket_directories = '{socket_dir}'\n\
+             wal_level = logical\n\
+             max_replication_slots = 20\n\
+             max_wal_senders = 20\n\
+             max_connections = 50\n\
+             shared_buffers = 32MB\n\
+             fsync = off\n\
+             full_page_writes = off\n\
+             password_encryption = 'scram-sha-256'\n"
+        );
+        let conf = self.data_dir.join("postgresql.conf");
+        let mut text = fs::read_to_string(&conf).context("reading postgresql.conf")?;
+        text.push_str(&settings);
+        fs::write(&conf, text)?;
+        let hba = format!(
+            "local all all scram-sha-256\n\
+             host all {MD5_USER} 127.0.0.1/32 md5\n\
+             host all {CLEARTEXT_USER} 127.0.0.1/32 password\n\
+             host replication all 127.0.0.1/32 scram-sha-256\n\
+             host all all 127.0.0.1/32 scram-sha-256\n"
+        );
+        fs::write(self.data_dir.join("pg_hba.conf"), hba)?;
+        Ok(())
+    }
+
+    /// Starts the server on a port that was free a moment ago; tries another when it was taken in between.
+    fn start_on_free_port(&mut self) -> Result<()> {
+        let mut last_error = anyhow!("not started");
+        for _ in 0..START_ATTEMPTS {
+            self.port = free_port()?;
+            let mut pg_ctl = self.command("pg_ctl");
+            pg_ctl
+                .args(["start", "-w", "-t", "120", "-D"])
+                .arg(&self.data_dir)
+                .arg("-l")
+                .arg(self.log_file())
+                .args(["-o", &format!("-p {}", self.port)]);
+            match run(&mut pg_ctl) {
+                Ok(_) => return Ok(()),
+                Err(error) => last_error = error.context(format!("pg_ctl start; server log:\n{}", self.log())),
+            }
+        }
+        Err(last_error)
+    }
+
+    /// A command running the server binary `name`, as the `postgres` user when the tests run as root.
+    fn command(&self, name: &str) -> Command {
+        let program = self.bin.join(name);
+        if self.as_postgres_user {
+            let mut command = Command::new("runuser");
+            command.args(["-u", SUPERUSER, "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        let _ = self.command("pg_ctl").args(["stop", "-m", "immediate", "-D"]).arg(&self.data_dir).output();
+    }
+}
+
+/// The `bin` directory of the highest PostgreSQL version under `/usr/lib/postgresql`.
+fn binaries() -> Result<PathBuf> {
+    let root = Path::new("/usr/lib/postgresql");
+    let entries = fs::read_dir(root).with_context(|| format!("{} is missing: install postgresql", root.display()))?;
+    entries
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .max_by_key(|(version, _)| *version)
+        .map(|(_, bin)| bin)
+        .ok_or_else(|| anyhow!("no /usr/lib/postgresql/*/bin/initdb: install postgresql"))
+}
+
+/// A TCP port on 127.0.0.1 nobody listened on a moment ago.
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Runs `command`; fails with its output when it exits non-zero.
+fn run(command: &mut Command) -> Result<Output> {
+    let output = command.output().with_context(|| format!("running {command:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "{command:?} failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(output)
+}
