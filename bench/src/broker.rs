@@ -6,12 +6,16 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
 /// The log line that announces the Kafka listener, followed by `address=HOST:PORT`.
-const READY_MARKER: &str = "kafka listener ready";
+pub const KAFKA_READY: &str = "kafka listener ready";
+/// The log line of `tidemark up` that announces the schema registry's listener.
+pub const REGISTRY_READY: &str = "schema registry listener ready";
+/// The log line of `tidemark up` that announces the connect worker's listener.
+pub const CONNECT_READY: &str = "connect listener ready";
 /// Log lines kept for error messages.
 const TAIL_LINES: usize = 40;
 /// WARN/ERROR lines kept for the report.
@@ -28,11 +32,13 @@ pub struct BrokerLog {
     pub first_problems: Vec<String>,
 }
 
-/// A running `tidemark broker`, killed on drop.
+/// A running `tidemark broker` (or `tidemark up`), killed on drop.
 pub struct Broker {
     child: Child,
     /// `host:port` of its Kafka listener.
     pub bootstrap: String,
+    /// `host:port` of each listener announced at start, by its log line ([`KAFKA_READY`], ...).
+    listeners: Vec<(&'static str, String)>,
     log: Arc<Mutex<BrokerLog>>,
 }
 
@@ -40,8 +46,27 @@ impl Broker {
     /// Starts `tidemark broker` on a free loopback port with its data in `data_dir`, one partition per
     /// auto-created topic and `extra_args`, and waits for its listener.
     pub fn start(binary: &Path, data_dir: &Path, extra_args: &[&str]) -> Result<Self> {
+        Self::spawn(binary, "broker", data_dir, extra_args, &[KAFKA_READY])
+    }
+
+    /// Starts `tidemark up` (broker, schema registry and connect worker in one process) with every listener on a
+    /// free loopback port, its data in `data_dir`, one partition per auto-created topic and `extra_args`, and
+    /// waits for its three listeners.
+    pub fn start_up(binary: &Path, data_dir: &Path, extra_args: &[&str]) -> Result<Self> {
+        let args = [&["--registry-listen", "127.0.0.1:0", "--connect-listen", "127.0.0.1:0"][..], extra_args].concat();
+        Self::spawn(binary, "up", data_dir, &args, &[KAFKA_READY, REGISTRY_READY, CONNECT_READY])
+    }
+
+    /// Runs `tidemark <command>` and waits until it has logged every one of `markers` with an address.
+    fn spawn(
+        binary: &Path,
+        command: &str,
+        data_dir: &Path,
+        extra_args: &[&str],
+        markers: &'static [&'static str],
+    ) -> Result<Self> {
         let mut child = Command::new(binary)
-            .arg("broker")
+            .arg(command)
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--kafka-listen", "127.0.0.1:0", "--num-partitions", "1"])
@@ -58,8 +83,10 @@ impl Broker {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if let Some(address) = ready_address(&line) {
-                    let _ = ready_tx.send(address);
+                for &marker in markers {
+                    if let Some(address) = ready_address(&line, marker) {
+                        let _ = ready_tx.send((marker, address));
+                    }
                 }
                 if let Ok(mut log) = log_writer.lock() {
                     if line.contains(" WARN ") || line.contains(" ERROR ") {
@@ -75,12 +102,21 @@ impl Broker {
                 }
             }
         });
-        let mut broker = Broker { child, bootstrap: String::new(), log };
-        match ready_rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(address) => broker.bootstrap = address,
-            Err(_) => bail!("the broker did not log {READY_MARKER:?} within 30 s; log:\n{}", broker.log_tail()),
+        let mut broker = Broker { child, bootstrap: String::new(), listeners: Vec::new(), log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while broker.listeners.len() < markers.len() {
+            match ready_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(found) => broker.listeners.push(found),
+                Err(_) => bail!("tidemark did not log {markers:?} within 30 s; log:\n{}", broker.log_tail()),
+            }
         }
+        broker.bootstrap = broker.listener(KAFKA_READY).context("no Kafka listener")?.to_owned();
         Ok(broker)
+    }
+
+    /// `host:port` of the listener announced by `marker` ([`KAFKA_READY`], [`REGISTRY_READY`], [`CONNECT_READY`]).
+    pub fn listener(&self, marker: &str) -> Option<&str> {
+        self.listeners.iter().find(|(m, _)| *m == marker).map(|(_, address)| address.as_str())
     }
 
     /// The broker's process id.
@@ -114,9 +150,9 @@ impl Drop for Broker {
     }
 }
 
-/// `HOST:PORT` from a `kafka listener ready address=HOST:PORT` log line.
-fn ready_address(line: &str) -> Option<String> {
-    let rest = &line[line.find(READY_MARKER)? + READY_MARKER.len()..];
+/// `HOST:PORT` from a `<marker> address=HOST:PORT` log line, e.g. `kafka listener ready address=127.0.0.1:9092`.
+fn ready_address(line: &str, marker: &str) -> Option<String> {
+    let rest = &line[line.find(marker)? + marker.len()..];
     let value = &rest[rest.find("address=")? + "address=".len()..];
     let address: String = value.chars().take_while(|c| !c.is_whitespace() && *c != ',').collect();
     address.parse::<std::net::SocketAddr>().ok().map(|a| a.to_string())
@@ -211,12 +247,16 @@ pub fn clock_ticks() -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::ready_address;
+    use super::{ready_address, CONNECT_READY, KAFKA_READY, REGISTRY_READY};
 
     #[test]
     fn parses_ready_line() {
         let line = "2026-11-23T10:00:00Z  INFO tidemark_broker::server: kafka listener ready address=127.0.0.1:40123";
-        assert_eq!(ready_address(line).as_deref(), Some("127.0.0.1:40123"));
-        assert_eq!(ready_address("kafka listener ready"), None);
+        assert_eq!(ready_address(line, KAFKA_READY).as_deref(), Some("127.0.0.1:40123"));
+        assert_eq!(ready_address(line, CONNECT_READY), None);
+        assert_eq!(ready_address("kafka listener ready", KAFKA_READY), None);
+        let line = "INFO tidemark: schema registry listener ready address=127.0.0.1:8081";
+        assert_eq!(ready_address(line, REGISTRY_READY).as_deref(), Some("127.0.0.1:8081"));
+        assert_eq!(ready_address(line, KAFKA_READY), None);
     }
 }

@@ -3,12 +3,19 @@
 //! disk for produce throughput, librdkafka's in-memory mock cluster for the client's ceiling.
 //! `tidemark-bench groups [--tidemark PATH]` measures issue 3's figures: the rebalance time when a third member
 //! joins (against librdkafka's mock cluster) and compaction's rewrite rate (against a plain copy).
+//! `tidemark-bench connect [--tidemark PATH]` measures `tidemark up`'s connect worker end to end (datagen → Avro →
+//! broker → file sink) against librdkafka producing and then consuming records of the same size.
 //!
 //! This is a benchmark, not a test: it always exits 0 once it has measured, whether goals are met or not.
 #![forbid(unsafe_code)]
 
 mod broker;
 mod compaction;
+mod connect;
+mod connect_api;
+mod connect_pipeline;
+mod connect_ref;
+mod connect_report;
 mod consume;
 mod disk;
 mod groups;
@@ -29,12 +36,16 @@ use settings::Settings;
 /// Command-line usage.
 const USAGE: &str = "usage: tidemark-bench broker [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench groups [--tidemark PATH-TO-TIDEMARK-BINARY]
+       tidemark-bench connect [--tidemark PATH-TO-TIDEMARK-BINARY]
 
 Environment: BENCH_BYTES (payload of the 1 KiB run, default 2GiB), BENCH_SMALL_RECORDS (records of the
 100 B run, default 2000000), BENCH_LATENCY_RATE (default 5000), BENCH_LATENCY_SECS (default 5),
 BENCH_DIR (where data goes, default the temp dir), TIDEMARK_BIN (the tidemark binary),
 BENCH_COMPACTION_BYTES (payload of the compacted log of `groups`, default 1GiB),
-BENCH_REBALANCE_TRIALS (joins of a third member in `groups`, default 5).";
+BENCH_REBALANCE_TRIALS (joins of a third member in `groups`, default 5),
+BENCH_CONNECT_RECORDS (records through the worker in `connect`, default 500000), BENCH_CONNECT_BATCH (datagen's
+batch.size, default 1000), BENCH_CONNECT_MAX_POLL (the sink's max.poll.records, default 2000),
+BENCH_CONNECT_FLUSH_MS (the sink's offset.flush.interval.ms, default 1000).";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +55,10 @@ fn main() -> Result<()> {
             run::run_broker_bench(&Settings::from_env()?, &binary)
         }
         Some("groups") => groups::run(&tidemark_binary(&args[1..])?),
+        Some("connect") => {
+            let binary = tidemark_binary(&args[1..])?;
+            connect::run(&connect::ConnectSettings::from_env()?, &binary)
+        }
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -165,7 +165,11 @@ pub fn payload(size: usize) -> Vec<u8> {
 
 /// Enqueues one record, waiting while the producer's queue is full; `sent_ns` is its delivery opaque.
 pub fn send(producer: &BenchProducer, topic: &str, payload: &[u8], sent_ns: u64) -> Result<()> {
-    let mut record = BaseRecord::with_opaque_to(topic, sent_ns as usize).payload(payload);
+    enqueue(producer, BaseRecord::with_opaque_to(topic, sent_ns as usize).payload(payload))
+}
+
+/// Enqueues `record`, waiting while the producer's queue is full.
+pub fn enqueue(producer: &BenchProducer, mut record: BaseRecord<'_, [u8], [u8], usize>) -> Result<()> {
     loop {
         match producer.send::<[u8], [u8]>(record) {
             Ok(()) => return Ok(()),

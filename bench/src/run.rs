@@ -97,7 +97,7 @@ impl Cost {
 }
 
 /// Runs `f`, recording wall time and CPU of this process and of the broker at `broker_pid`.
-fn measured<T>(ticks: f64, broker_pid: Option<u32>, f: impl FnOnce() -> Result<T>) -> Result<(T, Cost)> {
+pub fn measured<T>(ticks: f64, broker_pid: Option<u32>, f: impl FnOnce() -> Result<T>) -> Result<(T, Cost)> {
     let broker_before = broker_pid.map(|pid| broker::sample(Some(pid), ticks)).transpose()?;
     let bench_before = broker::sample(None, ticks)?;
     let machine_before = broker::machine_sample()?;
@@ -112,7 +112,7 @@ fn measured<T>(ticks: f64, broker_pid: Option<u32>, f: impl FnOnce() -> Result<T
 }
 
 /// Prints a progress line to stderr.
-fn progress(what: &str) {
+pub fn progress(what: &str) {
     eprintln!("bench: {what}");
 }
 
