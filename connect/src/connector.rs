@@ -110,7 +110,7 @@ pub trait SinkTask: Send {
 
     /// Writes or buffers a batch, in log order within each partition, and answers the records it rejects. A
     /// transient error means nothing of the batch may be assumed written: the runtime retries the whole batch.
-    fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<Vec<Rejected>, TaskError>>;
+    fn put<'a>(&'a mut self, records: &'a [SinkRecord]) -> BoxFuture<'a, Result<Vec<Rejected>, TaskError>>;
 
     /// Makes everything put so far durable in the destination. Only after this succeeds does the runtime commit
     /// the consumer offsets past those records.

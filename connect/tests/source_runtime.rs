@@ -58,6 +58,8 @@ async fn run_datagen(log: &Arc<dyn LogClient>, state: &Arc<WorkerState>, iterati
             metrics.clone(),
         ),
         metrics,
+        // Longer than the test: positions are stored when the task runs out of records.
+        offset_flush_interval: Duration::from_secs(3600),
     };
     let (stop, stopped) = watch::channel(false);
     let running = tokio::spawn(run_source_task(task, context, stopped));

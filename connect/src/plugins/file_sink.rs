@@ -206,7 +206,7 @@ impl SinkTask for FileSinkTask {
         })
     }
 
-    fn put(&mut self, records: Vec<SinkRecord>) -> BoxFuture<'_, Result<Vec<Rejected>, TaskError>> {
+    fn put<'a>(&'a mut self, records: &'a [SinkRecord]) -> BoxFuture<'a, Result<Vec<Rejected>, TaskError>> {
         Box::pin(async move {
             let mut rejected = Vec::new();
             for (index, record) in records.iter().enumerate() {

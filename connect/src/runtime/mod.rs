@@ -18,6 +18,7 @@ pub use source::{run_source_task, SourceTaskContext};
 use tidemark_log_client::LogError;
 
 use crate::connector::TaskError;
+use crate::converters::ConvertError;
 
 /// A log failure as a task error: unavailability may pass, anything else will not.
 pub fn log_failure(error: LogError) -> TaskError {
@@ -25,6 +26,29 @@ pub fn log_failure(error: LogError) -> TaskError {
         LogError::Unavailable(_) => TaskError::Transient(error.to_string()),
         _ => TaskError::Definite(error.to_string()),
     }
+}
+
+/// Runs a converter's preparation (`prepare_write`/`prepare_read`); only a transient failure enters the retries of
+/// `errors.retry.timeout`, so the usual, already prepared case costs one call.
+pub async fn prepare<'a, F>(policy: &ErrorPolicy, preparation: F) -> Result<(), TaskError>
+where
+    F: Fn() -> futures::future::BoxFuture<'a, Result<(), ConvertError>>,
+{
+    let Err(first) = preparation().await else { return Ok(()) };
+    if !first.is_transient() {
+        return Err(TaskError::Definite(first.to_string()));
+    }
+    policy
+        .retry(|| async {
+            preparation().await.map_err(|e| {
+                if e.is_transient() {
+                    TaskError::Transient(e.to_string())
+                } else {
+                    TaskError::Definite(e.to_string())
+                }
+            })
+        })
+        .await
 }
 
 /// Now, in ms since the epoch.

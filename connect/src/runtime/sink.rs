@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::dead_letter::{DeadLetters, FailedRecord, LogOrigin};
 use super::errors::{Backoff, RecordFailure, Stage};
-use super::log_failure;
+use super::{log_failure, prepare};
 use crate::connector::{SinkRecord, SinkTask, TaskError};
 use crate::converters::{header_value, Converter};
 use crate::metrics::TaskMetrics;
@@ -85,8 +85,11 @@ pub async fn run_sink_task(
         if *stop.borrow() {
             break Ok(());
         }
+        // A poll waits no longer than until the next flush is due, so the tail of a stream is not held back.
+        let until_flush = context.flush_interval.saturating_sub(last_commit.elapsed());
+        let wait = if run.pending.is_empty() { POLL_WAIT } else { POLL_WAIT.min(until_flush) };
         let polled = tokio::select! {
-            polled = consumer.poll(POLL_WAIT) => polled,
+            polled = consumer.poll(wait) => polled,
             _ = stop.changed() => break Ok(()),
         };
         match polled {
@@ -172,7 +175,7 @@ impl SinkRun<'_> {
         }
         let started = std::time::Instant::now();
         self.context.metrics.put(batch.len());
-        let rejected = self.put(batch).await?;
+        let rejected = self.put(&batch).await?;
         self.context.metrics.batch(started.elapsed().as_secs_f64());
         for rejection in rejected {
             let Some(original) = originals.get(rejection.index) else { continue };
@@ -188,10 +191,10 @@ impl SinkRun<'_> {
 
     /// Hands a batch to the task, again and again while it fails transiently (Kafka Connect retries a
     /// `RetriableException` from `put` the same way).
-    async fn put(&mut self, batch: Vec<SinkRecord>) -> Result<Vec<crate::connector::Rejected>, TaskError> {
+    async fn put(&mut self, batch: &[SinkRecord]) -> Result<Vec<crate::connector::Rejected>, TaskError> {
         let mut backoff = Backoff::new(None, self.context.dead_letters.policy().retry_delay_max);
         loop {
-            match self.task.put(batch.clone()).await {
+            match self.task.put(batch).await {
                 Err(TaskError::Transient(message)) => self.wait(&mut backoff, message).await?,
                 outcome => return outcome,
             }
@@ -284,18 +287,6 @@ async fn convert(
 ) -> Result<(Option<crate::data::SchemaRef>, crate::data::Value), RecordFailure> {
     let failure = |message: String| RecordFailure { stage, class_name: class.to_owned(), message };
     let policy = context.dead_letters.policy();
-    policy
-        .retry(|| async { converter.prepare_read(topic, bytes).await.map_err(convert_failure) })
-        .await
-        .map_err(|e| failure(e.to_string()))?;
+    prepare(policy, || converter.prepare_read(topic, bytes)).await.map_err(|e| failure(e.to_string()))?;
     converter.to_connect(topic, bytes).map_err(|e| failure(e.to_string()))
-}
-
-/// A converter's error as a task error, transient when the converter says retrying may help.
-pub fn convert_failure(error: crate::converters::ConvertError) -> TaskError {
-    if error.is_transient() {
-        TaskError::Transient(error.to_string())
-    } else {
-        TaskError::Definite(error.to_string())
-    }
 }

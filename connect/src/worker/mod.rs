@@ -77,7 +77,24 @@ fn common_def() -> ConfigDef {
         }),
         ConfigKey::optional("key.converter", ConfigType::Class, "json", "Converts record keys."),
         ConfigKey::optional("value.converter", ConfigType::Class, "json", "Converts record values."),
+        ConfigKey::optional(
+            "offset.flush.interval.ms",
+            ConfigType::Long,
+            "10000",
+            "How often a source's positions are stored, and a sink flushed and its consumer offsets committed \
+             (a worker setting in Kafka Connect, settable per connector here).",
+        )
+        .checked(|v| match v.trim().parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(()),
+            _ => Err("must be 0 or more".into()),
+        }),
     ])
+}
+
+/// A connector's `offset.flush.interval.ms`.
+fn offset_flush_interval(props: &BTreeMap<String, String>) -> Duration {
+    let millis = common_def().value(props, "offset.flush.interval.ms").and_then(|v| v.trim().parse::<u64>().ok());
+    Duration::from_millis(millis.unwrap_or(10_000))
 }
 
 /// A connect worker.

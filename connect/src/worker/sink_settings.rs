@@ -1,9 +1,7 @@
-//! The settings every sink connector has: what it reads (`topics` or `topics.regex`), how often it commits
-//! (`offset.flush.interval.ms`, a worker setting in Kafka Connect, settable per connector here) and how many records
-//! one batch holds (`consumer.override.max.poll.records`).
+//! The settings every sink connector has: what it reads (`topics` or `topics.regex`) and how many records one batch
+//! holds (`consumer.override.max.poll.records`).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use tidemark_log_client::Subscription;
 
@@ -14,8 +12,6 @@ use crate::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
 pub struct SinkSettings {
     /// What it reads.
     pub subscription: Subscription,
-    /// How often the task is flushed and its offsets committed.
-    pub flush_interval: Duration,
     /// Most records in one batch.
     pub max_poll_records: usize,
 }
@@ -25,16 +21,6 @@ pub fn sink_def() -> ConfigDef {
     ConfigDef::new([
         ConfigKey::optional("topics", ConfigType::List, "", "The topics to read (or topics.regex)."),
         ConfigKey::optional("topics.regex", ConfigType::String, "", "A regular expression of the topics to read."),
-        ConfigKey::optional(
-            "offset.flush.interval.ms",
-            ConfigType::Long,
-            "10000",
-            "How often the task is flushed and its consumer offsets committed.",
-        )
-        .checked(|v| match v.trim().parse::<i64>() {
-            Ok(n) if n >= 0 => Ok(()),
-            _ => Err("must be 0 or more".into()),
-        }),
         ConfigKey::optional("consumer.override.max.poll.records", ConfigType::Int, "500", "Most records per batch.")
             .checked(|v| match v.trim().parse::<i32>() {
                 Ok(n) if n >= 1 => Ok(()),
@@ -89,7 +75,6 @@ impl SinkSettings {
         };
         SinkSettings {
             subscription,
-            flush_interval: Duration::from_millis(number("offset.flush.interval.ms").unwrap_or(10_000)),
             max_poll_records: number("consumer.override.max.poll.records").unwrap_or(500).max(1) as usize,
         }
     }
@@ -117,9 +102,8 @@ mod tests {
 
     #[test]
     fn settings_are_read() {
-        let settings = SinkSettings::from_props(&props(&[("topics", "a,b"), ("offset.flush.interval.ms", "250")]));
+        let settings = SinkSettings::from_props(&props(&[("topics", "a,b")]));
         assert_eq!(settings.subscription, Subscription::Topics(vec!["a".into(), "b".into()]));
-        assert_eq!(settings.flush_interval, Duration::from_millis(250));
         assert_eq!(settings.max_poll_records, 500);
         let regex = SinkSettings::from_props(&props(&[("topics.regex", "orders\\\\..*")]));
         assert_eq!(regex.subscription, Subscription::Pattern("orders\\\\..*".into()));

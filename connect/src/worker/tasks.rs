@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use super::plugins::{ConnectorKind, Plugins};
 use super::sink_settings::SinkSettings;
-use super::Worker;
+use super::{offset_flush_interval, Worker};
 use crate::config::{resolve, FieldError};
 use crate::connector::{SinkTask, SourceTask, TaskError};
 use crate::converters::{create_converter, Converter};
@@ -189,6 +189,7 @@ impl TaskRun {
                     transforms: Arc::new(transforms),
                     dead_letters,
                     metrics,
+                    offset_flush_interval: offset_flush_interval(props),
                 };
                 Prepared::Source(task, context)
             }
@@ -202,7 +203,7 @@ impl TaskRun {
                     log: Arc::clone(&self.log),
                     subscription: settings.subscription,
                     max_poll_records: settings.max_poll_records,
-                    flush_interval: settings.flush_interval,
+                    flush_interval: offset_flush_interval(props),
                     key_converter,
                     key_converter_class: key_class,
                     value_converter,
