@@ -14,6 +14,10 @@ use super::log_failure;
 use crate::connector::TaskError;
 use crate::metrics::TaskMetrics;
 
+/// How long a dead letter is retried while the log is unavailable before the task fails instead (as a producer's
+/// `delivery.timeout.ms` bounds a send).
+const DEAD_LETTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The prefix of the error context headers.
 pub const ERROR_HEADER_PREFIX: &str = "__connect.errors.";
 
@@ -64,7 +68,7 @@ impl DeadLetters {
     }
 
     /// Handles a failed record: `Err` (the task fails) unless `errors.tolerance=all`; otherwise logs it and writes
-    /// it to the dead-letter topic as configured, retrying while the log is unavailable.
+    /// it to the dead-letter topic as configured, retrying for up to two minutes while the log is unavailable.
     pub async fn report(&self, failure: RecordFailure, record: FailedRecord) -> Result<(), TaskError> {
         self.metrics.error(failure.stage);
         if !self.policy.tolerate_all {
@@ -92,7 +96,7 @@ impl DeadLetters {
             configs: Default::default(),
         };
         let produced = self.dead_letter(&failure, record, settings.context_headers);
-        retry_transient(None, self.policy.retry_delay_max, || async {
+        retry_transient(Some(DEAD_LETTER_TIMEOUT), self.policy.retry_delay_max, || async {
             self.topic_ready.get_or_try_init(|| self.log.ensure_topic(&spec)).await.map_err(log_failure)?;
             self.log.produce(&spec.name, vec![produced.clone()]).await.map(drop).map_err(log_failure)
         })
