@@ -2,8 +2,8 @@
 //!
 //! A line is `{"topic":..,"partition":..,"offset":..,"timestamp":..,"key":..,"value":..,"headers":[[k,v],..]}`,
 //! the key and value rendered as JSON without schemas (Kafka's `JsonConverter` with `schemas.enable=false`), so a
-//! line says where its record was in the log. `put` buffers lines in memory; `flush` writes them and syncs the file,
-//! so what the runtime commits is on disk. When the file reaches `file.rotate.bytes` it is renamed `<file>.<n>`
+//! line says where its record was in the log. `put` appends a batch's lines to the file (readers see them at once);
+//! `flush` syncs it, so what the runtime commits is on disk. When the file reaches `file.rotate.bytes` it is renamed `<file>.<n>`
 //! (the next free number) and a new one started. A file has one writer: the connector runs one task.
 //!
 //! After a crash the file may end in a line cut short; starting again trims it, and the records after the last
@@ -25,9 +25,6 @@ use crate::converters::{header_bytes, ConverterType, JsonConverter, JsonConverte
 pub const FILE_SINK_CLASS: &str = "io.tidemark.connect.file.FileSinkConnector";
 /// Its short name.
 pub const FILE_SINK_ALIAS: &str = "file";
-
-/// Lines buffered beyond this many bytes are written out before the next flush (not yet synced).
-const WRITE_OUT_BYTES: usize = 1 << 20;
 
 /// The `file` sink connector.
 #[derive(Debug, Default)]
@@ -216,7 +213,7 @@ impl SinkTask for FileSinkTask {
                     rejected.push(Rejected { index, reason });
                 }
             }
-            if self.buffer.len() >= WRITE_OUT_BYTES {
+            if !self.buffer.is_empty() {
                 self.write_out(false).await?;
             }
             Ok(rejected)
