@@ -10,8 +10,9 @@ use tidemark_broker::{server, Broker, BrokerConfig};
 use tidemark_connect::converters::AVRO_CONVERTER;
 use tidemark_connect::rest;
 use tidemark_connect::state::{StateTopics, WorkerState};
-use tidemark_connect::worker::{Plugins, Worker};
+use tidemark_connect::worker::{ConnectorKind, Plugin, Plugins, Worker};
 use tidemark_log_client::{InProcessLog, KafkaLog, LogClient};
+use tidemark_postgres::source::{PostgresConnector, POSTGRES_ALIAS, POSTGRES_CLASS};
 use tidemark_schema_registry::{http, Registry, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -79,7 +80,7 @@ async fn start_worker(
         }
     }
     let worker_id = listener.local_addr()?.to_string();
-    let worker = Worker::with_converter_defaults(log, state, Plugins::default(), worker_id, converter_defaults);
+    let worker = Worker::with_converter_defaults(log, state, plugins(), worker_id, converter_defaults);
     let reconciling = tokio::spawn(Arc::clone(&worker).run());
     Ok(tokio::spawn(async move {
         let served = rest::serve(listener, Arc::clone(&worker), stopped(stop)).await.context("serving the connect API");
@@ -87,6 +88,15 @@ async fn start_worker(
         worker.shutdown().await;
         served
     }))
+}
+
+/// Every connector this binary runs: the worker's built-ins and the database connectors.
+fn plugins() -> Plugins {
+    Plugins::with([Plugin {
+        class: POSTGRES_CLASS,
+        aliases: &[POSTGRES_ALIAS],
+        kind: ConnectorKind::Source(Arc::new(PostgresConnector)),
+    }])
 }
 
 /// `tidemark registry`: the schema registry alone, on any Kafka cluster.

@@ -72,6 +72,14 @@ impl Default for Plugins {
 }
 
 impl Plugins {
+    /// The built-in plugins and `more` (connectors of other crates, e.g. the database connectors, which depend on
+    /// this one and so are registered by the binary).
+    pub fn with(more: impl IntoIterator<Item = Plugin>) -> Self {
+        let mut plugins = Plugins::default();
+        plugins.plugins.extend(more);
+        plugins
+    }
+
     /// The plugin `connector.class` names (class name, alias, or the class's simple name).
     pub fn find(&self, class: &str) -> Option<&Plugin> {
         let class = class.trim();

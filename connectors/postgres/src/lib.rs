@@ -6,7 +6,13 @@
 //!   the CopyBoth stream of XLogData and keepalives, standby status updates.
 //! - [`pgoutput`]: the messages of the `pgoutput` plugin (protocol versions 1 to 4: transactions, relations, row
 //!   changes, truncates, logical messages, streamed transactions).
+//! - [`types`]: Postgres column types and values in Kafka Connect's data model, as Debezium maps them.
+//! - [`source`]: `io.debezium.connector.postgresql.PostgresConnector` (alias `postgres`): snapshot in the slot's
+//!   exported snapshot, then the stream, as Debezium's change events; positions confirmed to the slot only once
+//!   durable.
 #![forbid(unsafe_code)]
 
 pub mod pgoutput;
 pub mod replication;
+pub mod source;
+pub mod types;

@@ -1,0 +1,418 @@
+//! Decoded pgoutput messages into Debezium's change events, transaction by transaction.
+//!
+//! **Positions.** Each record's offset carries a resume point: the end of the last transaction all of whose
+//! records come at or before it. A transaction's last record is held back until its Commit arrives and then
+//! carries the transaction's own end; the ones before it carry the previous transaction's end. Whatever prefix of
+//! the records the log has durably written, restarting from the last one's offset repeats at most the
+//! transaction in progress and loses nothing. Between transactions the position also moves past transactions
+//! that emitted nothing (uncaptured tables) and to the server's keepalive position, so heartbeats can carry it.
+//!
+//! **Updates.** `before` is the old row only under REPLICA IDENTITY FULL (pgoutput sends it then). An update that
+//! changes the primary key becomes, as in Debezium, a delete of the old key (and its tombstone) and a create of
+//! the new. An unchanged TOASTed value that pgoutput did not send is taken from the old row when REPLICA IDENTITY
+//! FULL sent one, else it is the types' placeholder: never invented.
+//!
+//! **Streamed transactions** are held ([`super::streamed`]) until Stream Commit and then processed as one
+//! transaction.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tidemark_connect::data::{Struct, Value};
+use tidemark_connect::record::ConnectRecord;
+use tokio_postgres::Client;
+
+use super::catalog;
+use super::columns::TypeCache;
+use super::config::SourceConfig;
+use super::emit::Emitter;
+use super::envelope::{now_us, Envelopes, Op, SnapshotMarker, SourceInfo};
+use super::error::SourceError;
+use super::offsets::{streaming_offset, Position};
+use super::schema::{ColumnSpec, TableSchema};
+use super::streamed::StreamedTransactions;
+use crate::pgoutput::{
+    ColumnValue, Delete, Insert, LogicalMessage, Message, OldTuple, Relation, RelationCache, ReplicaIdentity, Truncate,
+    TupleData, Update,
+};
+use crate::replication::Lsn;
+
+/// 2000-01-01 00:00:00 UTC (Postgres's epoch) in µs since the Unix epoch.
+const PG_EPOCH_UNIX_US: i64 = 946_684_800_000_000;
+
+/// The transaction whose messages are being processed.
+#[derive(Debug, Clone, Copy)]
+struct Transaction {
+    xid: u32,
+    commit_us: i64,
+}
+
+/// Turns the messages of one replication session into records.
+pub struct Changes {
+    config: Arc<SourceConfig>,
+    envelopes: Arc<Envelopes>,
+    relations: RelationCache,
+    /// Captured tables by relation oid (`None`: not captured), built on first use after each Relation message.
+    tables: HashMap<u32, Option<Arc<TableSchema>>>,
+    types: TypeCache,
+    position: Position,
+    transaction: Option<Transaction>,
+    held: Option<ConnectRecord>,
+    streamed: StreamedTransactions,
+}
+
+impl Changes {
+    /// Processing that resumes at `position`.
+    pub fn new(config: Arc<SourceConfig>, envelopes: Arc<Envelopes>, types: TypeCache, position: Position) -> Self {
+        Changes {
+            config,
+            envelopes,
+            relations: RelationCache::new(),
+            tables: HashMap::new(),
+            types,
+            position,
+            transaction: None,
+            held: None,
+            streamed: StreamedTransactions::default(),
+        }
+    }
+
+    /// Handles one message, which arrived at WAL position `lsn`; `stream_xid` is the streamed transaction whose
+    /// block it came in, if any.
+    pub async fn handle(
+        &mut self,
+        client: &Client,
+        stream_xid: Option<u32>,
+        lsn: Lsn,
+        message: Message,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        match message {
+            Message::Begin(begin) => {
+                self.transaction = Some(Transaction { xid: begin.xid, commit_us: unix_us(begin.commit_time) })
+            }
+            Message::Commit(commit) => self.commit(commit.commit_lsn, commit.end_lsn, emitter),
+            Message::StreamCommit(commit) => {
+                let held = self.streamed.commit(commit.xid);
+                tracing::debug!(xid = commit.xid, messages = held.len(), "streamed transaction committed");
+                self.transaction = Some(Transaction { xid: commit.xid, commit_us: unix_us(commit.commit_time) });
+                for (lsn, message) in held {
+                    self.apply(client, lsn, message, emitter).await?;
+                }
+                self.commit(commit.commit_lsn, commit.end_lsn, emitter);
+            }
+            Message::StreamAbort(abort) => self.streamed.abort(abort.xid, abort.subxid),
+            Message::StreamStart(_) | Message::StreamStop | Message::Origin(_) => {}
+            Message::BeginPrepare(_)
+            | Message::Prepare(_)
+            | Message::CommitPrepared(_)
+            | Message::RollbackPrepared(_)
+            | Message::StreamPrepare(_) => {
+                return Err(SourceError::Refused(
+                    "pgoutput sent a two-phase commit message, which the connector does not ask for".to_owned(),
+                ))
+            }
+            other => match stream_xid {
+                Some(top) => {
+                    let xid = change_xid(&other).unwrap_or(top);
+                    self.streamed.hold(top, xid, lsn, other);
+                }
+                None => self.apply(client, lsn, other, emitter).await?,
+            },
+        }
+        Ok(())
+    }
+
+    /// Moves the position to `lsn` (a keepalive's) when no transaction is open: every transaction committed
+    /// before it has been received.
+    pub fn advance_to(&mut self, lsn: Lsn) {
+        if self.transaction.is_none() && lsn > self.position.lsn {
+            self.position.lsn = lsn;
+        }
+    }
+
+    /// Emits a heartbeat at the current position, unless a transaction is open.
+    pub fn heartbeat(&mut self, emitter: &mut Emitter) -> Result<(), SourceError> {
+        if self.transaction.is_none() {
+            emitter.push(self.envelopes.heartbeat()?, streaming_offset(&self.position));
+        }
+        Ok(())
+    }
+
+    /// Processes a row, relation, truncate or logical message of the current transaction.
+    async fn apply(
+        &mut self,
+        client: &Client,
+        lsn: Lsn,
+        message: Message,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        match message {
+            Message::Relation(relation) => self.relation(relation),
+            Message::Insert(insert) => self.insert(client, lsn, insert, emitter).await?,
+            Message::Update(update) => self.update(client, lsn, update, emitter).await?,
+            Message::Delete(delete) => self.delete(client, lsn, delete, emitter).await?,
+            Message::Truncate(truncate) => self.truncate(client, lsn, truncate, emitter).await?,
+            Message::Logical(logical) => self.logical(logical, emitter)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn relation(&mut self, relation: Relation) {
+        self.tables.remove(&relation.oid);
+        self.relations.insert_relation(relation);
+    }
+
+    async fn insert(
+        &mut self,
+        client: &Client,
+        lsn: Lsn,
+        insert: Insert,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        let Some(table) = self.table(client, insert.relation_oid).await? else { return Ok(()) };
+        if self.config.skipped.skips(Op::Create.code()) {
+            return Ok(());
+        }
+        let after = self.row(&table, &insert.new, None)?;
+        let record = self.envelopes.change(&table, Op::Create, None, Some(after), &self.info(&table, lsn))?;
+        self.emit(record, emitter);
+        Ok(())
+    }
+
+    async fn update(
+        &mut self,
+        client: &Client,
+        lsn: Lsn,
+        update: Update,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        let Some(table) = self.table(client, update.relation_oid).await? else { return Ok(()) };
+        let full_old = match &update.old {
+            Some(OldTuple::Full(tuple)) => Some(tuple),
+            _ => None,
+        };
+        let after = self.row(&table, &update.new, full_old)?;
+        let old = update.old.as_ref().map(|old| self.row(&table, old.tuple(), None)).transpose()?;
+        let info = self.info(&table, lsn);
+        if let Some(old) = &old {
+            if table.key_schema.is_some() && !table.same_key(old, &after) {
+                self.delete_events(&table, old.clone(), &info, emitter)?;
+                if !self.config.skipped.skips(Op::Create.code()) {
+                    let record = self.envelopes.change(&table, Op::Create, None, Some(after), &info)?;
+                    self.emit(record, emitter);
+                }
+                return Ok(());
+            }
+        }
+        if self.config.skipped.skips(Op::Update.code()) {
+            return Ok(());
+        }
+        let before = if full_old.is_some() { old } else { None };
+        let record = self.envelopes.change(&table, Op::Update, before, Some(after), &info)?;
+        self.emit(record, emitter);
+        Ok(())
+    }
+
+    async fn delete(
+        &mut self,
+        client: &Client,
+        lsn: Lsn,
+        delete: Delete,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        let Some(table) = self.table(client, delete.relation_oid).await? else { return Ok(()) };
+        let before = self.row(&table, delete.old.tuple(), None)?;
+        let info = self.info(&table, lsn);
+        self.delete_events(&table, before, &info, emitter)
+    }
+
+    /// A delete event of `before` and, with `tombstones.on.delete` and a key, its tombstone.
+    fn delete_events(
+        &mut self,
+        table: &TableSchema,
+        before: Struct,
+        info: &SourceInfo,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        if self.config.skipped.skips(Op::Delete.code()) {
+            return Ok(());
+        }
+        let record = self.envelopes.change(table, Op::Delete, Some(before), None, info)?;
+        let tombstone =
+            (self.config.tombstones_on_delete && !record.key.is_null()).then(|| self.envelopes.tombstone(&record));
+        self.emit(record, emitter);
+        if let Some(tombstone) = tombstone {
+            self.emit(tombstone, emitter);
+        }
+        Ok(())
+    }
+
+    async fn truncate(
+        &mut self,
+        client: &Client,
+        lsn: Lsn,
+        truncate: Truncate,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        if self.config.skipped.skips(Op::Truncate.code()) {
+            return Ok(());
+        }
+        for oid in truncate.relation_oids {
+            let Some(table) = self.table(client, oid).await? else { continue };
+            let record = self.envelopes.change(&table, Op::Truncate, None, None, &self.info(&table, lsn))?;
+            self.emit(record, emitter);
+        }
+        Ok(())
+    }
+
+    /// A logical decoding message: inside its transaction when transactional; otherwise on its own, moving the
+    /// position to it (everything committed before it has been received).
+    fn logical(&mut self, message: LogicalMessage, emitter: &mut Emitter) -> Result<(), SourceError> {
+        let lsn = Lsn(message.lsn);
+        let transactional = self.transaction.filter(|_| message.is_transactional());
+        let info = SourceInfo {
+            snapshot: SnapshotMarker::False,
+            ts_us: transactional.map_or_else(now_us, |t| t.commit_us),
+            tx_id: transactional.map(|t| i64::from(t.xid)),
+            lsn: Some(lsn.0),
+            last_commit_lsn: self.position.commit_lsn.map(|l| l.0),
+            schema: String::new(),
+            table: String::new(),
+        };
+        let record = self.envelopes.message(&message.prefix, message.content, &info)?;
+        if self.transaction.is_some() {
+            self.emit(record, emitter);
+        } else {
+            self.advance_to(lsn);
+            emitter.push(record, streaming_offset(&self.position));
+        }
+        Ok(())
+    }
+
+    /// A record of the open transaction: the one held so far goes out at the previous position, this one is held
+    /// until the next record or the commit.
+    fn emit(&mut self, record: ConnectRecord, emitter: &mut Emitter) {
+        if self.transaction.is_none() {
+            emitter.push(record, streaming_offset(&self.position));
+        } else if let Some(previous) = self.held.replace(record) {
+            emitter.push(previous, streaming_offset(&self.position));
+        }
+    }
+
+    /// The transaction committed: the position moves to its end, and its last record goes out with it.
+    fn commit(&mut self, commit_lsn: u64, end_lsn: u64, emitter: &mut Emitter) {
+        let transaction = self.transaction.take();
+        self.position = Position {
+            lsn: self.position.lsn.max(Lsn(end_lsn)),
+            commit_lsn: Some(Lsn(commit_lsn)),
+            tx_id: transaction.map(|t| i64::from(t.xid)),
+            ts_us: transaction.map_or(self.position.ts_us, |t| t.commit_us),
+        };
+        if let Some(last) = self.held.take() {
+            emitter.push(last, streaming_offset(&self.position));
+        }
+    }
+
+    /// The `source` block of a change of `table` at `lsn` in the open transaction.
+    fn info(&self, table: &TableSchema, lsn: Lsn) -> SourceInfo {
+        SourceInfo {
+            snapshot: SnapshotMarker::False,
+            ts_us: self.transaction.map_or_else(now_us, |t| t.commit_us),
+            tx_id: self.transaction.map(|t| i64::from(t.xid)),
+            lsn: Some(lsn.0),
+            last_commit_lsn: self.position.commit_lsn.map(|l| l.0),
+            schema: table.schema.clone(),
+            table: table.table.clone(),
+        }
+    }
+
+    /// The captured table a row message names, `None` when it is not captured.
+    async fn table(&mut self, client: &Client, oid: u32) -> Result<Option<Arc<TableSchema>>, SourceError> {
+        if let Some(known) = self.tables.get(&oid) {
+            return Ok(known.clone());
+        }
+        let relation = self.relations.relation(oid)?.clone();
+        let table = if self.config.filter.includes(&relation.namespace, &relation.name) {
+            Some(Arc::new(self.describe(client, &relation).await?))
+        } else {
+            None
+        };
+        self.tables.insert(oid, table.clone());
+        Ok(table)
+    }
+
+    /// A table's schemas from its Relation message (columns, types) and the catalog (nullability, primary key).
+    async fn describe(&mut self, client: &Client, relation: &Relation) -> Result<TableSchema, SourceError> {
+        let catalog = catalog::table(client, relation.oid).await?;
+        let mut columns = Vec::with_capacity(relation.columns.len());
+        for column in &relation.columns {
+            let known = catalog.as_ref().and_then(|t| t.columns.iter().find(|c| c.name == column.name));
+            let ty = self.types.column_type(client, column.type_oid, column.type_modifier).await?;
+            columns.push(ColumnSpec { name: column.name.clone(), ty, optional: !known.is_some_and(|c| c.not_null) });
+        }
+        let primary_key = catalog.map(|t| t.primary_key).unwrap_or_default();
+        let names = (relation.namespace.as_str(), relation.name.as_str());
+        let table = TableSchema::build(&self.envelopes, names, columns, &primary_key, &self.config.types)?;
+        if table.key_schema.is_none()
+            && matches!(relation.replica_identity, ReplicaIdentity::Default | ReplicaIdentity::Nothing)
+        {
+            tracing::warn!(
+                table = %table.qualified_name(),
+                "the table has no primary key: its events have null keys, and Postgres refuses UPDATE and DELETE on \
+                 it while it is published; set REPLICA IDENTITY FULL (or USING INDEX) to capture them"
+            );
+        }
+        Ok(table)
+    }
+
+    /// The row of a tuple; an unchanged TOASTed value comes from `old` (REPLICA IDENTITY FULL) or is the
+    /// placeholder.
+    fn row(&self, table: &TableSchema, tuple: &TupleData, old: Option<&TupleData>) -> Result<Struct, SourceError> {
+        let mut values = Vec::with_capacity(table.columns.len());
+        for (index, column) in table.columns.iter().enumerate() {
+            let Some(value) = tuple.columns.get(column.position) else {
+                return Err(SourceError::Refused(format!(
+                    "pgoutput sent {} values for a row of {}, whose column {} is at position {}",
+                    tuple.columns.len(),
+                    table.qualified_name(),
+                    column.name,
+                    column.position
+                )));
+            };
+            let converter = &column.converter;
+            let value = match value {
+                ColumnValue::UnchangedToast => match old.and_then(|o| o.columns.get(column.position)) {
+                    Some(ColumnValue::Text(text)) => converter.text(text),
+                    Some(ColumnValue::Binary(bytes)) => converter.binary(bytes),
+                    _ => converter.unavailable(),
+                },
+                ColumnValue::Null => Ok(Value::Null),
+                ColumnValue::Text(text) => converter.text(text),
+                ColumnValue::Binary(bytes) => converter.binary(bytes),
+            };
+            values.push(value.map_err(|source| table.column_error(index, source))?);
+        }
+        table.row(values)
+    }
+}
+
+/// The (sub)transaction a message inside a stream block names.
+fn change_xid(message: &Message) -> Option<u32> {
+    match message {
+        Message::Relation(m) => m.xid,
+        Message::Type(m) => m.xid,
+        Message::Insert(m) => m.xid,
+        Message::Update(m) => m.xid,
+        Message::Delete(m) => m.xid,
+        Message::Truncate(m) => m.xid,
+        Message::Logical(m) => m.xid,
+        _ => None,
+    }
+}
+
+/// A protocol timestamp (µs since 2000-01-01 UTC) in µs since the Unix epoch.
+fn unix_us(pg_us: i64) -> i64 {
+    pg_us.saturating_add(PG_EPOCH_UNIX_US)
+}

@@ -1,0 +1,410 @@
+//! The connector's settings, under Debezium's property names, and their typed form ([`SourceConfig`]).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError, Importance};
+
+use super::columns::TypeSettings;
+use super::filters::TableFilter;
+
+/// What `snapshot.mode` asks for at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// `initial`: a snapshot when there is no stored position (or the last one did not finish), then streaming.
+    Initial,
+    /// `initial_only`: a snapshot when there is no stored position, and no streaming.
+    InitialOnly,
+    /// `no_data` (alias `never`): streaming only.
+    NoData,
+    /// `always`: a snapshot at every start, then streaming.
+    Always,
+    /// `when_needed`: as `initial`, and a new snapshot when the slot is missing or invalidated.
+    WhenNeeded,
+}
+
+/// What `publication.autocreate.mode` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutocreateMode {
+    /// `all_tables`: create the publication `FOR ALL TABLES` when it is missing.
+    AllTables,
+    /// `filtered`: create (or alter) the publication `FOR TABLE` the captured tables.
+    Filtered,
+    /// `disabled`: the publication must exist.
+    Disabled,
+}
+
+/// Which change operations are not emitted (`skipped.operations`; Debezium's default skips truncates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SkippedOperations {
+    /// `c`: inserts.
+    pub creates: bool,
+    /// `u`: updates.
+    pub updates: bool,
+    /// `d`: deletes.
+    pub deletes: bool,
+    /// `t`: truncates.
+    pub truncates: bool,
+}
+
+impl SkippedOperations {
+    /// Whether events with this `op` code are skipped.
+    pub fn skips(&self, op: &str) -> bool {
+        match op {
+            "c" => self.creates,
+            "u" => self.updates,
+            "d" => self.deletes,
+            "t" => self.truncates,
+            _ => false,
+        }
+    }
+
+    fn parse(value: &str) -> Result<Self, String> {
+        let mut skipped = SkippedOperations::default();
+        for op in value.split(',').map(str::trim).filter(|op| !op.is_empty()) {
+            match op.to_ascii_lowercase().as_str() {
+                "c" => skipped.creates = true,
+                "u" => skipped.updates = true,
+                "d" => skipped.deletes = true,
+                "t" => skipped.truncates = true,
+                "none" => {}
+                other => return Err(format!("unknown operation '{other}' (expected c, u, d, t or none)")),
+            }
+        }
+        Ok(skipped)
+    }
+}
+
+/// The settings a task runs with, checked and typed.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// `database.hostname`.
+    pub host: String,
+    /// `database.port`.
+    pub port: u16,
+    /// `database.user`.
+    pub user: String,
+    /// `database.password`.
+    pub password: String,
+    /// `database.dbname`.
+    pub dbname: String,
+    /// `topic.prefix`: the first part of every topic name, and the server name in events and offsets.
+    pub topic_prefix: String,
+    /// `slot.name`.
+    pub slot_name: String,
+    /// `publication.name`.
+    pub publication_name: String,
+    /// `publication.autocreate.mode`.
+    pub autocreate: AutocreateMode,
+    /// `schema.*.list` and `table.*.list`.
+    pub filter: TableFilter,
+    /// `snapshot.mode`.
+    pub snapshot_mode: SnapshotMode,
+    /// `tombstones.on.delete`.
+    pub tombstones_on_delete: bool,
+    /// `slot.drop.on.stop`.
+    pub drop_slot_on_stop: bool,
+    /// `heartbeat.interval.ms`, `None` for 0 (no heartbeats).
+    pub heartbeat_interval: Option<Duration>,
+    /// `status.update.interval.ms`: how often the slot hears from the task when nothing else makes it.
+    pub status_interval: Duration,
+    /// `skipped.operations`.
+    pub skipped: SkippedOperations,
+    /// The settings the column types read (`decimal.handling.mode`, ...).
+    pub types: TypeSettings,
+}
+
+const SNAPSHOT_MODES: &[&str] = &["initial", "initial_only", "no_data", "never", "always", "when_needed"];
+const AUTOCREATE_MODES: &[&str] = &["all_tables", "filtered", "disabled"];
+const SSL_MODES: &[&str] = &["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+/// The declared settings (the type settings are declared by [`super::columns::type_config_keys`]).
+pub fn config_def() -> ConfigDef {
+    let mut keys = vec![
+        ConfigKey::required("database.hostname", ConfigType::String, "The Postgres server's host name or address."),
+        ConfigKey::optional("database.port", ConfigType::Int, "5432", "The Postgres server's port.")
+            .checked(|v| v.trim().parse::<u16>().map(drop).map_err(|_| "must be a TCP port (1-65535)".to_owned())),
+        ConfigKey::required(
+            "database.user",
+            ConfigType::String,
+            "The role to connect as; it needs the REPLICATION attribute (or to be a superuser).",
+        ),
+        ConfigKey::optional("database.password", ConfigType::Password, "", "The role's password."),
+        ConfigKey::required("database.dbname", ConfigType::String, "The database whose changes are captured."),
+        ConfigKey::optional(
+            "database.sslmode",
+            ConfigType::String,
+            "prefer",
+            "TLS to the server: not supported yet, so only disable, allow and prefer (which connect without TLS).",
+        )
+        .one_of(SSL_MODES)
+        .checked(|v| match v.trim().to_ascii_lowercase().as_str() {
+            "disable" | "allow" | "prefer" => Ok(()),
+            _ => Err("TLS connections are not supported yet; use disable or prefer".to_owned()),
+        }),
+        ConfigKey::required(
+            "topic.prefix",
+            ConfigType::String,
+            "The prefix of every topic (<prefix>.<schema>.<table>) and the server name in events and offsets.",
+        )
+        .checked(check_topic_prefix),
+        ConfigKey::optional("plugin.name", ConfigType::String, "pgoutput", "The logical decoding plugin.")
+            .one_of(&["pgoutput"]),
+        ConfigKey::optional("slot.name", ConfigType::String, "debezium", "The logical replication slot.")
+            .checked(check_slot_name),
+        ConfigKey::optional("publication.name", ConfigType::String, "dbz_publication", "The publication streamed.")
+            .checked(|v| if v.trim().is_empty() { Err("must not be empty".to_owned()) } else { Ok(()) }),
+        ConfigKey::optional(
+            "publication.autocreate.mode",
+            ConfigType::String,
+            "all_tables",
+            "all_tables: create the publication FOR ALL TABLES when missing; filtered: create or alter it FOR TABLE \
+             the captured tables; disabled: it must exist.",
+        )
+        .one_of(AUTOCREATE_MODES),
+        list_key("schema.include.list", "Regular expressions of the schemas to capture."),
+        list_key("schema.exclude.list", "Regular expressions of the schemas not to capture."),
+        list_key("table.include.list", "Regular expressions of the tables (<schema>.<table>) to capture."),
+        list_key("table.exclude.list", "Regular expressions of the tables (<schema>.<table>) not to capture."),
+        ConfigKey::optional(
+            "snapshot.mode",
+            ConfigType::String,
+            "initial",
+            "initial, initial_only, no_data (or never), always, when_needed.",
+        )
+        .one_of(SNAPSHOT_MODES)
+        .importance(Importance::High),
+        ConfigKey::optional(
+            "tombstones.on.delete",
+            ConfigType::Boolean,
+            "true",
+            "Follow each delete event with a tombstone.",
+        ),
+        ConfigKey::optional(
+            "slot.drop.on.stop",
+            ConfigType::Boolean,
+            "false",
+            "Drop the slot when the task stops (for tests: the database then keeps no WAL for it).",
+        ),
+        ConfigKey::optional(
+            "heartbeat.interval.ms",
+            ConfigType::Int,
+            "0",
+            "Emit a heartbeat record to __debezium-heartbeat.<prefix> at this interval, so the slot's position moves \
+             while the captured tables are idle; 0 for none.",
+        )
+        .checked(non_negative),
+        ConfigKey::optional(
+            "status.update.interval.ms",
+            ConfigType::Int,
+            "10000",
+            "How often the task reports its durable position to the server.",
+        )
+        .checked(positive),
+        ConfigKey::optional(
+            "provide.transaction.metadata",
+            ConfigType::Boolean,
+            "false",
+            "Transaction boundaries and the transaction block in events: not supported yet.",
+        )
+        .checked(|v| {
+            if v.trim().eq_ignore_ascii_case("true") {
+                Err("transaction metadata is not supported yet".to_owned())
+            } else {
+                Ok(())
+            }
+        }),
+        ConfigKey::optional(
+            "skipped.operations",
+            ConfigType::List,
+            "t",
+            "Operations not emitted: any of c, u, d, t, or none.",
+        )
+        .checked(|v| SkippedOperations::parse(v).map(drop)),
+    ];
+    keys.extend(super::columns::type_config_keys());
+    ConfigDef::new(keys)
+}
+
+fn list_key(name: &'static str, doc: &'static str) -> ConfigKey {
+    ConfigKey::optional(name, ConfigType::List, "", doc).checked(TableFilter::check_patterns)
+}
+
+fn non_negative(v: &str) -> Result<(), String> {
+    match v.trim().parse::<i32>() {
+        Ok(n) if n >= 0 => Ok(()),
+        _ => Err("must be 0 or more".to_owned()),
+    }
+}
+
+fn positive(v: &str) -> Result<(), String> {
+    match v.trim().parse::<i32>() {
+        Ok(n) if n > 0 => Ok(()),
+        _ => Err("must be at least 1".to_owned()),
+    }
+}
+
+/// Topic names allow letters, digits, `.`, `_` and `-` (Kafka's rule, which Debezium applies to the prefix).
+fn check_topic_prefix(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        Ok(())
+    } else {
+        Err("may contain only letters, digits, '.', '_' and '-'".to_owned())
+    }
+}
+
+/// Postgres's rule for replication slot names.
+fn check_slot_name(value: &str) -> Result<(), String> {
+    let valid = !value.is_empty()
+        && value.len() <= 63
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err("a slot name has at most 63 characters, each a lower-case letter, a digit or '_'".to_owned())
+    }
+}
+
+impl SourceConfig {
+    /// The typed settings of `props`, or every problem with them (declared checks, then the filters, then the
+    /// type settings).
+    pub fn from_props(props: &BTreeMap<String, String>) -> Result<Self, Vec<FieldError>> {
+        let def = config_def();
+        let mut errors = def.validate(props);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let filter = TableFilter::from_props(props).map_err(|e| errors.push(e)).ok();
+        let types = TypeSettings::from_props(props)
+            .map_err(|problems| {
+                errors.extend(problems.into_iter().map(|(name, message)| FieldError { name, message }));
+            })
+            .ok();
+        let (Some(filter), Some(types)) = (filter, types) else {
+            return Err(errors);
+        };
+        let text = |name: &str| def.value(props, name).unwrap_or_default().trim().to_owned();
+        let flag = |name: &str| text(name).eq_ignore_ascii_case("true");
+        let millis = |name: &str| text(name).parse::<u64>().unwrap_or(0);
+        let snapshot_mode = match text("snapshot.mode").to_ascii_lowercase().as_str() {
+            "initial_only" => SnapshotMode::InitialOnly,
+            "no_data" | "never" => SnapshotMode::NoData,
+            "always" => SnapshotMode::Always,
+            "when_needed" => SnapshotMode::WhenNeeded,
+            _ => SnapshotMode::Initial,
+        };
+        let autocreate = match text("publication.autocreate.mode").to_ascii_lowercase().as_str() {
+            "filtered" => AutocreateMode::Filtered,
+            "disabled" => AutocreateMode::Disabled,
+            _ => AutocreateMode::AllTables,
+        };
+        let heartbeat = millis("heartbeat.interval.ms");
+        Ok(SourceConfig {
+            host: text("database.hostname"),
+            port: text("database.port").parse().unwrap_or(5432),
+            user: text("database.user"),
+            // Not trimmed: a password may have spaces.
+            password: def.value(props, "database.password").unwrap_or_default().to_owned(),
+            dbname: text("database.dbname"),
+            topic_prefix: text("topic.prefix"),
+            slot_name: text("slot.name"),
+            publication_name: text("publication.name"),
+            autocreate,
+            filter,
+            snapshot_mode,
+            tombstones_on_delete: flag("tombstones.on.delete"),
+            drop_slot_on_stop: flag("slot.drop.on.stop"),
+            heartbeat_interval: (heartbeat > 0).then(|| Duration::from_millis(heartbeat)),
+            status_interval: Duration::from_millis(millis("status.update.interval.ms").max(1)),
+            skipped: SkippedOperations::parse(&text("skipped.operations")).unwrap_or_default(),
+            types,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        let mut props: BTreeMap<String, String> = [
+            ("database.hostname", "db"),
+            ("database.user", "cdc"),
+            ("database.password", " secret "),
+            ("database.dbname", "shop"),
+            ("topic.prefix", "pg1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        props.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        props
+    }
+
+    #[test]
+    fn defaults_are_debeziums() {
+        let config = SourceConfig::from_props(&props(&[])).expect("valid");
+        assert_eq!((config.host.as_str(), config.port, config.dbname.as_str()), ("db", 5432, "shop"));
+        assert_eq!(config.password, " secret ");
+        assert_eq!((config.slot_name.as_str(), config.publication_name.as_str()), ("debezium", "dbz_publication"));
+        assert_eq!(config.autocreate, AutocreateMode::AllTables);
+        assert_eq!(config.snapshot_mode, SnapshotMode::Initial);
+        assert!(config.tombstones_on_delete && !config.drop_slot_on_stop);
+        assert_eq!(config.heartbeat_interval, None);
+        assert_eq!(config.skipped, SkippedOperations { truncates: true, ..SkippedOperations::default() });
+    }
+
+    #[test]
+    fn modes_and_aliases() {
+        let config = SourceConfig::from_props(&props(&[
+            ("snapshot.mode", "never"),
+            ("publication.autocreate.mode", "FILTERED"),
+            ("skipped.operations", "none"),
+            ("heartbeat.interval.ms", "500"),
+        ]))
+        .expect("valid");
+        assert_eq!(config.snapshot_mode, SnapshotMode::NoData);
+        assert_eq!(config.autocreate, AutocreateMode::Filtered);
+        assert_eq!(config.skipped, SkippedOperations::default());
+        assert_eq!(config.heartbeat_interval, Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn every_bad_setting_is_named() {
+        let errors = SourceConfig::from_props(&props(&[
+            ("topic.prefix", "pg 1"),
+            ("plugin.name", "decoderbufs"),
+            ("slot.name", "Debezium"),
+            ("snapshot.mode", "sometimes"),
+            ("provide.transaction.metadata", "true"),
+            ("skipped.operations", "c,x"),
+            ("database.sslmode", "require"),
+            ("table.include.list", "public.(orders"),
+        ]))
+        .expect_err("invalid");
+        let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
+        for name in [
+            "topic.prefix",
+            "plugin.name",
+            "slot.name",
+            "snapshot.mode",
+            "provide.transaction.metadata",
+            "skipped.operations",
+            "database.sslmode",
+            "table.include.list",
+        ] {
+            assert!(names.contains(&name), "{name} not in {names:?}");
+        }
+        let errors = SourceConfig::from_props(&BTreeMap::new()).expect_err("missing");
+        let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["database.hostname", "database.user", "database.dbname", "topic.prefix"]);
+    }
+
+    #[test]
+    fn the_password_is_a_secret() {
+        assert!(config_def().is_secret("database.password"));
+    }
+}

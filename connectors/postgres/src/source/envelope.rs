@@ -1,0 +1,384 @@
+//! Debezium's records (Debezium 3.0's Postgres connector, field for field): change events
+//! `{before, after, source, transaction, op, ts_ms, ts_us, ts_ns}` with the `io.debezium.connector.postgresql.Source`
+//! block, the tombstone after a delete, logical decoding messages on `<prefix>.message`
+//! (`io.debezium.connector.postgresql.MessageValue`) and heartbeats on `__debezium-heartbeat.<prefix>`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tidemark_connect::data::{SchemaBuilder, SchemaError, SchemaRef, Struct, Value};
+use tidemark_connect::record::ConnectRecord;
+
+use super::error::SourceError;
+use super::schema::{topic_name, TableSchema};
+
+/// The Debezium version whose records these are, as `source.version` says.
+pub const DEBEZIUM_VERSION: &str = "3.0.0.Final";
+/// `source.connector`.
+pub const CONNECTOR: &str = "postgresql";
+/// The values of `source.snapshot` (Debezium's `SnapshotRecord`), the `allowed` parameter of its Enum schema.
+const SNAPSHOT_VALUES: &str = "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental";
+
+/// Where a record stands in the snapshot (`source.snapshot`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMarker {
+    /// The first record of the snapshot.
+    First,
+    /// The first record of a table, after the first table.
+    FirstInDataCollection,
+    /// Any other snapshot record.
+    True,
+    /// The last record of a table, before the last table.
+    LastInDataCollection,
+    /// The last record of the snapshot.
+    Last,
+    /// Not a snapshot record.
+    False,
+}
+
+impl SnapshotMarker {
+    /// The text Debezium writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotMarker::First => "first",
+            SnapshotMarker::FirstInDataCollection => "first_in_data_collection",
+            SnapshotMarker::True => "true",
+            SnapshotMarker::LastInDataCollection => "last_in_data_collection",
+            SnapshotMarker::Last => "last",
+            SnapshotMarker::False => "false",
+        }
+    }
+}
+
+/// The `op` of a change event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `c`: an insert.
+    Create,
+    /// `u`: an update.
+    Update,
+    /// `d`: a delete.
+    Delete,
+    /// `r`: a row read by the snapshot.
+    Read,
+    /// `t`: a truncate.
+    Truncate,
+}
+
+impl Op {
+    /// Debezium's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Op::Create => "c",
+            Op::Update => "u",
+            Op::Delete => "d",
+            Op::Read => "r",
+            Op::Truncate => "t",
+        }
+    }
+}
+
+/// What the `source` block says about one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// Its place in the snapshot.
+    pub snapshot: SnapshotMarker,
+    /// When the change was committed (or the row read), in µs since the Unix epoch.
+    pub ts_us: i64,
+    /// The transaction's id.
+    pub tx_id: Option<i64>,
+    /// The change's LSN.
+    pub lsn: Option<u64>,
+    /// The commit LSN of the last transaction completed before this one, for `sequence`.
+    pub last_commit_lsn: Option<u64>,
+    /// The schema (empty for a logical decoding message).
+    pub schema: String,
+    /// The table (empty for a logical decoding message).
+    pub table: String,
+}
+
+/// The schemas every event of one connector shares, and the records built with them.
+#[derive(Debug, Clone)]
+pub struct Envelopes {
+    prefix: String,
+    dbname: String,
+    source: SchemaRef,
+    transaction: SchemaRef,
+    message_key: SchemaRef,
+    message_block: SchemaRef,
+    message_value: SchemaRef,
+    heartbeat_key: SchemaRef,
+    heartbeat_value: SchemaRef,
+}
+
+fn build(builder: SchemaBuilder, name: &str) -> Result<SchemaRef, SourceError> {
+    builder.build().map_err(|source| SourceError::Schema { name: name.to_owned(), source })
+}
+
+fn string() -> SchemaBuilder {
+    SchemaBuilder::string()
+}
+
+fn optional_long() -> SchemaBuilder {
+    SchemaBuilder::int64().optional()
+}
+
+impl Envelopes {
+    /// The shared schemas of a connector with `topic.prefix` `prefix` capturing database `dbname`.
+    pub fn new(prefix: &str, dbname: &str) -> Result<Self, SourceError> {
+        let b = |builder: SchemaBuilder, name: &str| build(builder, name);
+        let snapshot = SchemaBuilder::string()
+            .optional()
+            .name("io.debezium.data.Enum")
+            .version(1)
+            .parameter("allowed", SNAPSHOT_VALUES)
+            .default_value(Value::from("false"));
+        let source = SchemaBuilder::struct_()
+            .name("io.debezium.connector.postgresql.Source")
+            .field("version", b(string(), "version")?)
+            .field("connector", b(string(), "connector")?)
+            .field("name", b(string(), "name")?)
+            .field("ts_ms", b(SchemaBuilder::int64(), "ts_ms")?)
+            .field("snapshot", b(snapshot, "snapshot")?)
+            .field("db", b(string(), "db")?)
+            .field("sequence", b(string().optional(), "sequence")?)
+            .field("ts_us", b(optional_long(), "ts_us")?)
+            .field("ts_ns", b(optional_long(), "ts_ns")?)
+            .field("schema", b(string(), "schema")?)
+            .field("table", b(string(), "table")?)
+            .field("txId", b(optional_long(), "txId")?)
+            .field("lsn", b(optional_long(), "lsn")?)
+            .field("xmin", b(optional_long(), "xmin")?);
+        let source = b(source, "io.debezium.connector.postgresql.Source")?;
+        let transaction = SchemaBuilder::struct_()
+            .name("event.block")
+            .version(1)
+            .optional()
+            .field("id", b(string(), "id")?)
+            .field("total_order", b(SchemaBuilder::int64(), "total_order")?)
+            .field("data_collection_order", b(SchemaBuilder::int64(), "data_collection_order")?);
+        let transaction = b(transaction, "event.block")?;
+        let optional_string = b(string().optional(), "prefix")?;
+        let message_key = SchemaBuilder::struct_()
+            .name("io.debezium.connector.postgresql.MessageKey")
+            .version(1)
+            .field("prefix", optional_string.clone());
+        let message_key = b(message_key, "io.debezium.connector.postgresql.MessageKey")?;
+        let message_block = SchemaBuilder::struct_()
+            .name("io.debezium.connector.postgresql.Message")
+            .version(1)
+            .field("prefix", optional_string)
+            .field("content", b(SchemaBuilder::bytes().optional(), "content")?);
+        let message_block = b(message_block, "io.debezium.connector.postgresql.Message")?;
+        let message_value = SchemaBuilder::struct_()
+            .name("io.debezium.connector.postgresql.MessageValue")
+            .version(1)
+            .field("op", b(string(), "op")?)
+            .field("ts_ms", b(optional_long(), "ts_ms")?)
+            .field("source", source.clone())
+            .field("message", message_block.clone());
+        let message_value = b(message_value, "io.debezium.connector.postgresql.MessageValue")?;
+        let heartbeat_key = SchemaBuilder::struct_()
+            .name("io.debezium.connector.common.ServerNameKey")
+            .field("serverName", b(string(), "serverName")?);
+        let heartbeat_key = b(heartbeat_key, "io.debezium.connector.common.ServerNameKey")?;
+        let heartbeat_value = SchemaBuilder::struct_()
+            .name("io.debezium.connector.common.Heartbeat")
+            .field("ts_ms", b(SchemaBuilder::int64(), "ts_ms")?);
+        let heartbeat_value = b(heartbeat_value, "io.debezium.connector.common.Heartbeat")?;
+        Ok(Envelopes {
+            prefix: prefix.to_owned(),
+            dbname: dbname.to_owned(),
+            source,
+            transaction,
+            message_key,
+            message_block,
+            message_value,
+            heartbeat_key,
+            heartbeat_value,
+        })
+    }
+
+    /// `topic.prefix`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The schema of `<name>.Envelope` for rows of `row`.
+    pub fn envelope_schema(&self, name: &str, row: &SchemaRef) -> Result<SchemaRef, SchemaError> {
+        let optional_long = || SchemaBuilder::int64().optional().build();
+        SchemaBuilder::struct_()
+            .name(format!("{name}.Envelope"))
+            .version(2)
+            .field("before", row.clone())
+            .field("after", row.clone())
+            .field("source", self.source.clone())
+            .field("transaction", self.transaction.clone())
+            .field("op", SchemaBuilder::string().build()?)
+            .field("ts_ms", optional_long()?)
+            .field("ts_us", optional_long()?)
+            .field("ts_ns", optional_long()?)
+            .build()
+    }
+
+    /// The `source` block.
+    fn source(&self, info: &SourceInfo) -> Result<Value, SourceError> {
+        let sequence = info.lsn.map(|lsn| {
+            let last = info.last_commit_lsn.map_or_else(|| "null".to_owned(), |l| format!("\"{l}\""));
+            format!("[{last},\"{lsn}\"]")
+        });
+        let values = vec![
+            Value::from(DEBEZIUM_VERSION),
+            Value::from(CONNECTOR),
+            Value::from(self.prefix.as_str()),
+            Value::Int64(info.ts_us.div_euclid(1000)),
+            Value::from(info.snapshot.as_str()),
+            Value::from(self.dbname.as_str()),
+            Value::from(sequence),
+            Value::Int64(info.ts_us),
+            Value::Int64(info.ts_us.saturating_mul(1000)),
+            Value::from(info.schema.as_str()),
+            Value::from(info.table.as_str()),
+            Value::from(info.tx_id),
+            Value::from(info.lsn.map(|lsn| lsn as i64)),
+            Value::Null,
+        ];
+        Struct::from_values(self.source.clone(), values)
+            .map(Value::Struct)
+            .map_err(|source| SourceError::Data { table: format!("{}.{}", info.schema, info.table), source })
+    }
+
+    /// A change event of `table` (keyed by `after`, or `before` for a delete).
+    pub fn change(
+        &self,
+        table: &TableSchema,
+        op: Op,
+        before: Option<Struct>,
+        after: Option<Struct>,
+        info: &SourceInfo,
+    ) -> Result<ConnectRecord, SourceError> {
+        let key = match after.as_ref().or(before.as_ref()) {
+            Some(row) => table.key_of(row)?,
+            None => Value::Null,
+        };
+        let now = now_us();
+        let values = vec![
+            before.map_or(Value::Null, Value::Struct),
+            after.map_or(Value::Null, Value::Struct),
+            self.source(info)?,
+            Value::Null,
+            Value::from(op.code()),
+            Value::Int64(now.div_euclid(1000)),
+            Value::Int64(now),
+            Value::Int64(now.saturating_mul(1000)),
+        ];
+        let event = Struct::from_values(table.envelope_schema.clone(), values)
+            .map_err(|source| SourceError::Data { table: table.qualified_name(), source })?;
+        let key_schema = if key.is_null() { None } else { table.key_schema.clone() };
+        Ok(ConnectRecord::new(
+            table.topic.clone(),
+            (key_schema, key),
+            (Some(table.envelope_schema.clone()), Value::Struct(event)),
+        ))
+    }
+
+    /// The tombstone after a delete event: the same key, a null value.
+    pub fn tombstone(&self, deleted: &ConnectRecord) -> ConnectRecord {
+        ConnectRecord::new(
+            deleted.topic.clone(),
+            (deleted.key_schema.clone(), deleted.key.clone()),
+            (None, Value::Null),
+        )
+    }
+
+    /// A logical decoding message (`pg_logical_emit_message`) on `<prefix>.message`, keyed by its prefix.
+    pub fn message(&self, prefix: &str, content: Bytes, info: &SourceInfo) -> Result<ConnectRecord, SourceError> {
+        let data_error = |source| SourceError::Data { table: format!("{}.message", self.prefix), source };
+        let key = Struct::from_values(self.message_key.clone(), vec![Value::from(prefix)]).map_err(data_error)?;
+        let block = Struct::from_values(self.message_block.clone(), vec![Value::from(prefix), Value::Bytes(content)])
+            .map_err(data_error)?;
+        let values =
+            vec![Value::from("m"), Value::Int64(now_us().div_euclid(1000)), self.source(info)?, Value::Struct(block)];
+        let value = Struct::from_values(self.message_value.clone(), values).map_err(data_error)?;
+        Ok(ConnectRecord::new(
+            topic_name(&format!("{}.message", self.prefix)),
+            (Some(self.message_key.clone()), Value::Struct(key)),
+            (Some(self.message_value.clone()), Value::Struct(value)),
+        ))
+    }
+
+    /// A heartbeat on `__debezium-heartbeat.<prefix>`: it carries the current position when nothing else does.
+    pub fn heartbeat(&self) -> Result<ConnectRecord, SourceError> {
+        let data_error = |source| SourceError::Data { table: "heartbeat".to_owned(), source };
+        let key = Struct::from_values(self.heartbeat_key.clone(), vec![Value::from(self.prefix.as_str())])
+            .map_err(data_error)?;
+        let value = Struct::from_values(self.heartbeat_value.clone(), vec![Value::Int64(now_us().div_euclid(1000))])
+            .map_err(data_error)?;
+        Ok(ConnectRecord::new(
+            format!("__debezium-heartbeat.{}", self.prefix),
+            (Some(self.heartbeat_key.clone()), Value::Struct(key)),
+            (Some(self.heartbeat_value.clone()), Value::Struct(value)),
+        ))
+    }
+}
+
+/// Now, in µs since the Unix epoch.
+pub fn now_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> SourceInfo {
+        SourceInfo {
+            snapshot: SnapshotMarker::False,
+            ts_us: 1_700_000_000_123_456,
+            tx_id: Some(771),
+            lsn: Some(26_863_936),
+            last_commit_lsn: Some(26_863_880),
+            schema: "public".into(),
+            table: "orders".into(),
+        }
+    }
+
+    #[test]
+    fn the_source_block() {
+        let envelopes = Envelopes::new("pg1", "shop").expect("envelopes");
+        let source = envelopes.source(&info()).expect("source");
+        let source = source.as_struct().expect("struct");
+        let get = |name: &str| source.get(name).expect(name).clone();
+        assert_eq!(get("version"), Value::from(DEBEZIUM_VERSION));
+        assert_eq!(get("connector"), Value::from("postgresql"));
+        assert_eq!(get("name"), Value::from("pg1"));
+        assert_eq!(get("ts_ms"), Value::Int64(1_700_000_000_123));
+        assert_eq!(get("ts_us"), Value::Int64(1_700_000_000_123_456));
+        assert_eq!(get("ts_ns"), Value::Int64(1_700_000_000_123_456_000));
+        assert_eq!(get("snapshot"), Value::from("false"));
+        assert_eq!(get("db"), Value::from("shop"));
+        assert_eq!(get("sequence"), Value::from("[\"26863880\",\"26863936\"]"));
+        assert_eq!((get("schema"), get("table")), (Value::from("public"), Value::from("orders")));
+        assert_eq!((get("txId"), get("lsn"), get("xmin")), (Value::Int64(771), Value::Int64(26_863_936), Value::Null));
+        let first = SourceInfo { last_commit_lsn: None, ..info() };
+        let source = envelopes.source(&first).expect("source");
+        let sequence = source.as_struct().and_then(|s| s.get("sequence").ok().cloned());
+        assert_eq!(sequence, Some(Value::from("[null,\"26863936\"]")));
+    }
+
+    #[test]
+    fn messages_and_heartbeats() {
+        let envelopes = Envelopes::new("pg1", "shop").expect("envelopes");
+        let info = SourceInfo { schema: String::new(), table: String::new(), ..info() };
+        let record = envelopes.message("outbox", Bytes::from_static(b"hi"), &info).expect("message");
+        assert_eq!(record.topic, "pg1.message");
+        let value = record.value.as_struct().expect("value");
+        assert_eq!(value.get("op"), Ok(&Value::from("m")));
+        let block = value.get("message").ok().and_then(Value::as_struct).expect("block");
+        assert_eq!(block.values(), &[Value::from("outbox"), Value::Bytes(Bytes::from_static(b"hi"))]);
+        assert_eq!(record.key.as_struct().map(|k| k.values().to_vec()), Some(vec![Value::from("outbox")]));
+        let heartbeat = envelopes.heartbeat().expect("heartbeat");
+        assert_eq!(heartbeat.topic, "__debezium-heartbeat.pg1");
+        assert_eq!(heartbeat.key.as_struct().map(|k| k.values().to_vec()), Some(vec![Value::from("pg1")]));
+    }
+}

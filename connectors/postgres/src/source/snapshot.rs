@@ -1,0 +1,199 @@
+//! The snapshot: every captured table read inside one repeatable-read transaction (the slot's exported snapshot
+//! when the slot was just created, so it ends exactly where streaming begins), with binary COPY, each row an
+//! `op: "r"` event. `source.snapshot` marks the first record (`first`), each later table's first
+//! (`first_in_data_collection`), each table's last but the final table's (`last_in_data_collection`), the very last
+//! (`last`) and the rest (`true`), as Debezium does; a one-record lookahead tells where each record stands. The
+//! offset of the last record says `last_snapshot_record: true`: a restart after it streams, a restart before it
+//! takes the snapshot again.
+//!
+//! Tables are read one after another on one connection; reading several (and ranges of one) in parallel on
+//! connections sharing the exported snapshot is still to come.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use tidemark_connect::data::{Struct, Value};
+use tokio::sync::watch;
+use tokio_postgres::Client;
+
+use super::catalog;
+use super::columns::TypeCache;
+use super::config::SourceConfig;
+use super::copy::{CopyReader, CopyRow};
+use super::emit::Emitter;
+use super::envelope::{now_us, Envelopes, Op, SnapshotMarker, SourceInfo};
+use super::error::SourceError;
+use super::offsets;
+use super::pump::{send_batch, Flow};
+use super::schema::{ColumnSpec, TableSchema};
+use crate::replication::{quote_identifier, Lsn};
+
+/// A row read but not yet emitted: whether it is the last of its table or of the snapshot is not known yet.
+struct Held {
+    table: usize,
+    row: Struct,
+    first_in_table: bool,
+    first_overall: bool,
+    ts_us: i64,
+}
+
+/// What the snapshot needs.
+pub struct Snapshot<'a> {
+    /// A connection inside the snapshot's transaction.
+    pub client: &'a Client,
+    /// The settings.
+    pub config: &'a SourceConfig,
+    /// The event schemas.
+    pub envelopes: &'a Envelopes,
+    /// The column types seen so far.
+    pub types: &'a mut TypeCache,
+    /// Where streaming starts after the snapshot (the records' `lsn`).
+    pub lsn: Lsn,
+}
+
+impl Snapshot<'_> {
+    /// Reads every captured table and emits its rows; stops early (with [`Flow::Stop`]) when the task stops.
+    pub async fn read(
+        mut self,
+        emitter: &mut Emitter,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Flow, SourceError> {
+        let tx_id = catalog::snapshot_xid(self.client).await?;
+        let tables = self.tables().await?;
+        tracing::info!(tables = tables.len(), lsn = %self.lsn, "snapshot started");
+        let mut held: Option<Held> = None;
+        let mut emitted_any = false;
+        for (index, table) in tables.iter().enumerate() {
+            let ts_us = now_us();
+            let copy = self.client.copy_out(&copy_statement(table)).await?;
+            let mut copy = Box::pin(copy);
+            let mut reader = CopyReader::new();
+            let mut first_in_table = true;
+            let mut rows = 0u64;
+            while let Some(chunk) = copy.next().await {
+                reader.push(&chunk?);
+                while let Some(values) = reader.next_row().map_err(|why| copy_error(table, why))? {
+                    let row = self.row(table, values)?;
+                    let next = Held { table: index, row, first_in_table, first_overall: !emitted_any, ts_us };
+                    emitted_any = true;
+                    first_in_table = false;
+                    rows += 1;
+                    if let Some(previous) = held.replace(next) {
+                        self.emit(&tables, previous, Some(index), tx_id, emitter)?;
+                    }
+                    if emitter.is_full() && send_batch(emitter, shutdown).await == Flow::Stop {
+                        return Ok(Flow::Stop);
+                    }
+                }
+            }
+            reader.finish().map_err(|why| copy_error(table, why))?;
+            tracing::info!(table = %table.qualified_name(), rows, "table read");
+        }
+        if let Some(last) = held.take() {
+            self.emit(&tables, last, None, tx_id, emitter)?;
+        }
+        if !emitter.is_empty() && send_batch(emitter, shutdown).await == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+        tracing::info!("snapshot finished");
+        Ok(Flow::Continue)
+    }
+
+    /// The captured tables' schemas, as of the snapshot.
+    async fn tables(&mut self) -> Result<Vec<Arc<TableSchema>>, SourceError> {
+        let mut schemas = Vec::new();
+        for id in catalog::captured_tables(self.client, &self.config.filter).await? {
+            let Some(table) = catalog::table(self.client, id.oid).await? else { continue };
+            let mut columns = Vec::with_capacity(table.columns.len());
+            for column in &table.columns {
+                let ty = self.types.column_type(self.client, column.type_oid, column.modifier).await?;
+                columns.push(ColumnSpec { name: column.name.clone(), ty, optional: !column.not_null });
+            }
+            let names = (id.schema.as_str(), id.name.as_str());
+            let schema = TableSchema::build(self.envelopes, names, columns, &table.primary_key, &self.config.types)?;
+            schemas.push(Arc::new(schema));
+        }
+        Ok(schemas)
+    }
+
+    /// The row of COPY values.
+    fn row(&self, table: &TableSchema, values: CopyRow) -> Result<Struct, SourceError> {
+        if values.len() != table.columns.len() {
+            let why = format!("{} values for {} columns", values.len(), table.columns.len());
+            return Err(copy_error(table, why));
+        }
+        let values = values
+            .into_iter()
+            .zip(&table.columns)
+            .enumerate()
+            .map(|(index, (value, column))| match value {
+                None => Ok(Value::Null),
+                Some(bytes) if column.converter.has_binary_form() => {
+                    column.converter.binary(&bytes).map_err(|source| table.column_error(index, source))
+                }
+                // Read as text (see `copy_statement`).
+                Some(bytes) => column.converter.text(&bytes).map_err(|source| table.column_error(index, source)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        table.row(values)
+    }
+
+    /// Emits a held row, now that the table of the next one (`None`: there is none) is known.
+    fn emit(
+        &self,
+        tables: &[Arc<TableSchema>],
+        held: Held,
+        next_table: Option<usize>,
+        tx_id: i64,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        let last_in_table = next_table != Some(held.table);
+        let marker = if next_table.is_none() {
+            SnapshotMarker::Last
+        } else if held.first_overall {
+            SnapshotMarker::First
+        } else if last_in_table {
+            SnapshotMarker::LastInDataCollection
+        } else if held.first_in_table {
+            SnapshotMarker::FirstInDataCollection
+        } else {
+            SnapshotMarker::True
+        };
+        let table = &tables[held.table];
+        let info = SourceInfo {
+            snapshot: marker,
+            ts_us: held.ts_us,
+            tx_id: Some(tx_id),
+            lsn: Some(self.lsn.0),
+            last_commit_lsn: None,
+            schema: table.schema.clone(),
+            table: table.table.clone(),
+        };
+        let record = self.envelopes.change(table, Op::Read, None, Some(held.row), &info)?;
+        let last = marker == SnapshotMarker::Last;
+        emitter.push(record, offsets::snapshot_offset(self.lsn, tx_id, held.ts_us, last));
+        Ok(())
+    }
+}
+
+/// `COPY "schema"."table" ("a", "b") TO STDOUT (FORMAT binary)` of the carried columns; a column whose type has
+/// no binary decoding (captured under `include.unknown.datatypes`) is selected as text.
+fn copy_statement(table: &TableSchema) -> String {
+    let name = format!("{}.{}", quote_identifier(&table.schema), quote_identifier(&table.table));
+    let columns: Vec<String> = table.columns.iter().map(|c| quote_identifier(&c.name)).collect();
+    if table.columns.iter().all(|c| c.converter.has_binary_form()) {
+        let columns = if columns.is_empty() { String::new() } else { format!(" ({})", columns.join(", ")) };
+        return format!("COPY {name}{columns} TO STDOUT (FORMAT binary)");
+    }
+    let selected: Vec<String> = table
+        .columns
+        .iter()
+        .zip(columns)
+        .map(|(c, quoted)| if c.converter.has_binary_form() { quoted } else { format!("{quoted}::text") })
+        .collect();
+    format!("COPY (SELECT {} FROM {name}) TO STDOUT (FORMAT binary)", selected.join(", "))
+}
+
+fn copy_error(table: &TableSchema, why: String) -> SourceError {
+    SourceError::Copy { table: table.qualified_name(), why }
+}
