@@ -87,6 +87,17 @@ pub trait Converter: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// Java's `Double.toString`, as Jackson and Kafka's converters write a double (shared with connectors that must
+/// reproduce Debezium's text, e.g. money in `decimal.handling.mode=string`).
+pub fn java_double_text(value: f64) -> String {
+    java_text::double(value)
+}
+
+/// `s` as a JSON string literal, escaped as Jackson escapes it.
+pub fn jackson_string(out: &mut String, s: &str) {
+    json::write::string(out, s)
+}
+
 /// A preparation with nothing to do: an already completed future. Boxing it allocates nothing (it has no size).
 pub fn prepared<'a>() -> BoxFuture<'a, Result<(), ConvertError>> {
     Box::pin(Prepared)

@@ -4,7 +4,9 @@
 
 use tidemark_connect::data::Value;
 
-use super::java::{hash_map_order, push_json_string};
+use tidemark_connect::converters::jackson_string as push_json_string;
+
+use super::java::hash_map_order;
 
 /// The pairs of an `hstore`, in the order PostgreSQL wrote them.
 pub(crate) type Pairs = Vec<(String, Option<String>)>;

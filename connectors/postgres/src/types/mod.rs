@@ -68,7 +68,6 @@ mod hstore;
 mod interval;
 mod java;
 mod kind;
-mod md5;
 mod network;
 mod numeric;
 mod placeholder;

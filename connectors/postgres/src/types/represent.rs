@@ -10,10 +10,10 @@ use super::datetime::{java_zoned_time, java_zoned_timestamp, Date, Stamp, DAY_MI
 use super::decode::Datum;
 use super::error::{Format, TypeError};
 use super::hstore;
-use super::java::double_to_string;
 use super::kind::Kind;
 use super::numeric::{Decimal, Numeric};
 use super::settings::{DecimalHandling, HstoreHandling, IntervalHandling, TimePrecision};
+use tidemark_connect::converters::java_double_text as double_to_string;
 
 /// Debezium's `date` for `infinity`: the epoch day of `-5877611-06-21`, the `LocalDate` it substitutes.
 pub const DATE_POSITIVE_INFINITY: i32 = -2_147_472_692;
