@@ -106,9 +106,10 @@ pub async fn current_lsn(client: &Client) -> Result<Lsn, tokio_postgres::Error> 
     Ok(text.parse().unwrap_or_default())
 }
 
-/// The first transaction id not yet visible to the current snapshot: what a snapshot's events carry as `txId`.
+/// The snapshot transaction's own id, what a snapshot's events carry as `txId` (Debezium's
+/// `currentTransactionId()`: `txid_current()`, an id no other transaction has).
 pub async fn snapshot_xid(client: &Client) -> Result<i64, tokio_postgres::Error> {
-    client.query_one("SELECT txid_snapshot_xmax(txid_current_snapshot())", &[]).await.map(|row| row.get(0))
+    client.query_one("SELECT txid_current()", &[]).await.map(|row| row.get(0))
 }
 
 /// The ordinary tables `filter` captures, ordered by schema and name.
