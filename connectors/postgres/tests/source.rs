@@ -845,3 +845,401 @@ async fn under_the_runtime_positions_are_stored_then_confirmed() -> Result<()> {
     assert_eq!(values, [(json!("r"), json!(1)), (json!("r"), json!(2)), (json!("c"), json!(3))]);
     Ok(())
 }
+
+/// The names of a struct schema's fields.
+fn field_names(schema: Option<&tidemark_connect::data::SchemaRef>) -> Vec<String> {
+    schema.map(|s| s.fields().iter().map(|f| f.name().to_owned()).collect()).unwrap_or_default()
+}
+
+/// The schema of `after` in a change event.
+fn after_schema(record: &SourceRecord) -> Option<tidemark_connect::data::SchemaRef> {
+    record.record.value_schema.as_ref().and_then(|s| s.field("after")).map(|f| f.schema().clone())
+}
+
+#[tokio::test]
+async fn column_lists_and_message_key_columns_in_the_snapshot_and_the_stream() -> Result<()> {
+    let server = start_server().await?;
+    let client = sql(&server).await?;
+    client
+        .batch_execute(
+            "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email text, card text);
+             CREATE TABLE events (at int8 NOT NULL, tenant text NOT NULL, body text);
+             ALTER TABLE events REPLICA IDENTITY FULL;
+             INSERT INTO customers VALUES (1, 'ann', 'ann@example.com', '4111');
+             INSERT INTO events VALUES (1, 't1', 'hello');",
+        )
+        .await?;
+    let extra =
+        [("column.exclude.list", "public\\.customers\\.(id|card)"), ("message.key.columns", "public.events:tenant,at")];
+    let mut task = task(&props(&server, &extra), Vec::new()).await?;
+    let snapshot = poll(&mut task, 2).await?;
+    let (customer, event) = (&snapshot[0], &snapshot[1]);
+    // The excluded columns are not in the row; the primary key column stays in the key.
+    assert_eq!(field_names(after_schema(customer).as_ref()), ["name", "email"]);
+    assert_eq!(row(field(&customer.record.value, "after")), Some(vec!["ann".into(), "ann@example.com".into()]));
+    assert_eq!(row(&customer.record.key), Some(vec![Value::Int32(1)]));
+    // A table without a primary key is keyed by message.key.columns, in the order they are listed.
+    assert_eq!(field_names(event.record.key_schema.as_ref()), ["tenant", "at"]);
+    assert_eq!(event.record.key_schema.as_ref().and_then(|s| s.name()), Some("pg1.public.events.Key"));
+    assert_eq!(row(&event.record.key), Some(vec!["t1".into(), Value::Int64(1)]));
+    assert_eq!(field_names(after_schema(event).as_ref()), ["at", "tenant", "body"]);
+
+    client
+        .batch_execute(
+            "INSERT INTO customers VALUES (2, 'bob', NULL, '5500');
+             UPDATE events SET body = 'bye';
+             DELETE FROM customers WHERE id = 1;",
+        )
+        .await?;
+    let stream = poll(&mut task, 4).await?;
+    let ops: Vec<(String, String)> = summary(&stream).into_iter().map(|(t, op, _)| (t, op)).collect();
+    let expected = [
+        ("pg1.public.customers", "c"),
+        ("pg1.public.events", "u"),
+        ("pg1.public.customers", "d"),
+        ("pg1.public.customers", "tombstone"),
+    ];
+    assert_eq!(ops, expected.map(|(t, op)| (t.to_owned(), op.to_owned())));
+    // The stream's schemas are the snapshot's.
+    assert_eq!(stream[0].record.value_schema, customer.record.value_schema);
+    assert_eq!(stream[1].record.value_schema, event.record.value_schema);
+    assert_eq!(row(field(&stream[0].record.value, "after")), Some(vec!["bob".into(), Value::Null]));
+    assert_eq!(row(&stream[0].record.key), Some(vec![Value::Int32(2)]));
+    assert_eq!(row(&stream[1].record.key), Some(vec!["t1".into(), Value::Int64(1)]));
+    assert_eq!(row(field(&stream[1].record.value, "before")), Some(vec![Value::Int64(1), "t1".into(), "hello".into()]));
+    // A delete's old key (the default replica identity): the key, and the row without the excluded columns.
+    assert_eq!(row(&stream[2].record.key), Some(vec![Value::Int32(1)]));
+    assert_eq!(row(field(&stream[2].record.value, "before")), Some(vec!["".into(), Value::Null]));
+    assert_eq!(stream[3].record.key, stream[2].record.key);
+    task.stop().await;
+    Ok(())
+}
+
+/// A field of a struct value as text.
+fn text<'a>(value: &'a Value, name: &str) -> &'a str {
+    field(value, name).as_str().unwrap_or_default()
+}
+
+/// The `(data_collection, event_count)` pairs of an END record.
+fn data_collections(value: &Value) -> Vec<(String, i64)> {
+    let Value::Array(collections) = field(value, "data_collections") else { return Vec::new() };
+    collections
+        .iter()
+        .map(|c| (text(c, "data_collection").to_owned(), as_i64(field(c, "event_count")).unwrap_or(-1)))
+        .collect()
+}
+
+#[tokio::test]
+async fn transaction_metadata_counts_a_transaction_touching_three_tables() -> Result<()> {
+    let server = start_server().await?;
+    let client = sql(&server).await?;
+    client
+        .batch_execute(
+            "CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (id int PRIMARY KEY, v text);
+             CREATE TABLE c (id int PRIMARY KEY, v text); CREATE TABLE hidden (id int PRIMARY KEY);
+             INSERT INTO a VALUES (0, 'before');",
+        )
+        .await?;
+    let extra = [("provide.transaction.metadata", "true"), ("table.exclude.list", "public\\.hidden")];
+    let props = props(&server, &extra);
+    let mut task = task(&props, Vec::new()).await?;
+    let snapshot = poll(&mut task, 1).await?;
+    assert_eq!(field(&snapshot[0].record.value, "transaction"), &Value::Null, "snapshot records have no block");
+
+    client
+        .batch_execute(
+            "BEGIN;
+             INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (1, 'x'); INSERT INTO c VALUES (1, 'x');
+             UPDATE a SET v = 'y' WHERE id = 1; DELETE FROM c WHERE id = 1;
+             SELECT pg_logical_emit_message(true, 'audit', 'in the transaction');
+             COMMIT;
+             INSERT INTO hidden VALUES (1);",
+        )
+        .await?;
+    let records = poll(&mut task, 11).await?;
+    let topics: Vec<String> =
+        summary(&records).into_iter().map(|(t, op, _)| if op == "?" { t } else { format!("{t} {op}") }).collect();
+    assert_eq!(
+        topics,
+        [
+            "pg1.transaction",
+            "pg1.public.a c",
+            "pg1.public.b c",
+            "pg1.public.c c",
+            "pg1.public.a u",
+            "pg1.public.c d",
+            "pg1.public.c tombstone",
+            "pg1.message m",
+            "pg1.transaction",
+            // A transaction whose changes are all filtered out still has its BEGIN and END.
+            "pg1.transaction",
+            "pg1.transaction",
+        ]
+    );
+    let (begin, end) = (&records[0].record, &records[8].record);
+    let events: Vec<&SourceRecord> = records[1..8].iter().filter(|r| !r.record.value.is_null()).collect();
+    let tx_id = as_i64(field(source(events[0]), "txId")).context("txId")?;
+    let commit_ms = as_i64(field(source(events[0]), "ts_ms")).context("ts_ms")?;
+
+    // BEGIN: the transaction's id `<txId>:<lsn>`, no counts yet, the commit time.
+    let begin_value = &begin.value;
+    assert_eq!(
+        begin.value_schema.as_ref().and_then(|s| s.name()),
+        Some("io.debezium.connector.common.TransactionMetadataValue")
+    );
+    assert_eq!(
+        begin.key_schema.as_ref().and_then(|s| s.name()),
+        Some("io.debezium.connector.common.TransactionMetadataKey")
+    );
+    assert_eq!(text(begin_value, "status"), "BEGIN");
+    let begin_id = text(begin_value, "id");
+    let (begin_tx, begin_lsn) = begin_id.split_once(':').context("<txId>:<lsn>")?;
+    assert_eq!(begin_tx, tx_id.to_string());
+    // PostgreSQL 15 sends the Begin with the first change, at its LSN.
+    assert_eq!(begin_lsn, as_i64(field(source(events[0]), "lsn")).context("lsn")?.to_string());
+    assert_eq!(row(&begin.key), Some(vec![Value::from(begin_id)]));
+    assert_eq!(
+        (field(begin_value, "event_count"), field(begin_value, "data_collections")),
+        (&Value::Null, &Value::Null)
+    );
+    assert_eq!(field(begin_value, "ts_ms"), &Value::Int64(commit_ms));
+
+    // Each event: its place in the transaction and in its table, and the id with its own LSN.
+    let blocks: Vec<(String, i64, i64)> = events
+        .iter()
+        .map(|r| {
+            let block = field(&r.record.value, "transaction");
+            (
+                text(block, "id").to_owned(),
+                as_i64(field(block, "total_order")).unwrap_or(0),
+                as_i64(field(block, "data_collection_order")).unwrap_or(0),
+            )
+        })
+        .collect();
+    let orders: Vec<(i64, i64)> = blocks.iter().map(|(_, total, order)| (*total, *order)).collect();
+    assert_eq!(orders, [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (6, 1)]);
+    for (record, (id, _, _)) in events.iter().zip(&blocks) {
+        let lsn = as_i64(field(source(record), "lsn")).context("lsn")?;
+        assert_eq!(*id, format!("{tx_id}:{lsn}"));
+    }
+
+    // END: the counts per table, in the order first seen, with the transactional message's.
+    assert_eq!(text(&end.value, "status"), "END");
+    assert_eq!(text(&end.value, "id"), format!("{tx_id}:{}", offset_lsn(&records[8]).0), "the commit's end");
+    assert_eq!(row(&end.key), Some(vec![field(&end.value, "id").clone()]));
+    assert_eq!(field(&end.value, "event_count"), &Value::Int64(6));
+    let expected = [("public.a", 2), ("public.b", 1), ("public.c", 2), ("LOGICAL_DECODING_MESSAGE", 1)];
+    assert_eq!(data_collections(&end.value), expected.map(|(name, count)| (name.to_owned(), count)));
+    assert_eq!(field(&end.value, "ts_ms"), &Value::Int64(commit_ms));
+    // The filtered-out transaction: BEGIN and END with no events.
+    assert_eq!(field(&records[10].record.value, "event_count"), &Value::Int64(0));
+    assert_eq!(data_collections(&records[10].record.value), []);
+
+    // The END is the transaction's last record: only it carries the transaction's end as the resume point.
+    let ends: Vec<Lsn> = records[..9].iter().map(offset_lsn).collect();
+    assert!(ends[..8].iter().all(|lsn| *lsn == ends[0]) && ends[8] > ends[0], "{ends:?}");
+    task.stop().await;
+
+    // A restart from the middle of the transaction repeats it whole, BEGIN to END, with the same metadata.
+    let stored = vec![(records[4].source_partition.clone(), records[4].source_offset.clone())];
+    let mut again = self::task(&props, stored).await?;
+    let repeated = poll(&mut again, 11).await?;
+    let values = |records: &[SourceRecord]| records.iter().map(|r| r.record.value.clone()).collect::<Vec<_>>();
+    let strip = |values: Vec<Value>| -> Vec<Value> {
+        // The events' processing times (ts_ms, ts_us, ts_ns of the envelope) differ; the rest must not.
+        values.into_iter().map(|v| field(&v, "transaction").clone()).collect()
+    };
+    assert_eq!(values(&repeated[..1]), values(&records[..1]));
+    assert_eq!(strip(values(&repeated[..9])), strip(values(&records[..9])));
+    assert_eq!(values(&repeated[8..11]), values(&records[8..11]));
+    again.stop().await;
+    Ok(())
+}
+
+/// Strings holding a JSON object or array, read as that JSON (`jsonb` normalises the text of a payload: its key
+/// order and spacing).
+fn parsed_json(value: Json) -> Json {
+    match value {
+        Json::String(text) => match serde_json::from_str::<Json>(&text) {
+            Ok(parsed @ (Json::Object(_) | Json::Array(_))) => parsed_json(parsed),
+            _ => Json::String(text),
+        },
+        Json::Array(items) => Json::Array(items.into_iter().map(parsed_json).collect()),
+        Json::Object(members) => Json::Object(members.into_iter().map(|(k, v)| (k, parsed_json(v))).collect()),
+        other => other,
+    }
+}
+
+/// Topic, key bytes, headers' keys and bytes, and the value as a JSON document.
+type Consumed = (String, Vec<u8>, Vec<(String, Vec<u8>)>, Json);
+
+/// What a consumer of JSON sees of a record: topic, key and headers as bytes, and the value as a JSON document
+/// (see [`parsed_json`]).
+fn as_consumed(record: &tidemark_connect::record::ConnectRecord) -> Result<Consumed> {
+    use tidemark_connect::converters::{create_converter, header_bytes};
+    let settings = [("converter.type", "value"), ("schemas.enable", "false")];
+    let json = create_converter("json", &settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())?;
+    let key = json.to_bytes(&record.topic, record.key_schema.as_ref(), &record.key)?.unwrap_or_default();
+    let value = json.to_bytes(&record.topic, record.value_schema.as_ref(), &record.value)?.unwrap_or_default();
+    let value = parsed_json(serde_json::from_slice(&value)?);
+    let mut headers = Vec::new();
+    for header in &record.headers {
+        let bytes = header_bytes(&header.value).map_err(anyhow::Error::msg)?.unwrap_or_default();
+        headers.push((header.key.clone(), bytes.to_vec()));
+    }
+    Ok((record.topic.clone(), key.to_vec(), headers, value))
+}
+
+#[tokio::test]
+async fn the_outbox_routes_a_table_row_and_a_logical_message_alike() -> Result<()> {
+    use tidemark_connect::transforms::TransformChain;
+
+    let server = start_server().await?;
+    let client = sql(&server).await?;
+    // Debezium's outbox table.
+    client
+        .batch_execute(
+            "CREATE TABLE outbox (id uuid PRIMARY KEY, aggregatetype varchar(255) NOT NULL,
+                 aggregateid varchar(255) NOT NULL, type varchar(255) NOT NULL, payload jsonb)",
+        )
+        .await?;
+    let extra = [("snapshot.mode", "never"), ("table.include.list", "public\\.outbox")];
+    let mut task = task(&props(&server, &extra), Vec::new()).await?;
+    poll_for(&mut task, Duration::from_millis(600)).await?;
+    let payload = r#"{"customer": "ann", "total": 10.5, "lines": [{"sku": "a-1", "qty": 2}]}"#;
+    let id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    let message = format!(
+        r#"{{"id": "{id}", "aggregatetype": "order", "aggregateid": "7", "type": "OrderCreated", "payload": {payload}}}"#
+    );
+    // Both ways inside the business transaction; and a message of another prefix.
+    client
+        .batch_execute(&format!(
+            "BEGIN;
+             INSERT INTO outbox VALUES ('{id}', 'order', '7', 'OrderCreated', '{payload}');
+             SELECT pg_logical_emit_message(true, 'outbox', '{message}');
+             SELECT pg_logical_emit_message(true, 'audit', 'left alone');
+             COMMIT;"
+        ))
+        .await?;
+    let records = poll(&mut task, 3).await?;
+    task.stop().await;
+    let topics: Vec<&str> = records.iter().map(|r| r.record.topic.as_str()).collect();
+    assert_eq!(topics, ["pg1.public.outbox", "pg1.message", "pg1.message"]);
+
+    for settings in [
+        vec![],
+        vec![("table.expand.json.payload", "true")],
+        vec![("table.fields.additional.placement", "type:header:eventType,aggregatetype:envelope")],
+    ] {
+        let mut config: BTreeMap<String, String> =
+            [("transforms", "outbox"), ("transforms.outbox.type", "io.debezium.transforms.outbox.EventRouter")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        config.extend(settings.iter().map(|(k, v)| (format!("transforms.outbox.{k}"), v.to_string())));
+        let chain = TransformChain::from_config(&config).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let mut routed = Vec::new();
+        for record in &records {
+            routed.push(chain.apply(record.record.clone())?.context("dropped")?);
+        }
+        let (from_row, from_message) = (as_consumed(&routed[0])?, as_consumed(&routed[1])?);
+        assert_eq!(from_message, from_row, "{settings:?}");
+        assert_eq!(from_row.0, "outbox.event.order");
+        assert_eq!(from_row.1, b"\"7\"");
+        assert_eq!(from_row.2[0], ("id".to_owned(), id.as_bytes().to_vec()));
+        let expected: Json = serde_json::from_str(payload)?;
+        match settings.first() {
+            Some(("table.fields.additional.placement", _)) => {
+                assert_eq!(from_row.3, json!({"payload": expected, "aggregatetype": "order"}));
+                assert_eq!(from_row.2[1], ("eventType".to_owned(), b"OrderCreated".to_vec()));
+            }
+            _ => assert_eq!(from_row.3, expected),
+        }
+        // The key's schema is the same (a required string), so an Avro key subject gets one schema.
+        let key_type = |r: &tidemark_connect::record::ConnectRecord| {
+            r.key_schema.as_ref().map(|s| (s.schema_type(), s.is_optional()))
+        };
+        assert_eq!(key_type(&routed[1]), key_type(&routed[0]));
+        // Other prefixes pass unchanged.
+        assert_eq!(routed[2], records[2].record);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_streamed_transaction_gets_its_metadata_when_it_commits() -> Result<()> {
+    let server = start_server().await?;
+    let client = sql(&server).await?;
+    client.batch_execute(ORDERS).await?;
+    client.batch_execute("ALTER SYSTEM SET logical_decoding_work_mem = '64kB'").await?;
+    client.batch_execute("SELECT pg_reload_conf()").await?;
+    let extra = [("snapshot.mode", "never"), ("provide.transaction.metadata", "true")];
+    let mut task = task(&props(&server, &extra), Vec::new()).await?;
+    poll_for(&mut task, Duration::from_millis(600)).await?;
+    client
+        .batch_execute(
+            "BEGIN;
+             INSERT INTO orders SELECT i, repeat('a', 100) FROM generate_series(1, 3000) i;
+             SAVEPOINT s; INSERT INTO orders SELECT i, 'b' FROM generate_series(3001, 4000) i; ROLLBACK TO SAVEPOINT s;
+             COMMIT;",
+        )
+        .await?;
+    let records = poll(&mut task, 3002).await?;
+    let (begin, events, end) = (&records[0], &records[1..3001], &records[3001]);
+    assert_eq!((begin.record.topic.as_str(), end.record.topic.as_str()), ("pg1.transaction", "pg1.transaction"));
+    // The BEGIN stands where the first change is, as pgoutput's Begin does; the rolled-back subtransaction is not
+    // counted.
+    let first_lsn = as_i64(field(source(&events[0]), "lsn")).context("lsn")?;
+    let tx_id = as_i64(field(source(&events[0]), "txId")).context("txId")?;
+    assert_eq!(text(&begin.record.value, "id"), format!("{tx_id}:{first_lsn}"));
+    let last = field(&events[2999].record.value, "transaction");
+    assert_eq!(
+        (as_i64(field(last, "total_order")), as_i64(field(last, "data_collection_order"))),
+        (Some(3000), Some(3000))
+    );
+    assert_eq!(field(&end.record.value, "event_count"), &Value::Int64(3000));
+    assert_eq!(data_collections(&end.record.value), [("public.orders".to_owned(), 3000)]);
+    task.stop().await;
+    Ok(())
+}
+
+/// The table-free outbox as docs/outbox.md sets it up: a publication of no table, no snapshot; only the
+/// transactional messages of committed transactions (and not of their rolled-back savepoints) come out, routed.
+#[tokio::test]
+async fn a_table_free_outbox_needs_no_table_and_keeps_rolled_back_messages_out() -> Result<()> {
+    use tidemark_connect::transforms::TransformChain;
+
+    let server = start_server().await?;
+    let client = sql(&server).await?;
+    client.batch_execute(&format!("{ORDERS}; CREATE PUBLICATION outbox_only")).await?;
+    let extra = [
+        ("publication.name", "outbox_only"),
+        ("publication.autocreate.mode", "disabled"),
+        ("snapshot.mode", "no_data"),
+        ("transforms", "outbox"),
+        ("transforms.outbox.type", "io.debezium.transforms.outbox.EventRouter"),
+    ];
+    let props = props(&server, &extra);
+    let chain = TransformChain::from_config(&props).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut task = task(&props, Vec::new()).await?;
+    poll_for(&mut task, Duration::from_millis(600)).await?;
+    let emit = |id: u32| {
+        format!(
+            "INSERT INTO orders VALUES ({id}, 'order {id}');
+             SELECT pg_logical_emit_message(true, 'outbox', '{{\"id\": \"e{id}\", \"aggregatetype\": \"order\",
+                 \"aggregateid\": \"{id}\", \"type\": \"OrderCreated\", \"payload\": {{\"order\": {id}}}}}');"
+        )
+    };
+    let savepoint = format!("SAVEPOINT s; {} ROLLBACK TO SAVEPOINT s;", emit(3));
+    client.batch_execute(&format!("BEGIN; {} ROLLBACK; BEGIN; {} {savepoint} COMMIT;", emit(1), emit(2))).await?;
+    let records = poll(&mut task, 1).await?;
+    let more = poll_for(&mut task, Duration::from_secs(1)).await?;
+    task.stop().await;
+    assert!(more.is_empty(), "{:?}", summary(&more));
+    assert_eq!(records.len(), 1, "only the committed transaction's message: {:?}", summary(&records));
+    let routed = chain.apply(records[0].record.clone())?.context("dropped")?;
+    assert_eq!((routed.topic.as_str(), &routed.key), ("outbox.event.order", &Value::from("2")));
+    assert_eq!(routed.value, Value::from("{\"order\": 2}"));
+    assert_eq!(routed.headers.first().map(|h| &h.value), Some(&Value::from("e2")));
+    Ok(())
+}

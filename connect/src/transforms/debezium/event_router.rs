@@ -14,6 +14,11 @@
 //! Deletes of outbox rows and tombstones are dropped; an update is dropped with a warning or an error in the log,
 //! or fails the record with `table.op.invalid.behavior=fatal`. A null or blank payload becomes a tombstone with
 //! `route.tombstone.on.empty.payload=true`. Records that are not change events pass unchanged.
+//!
+//! Beyond Debezium, the table-free outbox: a Postgres logical decoding message event whose prefix is
+//! `route.message.prefix` (`outbox` by default) is read as the outbox row its JSON content stands for
+//! ([`super::outbox_message`]) and routed exactly as that row would be; messages with other prefixes pass
+//! unchanged.
 
 use crate::config::{ConfigDef, FieldError};
 use crate::data::{SchemaBuilder, SchemaRef, Struct, Value};
@@ -27,6 +32,7 @@ use super::super::Transform;
 use super::envelope::{op_of, Shape, TS_MS};
 use super::json_expand::JsonExpander;
 use super::outbox_config::{self, AdditionalField, Placement};
+use super::outbox_message::{logical_message, outbox_row, RowColumns};
 
 /// What an update of the outbox table does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +82,8 @@ pub struct EventRouter {
     route_regex: JavaRegex,
     route_replacement: Replacement,
     tombstone_on_empty: bool,
+    /// `route.message.prefix`; `None` when blank.
+    message_prefix: Option<String>,
     value_schemas: SchemaCache<ValueKey>,
 }
 
@@ -140,6 +148,7 @@ impl EventRouter {
             route_regex,
             route_replacement,
             tombstone_on_empty: settings.flag("route.tombstone.on.empty.payload"),
+            message_prefix: settings.text("route.message.prefix"),
             value_schemas: SchemaCache::new(64),
         })
     }
@@ -154,12 +163,8 @@ impl EventRouter {
         routed.to_owned()
     }
 
-    /// The record timestamp: the change event's `ts_ms`, or the `table.field.event.timestamp` column in ms.
-    fn timestamp(&self, envelope: &Struct, row: &Struct) -> Result<Option<i64>, TransformError> {
-        let event_ts = match envelope.get(TS_MS) {
-            Ok(Value::Int64(ts)) => Some(*ts),
-            _ => None,
-        };
+    /// The record timestamp: the event's `ts_ms` (`event_ts`), or the `table.field.event.timestamp` column in ms.
+    fn timestamp(&self, event_ts: Option<i64>, row: &Struct) -> Result<Option<i64>, TransformError> {
         let Some(column) = &self.timestamp_field else { return Ok(event_ts) };
         let field = row
             .schema()
@@ -209,22 +214,45 @@ impl EventRouter {
         Ok(builder.build()?)
     }
 
-    fn route(
+    /// Routes the created (or read) outbox row of a change event.
+    fn route_change(
         &self,
-        mut record: ConnectRecord,
-        envelope: Struct,
+        record: ConnectRecord,
+        envelope: &Struct,
         shape: &Shape<'_>,
     ) -> Result<ConnectRecord, TransformError> {
-        let row_schema = shape.after.schema().clone();
-        let row = match envelope.get_index(shape.after.index()) {
-            Some(Value::Struct(row)) => row,
+        match envelope.get_index(shape.after.index()) {
+            Some(Value::Struct(row)) => self.route_row(record, row, event_ts(envelope)),
             other => {
                 let found = other.map_or("null", Value::type_name);
-                return Err(TransformError::new(format!(
+                Err(TransformError::new(format!(
                     "Only Struct objects supported for [Read Outbox Event], found: {found}"
-                )));
+                )))
             }
-        };
+        }
+    }
+
+    /// Routes a logical decoding message event `message` whose prefix is `route.message.prefix` (`content` its
+    /// content), as the outbox row the content stands for.
+    fn route_message(
+        &self,
+        record: ConnectRecord,
+        message: &Struct,
+        content: &[u8],
+    ) -> Result<ConnectRecord, TransformError> {
+        let columns = RowColumns { payload: &self.payload_field, timestamp: self.timestamp_field.as_deref() };
+        let row = outbox_row(&format!("{}.Value", record.topic), content, columns)?;
+        self.route_row(record, &row, event_ts(message))
+    }
+
+    /// The event of outbox row `row`, out of `record`; `event_ts` is the event's own timestamp (`ts_ms`).
+    fn route_row(
+        &self,
+        mut record: ConnectRecord,
+        row: &Struct,
+        event_ts: Option<i64>,
+    ) -> Result<ConnectRecord, TransformError> {
+        let row_schema = row.schema().clone();
         let missing =
             |what: &str, column: &str| TransformError::new(format!("Unable to find {what} field {column} in event"));
         let payload_field =
@@ -262,7 +290,7 @@ impl EventRouter {
                 _ => return Err(TransformError::new(format!("schema version field {column} must be an INT32 column"))),
             },
         };
-        let timestamp = self.timestamp(&envelope, row)?;
+        let timestamp = self.timestamp(event_ts, row)?;
         let mut envelope_values = Vec::new();
         let mut partition = None;
         for field in &self.additional {
@@ -329,16 +357,24 @@ impl Transform for EventRouter {
         if record.value.is_null() {
             return Ok(None);
         }
-        let envelope = match std::mem::replace(&mut record.value, Value::Null) {
-            Value::Struct(envelope) if Shape::of(envelope.schema()).is_some() => envelope,
+        let event = match std::mem::replace(&mut record.value, Value::Null) {
+            Value::Struct(event) => event,
             other => {
                 record.value = other;
                 return Ok(Some(record));
             }
         };
-        let schema = envelope.schema().clone();
-        let Some(shape) = Shape::of(&schema) else { return Ok(Some(record)) };
-        match op_of(&envelope, &shape).as_str() {
+        if let Some((prefix, content)) = logical_message(&event) {
+            if self.message_prefix.as_deref() == Some(prefix) {
+                return self.route_message(record, &event, content).map(Some);
+            }
+        }
+        let schema = event.schema().clone();
+        let Some(shape) = Shape::of(&schema) else {
+            record.value = Value::Struct(event);
+            return Ok(Some(record));
+        };
+        match op_of(&event, &shape).as_str() {
             "d" => Ok(None),
             "u" => match self.on_update {
                 OnUpdate::Warn => {
@@ -353,14 +389,22 @@ impl Transform for EventRouter {
                     Err(TransformError::new("Unexpected update message received on the outbox table, fail."))
                 }
             },
-            _ => self.route(record, envelope, &shape).map(Some),
+            _ => self.route_change(record, &event, &shape).map(Some),
         }
+    }
+}
+
+/// The event's own timestamp, `ts_ms`.
+fn event_ts(event: &Struct) -> Option<i64> {
+    match event.get(TS_MS) {
+        Ok(Value::Int64(ts)) => Some(*ts),
+        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{envelope_schema, source_schema, with_settings};
+    use super::super::fixtures::{envelope_schema, message_event, source_schema, with_settings};
     use super::*;
     use crate::data::Type;
 
@@ -497,6 +541,67 @@ mod tests {
         assert_eq!(out.value.as_struct().map(|s| s.get("total").cloned()), Some(Ok(Value::Float64(9.5))));
         let kept = router.apply(outbox_event("c", "order", "not json".into())).expect("apply").expect("kept");
         assert_eq!(kept.value, Value::from("not json"), "left as it is");
+    }
+
+    /// The content of the logical decoding message that stands for `outbox_event`'s row.
+    const OUTBOX_MESSAGE: &str = r#"{"id": "406c07f3", "aggregatetype": "order", "aggregateid": "1",
+        "type": "OrderCreated", "payload": {"id": 1}, "shard": 3}"#;
+
+    /// Topic, partition, key and value as schemaless JSON, and headers.
+    type Seen = (String, Option<i32>, Vec<Option<bytes::Bytes>>, Vec<(String, Value)>);
+
+    /// What consumers of JSON see of a routed record.
+    fn seen(record: &ConnectRecord) -> Seen {
+        let settings = [("converter.type", "value"), ("schemas.enable", "false")];
+        let settings = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let json = crate::converters::create_converter("json", &settings).expect("json converter");
+        let bytes = [(&record.key_schema, &record.key), (&record.value_schema, &record.value)]
+            .map(|(schema, value)| json.to_bytes(&record.topic, schema.as_ref(), value).expect("json"));
+        let headers = record.headers.iter().map(|h| (h.key.clone(), h.value.clone())).collect();
+        (record.topic.clone(), record.partition, bytes.to_vec(), headers)
+    }
+
+    #[test]
+    fn routes_an_outbox_message_as_the_equivalent_row() {
+        for settings in [
+            vec![],
+            vec![("table.expand.json.payload", "true")],
+            vec![("table.fields.additional.placement", "type:header:eventType,shard:partition,type:envelope")],
+        ] {
+            let router = router(&settings);
+            let from_row = router.apply(outbox_event("c", "order", "{\"id\": 1}".into())).expect("row").expect("kept");
+            let from_message = router.apply(message_event("outbox", OUTBOX_MESSAGE)).expect("message").expect("kept");
+            assert_eq!(seen(&from_message), seen(&from_row), "{settings:?}");
+            let types = |r: &ConnectRecord| r.key_schema.as_ref().map(|s| (s.schema_type(), s.is_optional()));
+            assert_eq!(types(&from_message), types(&from_row), "the same key schema");
+            assert_eq!(from_message.timestamp, Some(1_556_890_294_999), "the message event's ts_ms");
+        }
+        let plain = router(&[]).apply(message_event("outbox", OUTBOX_MESSAGE)).expect("apply").expect("kept");
+        let row = router(&[]).apply(outbox_event("c", "order", "{\"id\": 1}".into())).expect("apply").expect("kept");
+        assert_eq!(plain.value_schema, row.value_schema, "the payload's schema, io.debezium.data.Json");
+        assert_eq!(plain.value, Value::from("{\"id\": 1}"));
+    }
+
+    #[test]
+    fn other_messages_pass_and_bad_outbox_messages_fail() {
+        let audit = message_event("audit", "not json");
+        assert_eq!(router(&[]).apply(audit.clone()), Ok(Some(audit)));
+        let events = router(&[("route.message.prefix", "events")]);
+        let outbox = message_event("outbox", OUTBOX_MESSAGE);
+        assert_eq!(events.apply(outbox.clone()), Ok(Some(outbox.clone())), "only the configured prefix");
+        assert_eq!(
+            events.apply(message_event("events", OUTBOX_MESSAGE)).map(|r| r.map(|r| r.topic)),
+            Ok(Some("outbox.event.order".into()))
+        );
+        assert_eq!(router(&[("route.message.prefix", " ")]).apply(outbox.clone()), Ok(Some(outbox)), "blank: none");
+        let error = router(&[]).apply(message_event("outbox", "[1, 2]")).expect_err("not an object");
+        assert!(error.message.contains("not a JSON object"), "{error}");
+        let error = router(&[]).apply(message_event("outbox", r#"{"id": "x", "payload": {}}"#)).expect_err("no type");
+        assert_eq!(error.message, "Unable to find route-by field aggregatetype in event");
+        let tombstones = router(&[("route.tombstone.on.empty.payload", "true")]);
+        let empty = r#"{"id": "x", "aggregatetype": "order", "aggregateid": "1", "payload": null}"#;
+        let out = tombstones.apply(message_event("outbox", empty)).expect("apply").expect("kept");
+        assert_eq!((out.topic.as_str(), out.value.is_null(), out.key), ("outbox.event.order", true, Value::from("1")));
     }
 
     #[test]

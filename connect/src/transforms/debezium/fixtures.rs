@@ -127,6 +127,33 @@ pub(crate) fn customer_tombstone(id: i32) -> ConnectRecord {
     ConnectRecord::new("dbserver1.inventory.customers", (Some(customers().0.clone()), key.into()), (None, Value::Null))
 }
 
+/// A Postgres logical decoding message event on `dbserver1.message`, as the Postgres source writes it
+/// (`io.debezium.connector.postgresql.MessageValue`, keyed by the prefix), with `content` as its bytes.
+pub(crate) fn message_event(prefix: &str, content: &str) -> ConnectRecord {
+    let block = SchemaBuilder::struct_()
+        .name("io.debezium.connector.postgresql.Message")
+        .field("prefix", optional_string())
+        .field("content", SchemaBuilder::bytes().optional().build().expect("content"))
+        .build()
+        .expect("block");
+    let key_schema =
+        SchemaBuilder::struct_().name("io.debezium.connector.postgresql.MessageKey").field("prefix", optional_string());
+    let key_schema = key_schema.build().expect("key");
+    let value_schema = SchemaBuilder::struct_()
+        .name("io.debezium.connector.postgresql.MessageValue")
+        .field("op", string())
+        .field("ts_ms", SchemaBuilder::int64().optional().build().expect("ts"))
+        .field("source", source_schema())
+        .field("message", block.clone())
+        .build()
+        .expect("value");
+    let message = Struct::from_values(block, vec![prefix.into(), Value::Bytes(content.to_owned().into())]);
+    let values = vec!["m".into(), Value::Int64(1_556_890_294_999), source(""), message.expect("message").into()];
+    let value = Struct::from_values(value_schema.clone(), values).expect("value");
+    let key = Struct::from_values(key_schema.clone(), vec![prefix.into()]).expect("key");
+    ConnectRecord::new("dbserver1.message", (Some(key_schema), key.into()), (Some(value_schema), value.into()))
+}
+
 /// Settings under `transforms.t.` built from `pairs`, read through `def`.
 pub(crate) fn with_settings<T>(
     pairs: &[(&str, &str)],

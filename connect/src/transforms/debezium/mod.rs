@@ -5,7 +5,8 @@
 //!
 //! Both work on records whose value is a Debezium envelope (DESIGN.md §1 "Change events": a struct with `before`,
 //! `after`, `source`, `op`, `ts_ms` and `transaction`); other records (heartbeats, schema changes, transaction
-//! metadata) pass unchanged, as in Debezium.
+//! metadata) pass unchanged, as in Debezium. Beyond Debezium, `EventRouter` also routes Postgres logical decoding
+//! messages of the outbox prefix, the table-free outbox (`outbox_message.rs`).
 
 mod envelope;
 mod event_router;
@@ -14,6 +15,7 @@ mod field_ref;
 mod fixtures;
 mod json_expand;
 mod outbox_config;
+mod outbox_message;
 mod unwrap;
 mod unwrap_config;
 

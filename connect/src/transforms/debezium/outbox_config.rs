@@ -1,5 +1,5 @@
-//! The settings of the outbox `EventRouter` (Debezium's `EventRouterConfigDefinition`: names and defaults) and
-//! the parsing of `table.fields.additional.placement`.
+//! The settings of the outbox `EventRouter` (Debezium's `EventRouterConfigDefinition`: names and defaults, and
+//! Tidemark's `route.message.prefix`) and the parsing of `table.fields.additional.placement`.
 
 use crate::config::{ConfigDef, ConfigKey, ConfigType, Importance};
 
@@ -125,6 +125,14 @@ pub(crate) fn config_def() -> ConfigDef {
             "The topic, with the regex's groups.",
         )
         .importance(Importance::High),
+        key(
+            "route.message.prefix",
+            ConfigType::String,
+            "outbox",
+            "Beyond Debezium: Postgres logical decoding messages with this prefix (pg_logical_emit_message(true, \
+             'outbox', '{...}')) are routed as outbox rows whose columns are the JSON content's members; blank for \
+             none. Messages with other prefixes pass unchanged.",
+        ),
         key(
             "route.tombstone.on.empty.payload",
             ConfigType::Boolean,

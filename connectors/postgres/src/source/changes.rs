@@ -14,11 +14,15 @@
 //!
 //! **Streamed transactions** are held ([`super::streamed`]) until Stream Commit and then processed as one
 //! transaction.
+//!
+//! **Transaction metadata** (`provide.transaction.metadata`, [`super::transaction`]): a transaction's BEGIN record
+//! comes first and its END record last, so the END carries the transaction's end as its resume point and a restart
+//! repeats a transaction whole, BEGIN to END.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tidemark_connect::data::{Struct, Value};
+use tidemark_connect::data::Value;
 use tidemark_connect::record::ConnectRecord;
 use tokio_postgres::Client;
 
@@ -29,8 +33,9 @@ use super::emit::Emitter;
 use super::envelope::{now_us, Envelopes, Op, SnapshotMarker, SourceInfo};
 use super::error::SourceError;
 use super::offsets::{streaming_offset, Position};
-use super::schema::{ColumnSpec, TableSchema};
+use super::schema::{ColumnSpec, Row, TableSchema};
 use super::streamed::StreamedTransactions;
+use super::transaction::TransactionCounts;
 use crate::pgoutput::{
     ColumnValue, Delete, Insert, LogicalMessage, Message, OldTuple, Relation, RelationCache, ReplicaIdentity, Truncate,
     TupleData, Update,
@@ -57,6 +62,8 @@ pub struct Changes {
     types: TypeCache,
     position: Position,
     transaction: Option<Transaction>,
+    /// The open transaction's events so far, with `provide.transaction.metadata`.
+    counts: Option<TransactionCounts>,
     held: Option<ConnectRecord>,
     streamed: StreamedTransactions,
 }
@@ -72,6 +79,7 @@ impl Changes {
             types,
             position,
             transaction: None,
+            counts: None,
             held: None,
             streamed: StreamedTransactions::default(),
         }
@@ -89,17 +97,21 @@ impl Changes {
     ) -> Result<(), SourceError> {
         match message {
             Message::Begin(begin) => {
-                self.transaction = Some(Transaction { xid: begin.xid, commit_us: unix_us(begin.commit_time) })
+                self.begin(Transaction { xid: begin.xid, commit_us: unix_us(begin.commit_time) }, lsn, emitter)?
             }
-            Message::Commit(commit) => self.commit(commit.commit_lsn, commit.end_lsn, emitter),
+            Message::Commit(commit) => self.commit(commit.commit_lsn, commit.end_lsn, emitter)?,
             Message::StreamCommit(commit) => {
                 let held = self.streamed.commit(commit.xid);
                 tracing::debug!(xid = commit.xid, messages = held.len(), "streamed transaction committed");
-                self.transaction = Some(Transaction { xid: commit.xid, commit_us: unix_us(commit.commit_time) });
+                // The BEGIN stands where the first change is, as pgoutput's Begin does (Relation messages have no
+                // position of their own).
+                let first = held.iter().map(|(lsn, _)| *lsn).find(|lsn| *lsn != Lsn::ZERO);
+                let transaction = Transaction { xid: commit.xid, commit_us: unix_us(commit.commit_time) };
+                self.begin(transaction, first.unwrap_or(Lsn(commit.commit_lsn)), emitter)?;
                 for (lsn, message) in held {
                     self.apply(client, lsn, message, emitter).await?;
                 }
-                self.commit(commit.commit_lsn, commit.end_lsn, emitter);
+                self.commit(commit.commit_lsn, commit.end_lsn, emitter)?;
             }
             Message::StreamAbort(abort) => self.streamed.abort(abort.xid, abort.subxid),
             Message::StreamStart(_) | Message::StreamStop | Message::Origin(_) => {}
@@ -176,9 +188,9 @@ impl Changes {
             return Ok(());
         }
         let after = self.row(&table, &insert.new, None)?;
-        let record = self.envelopes.change(&table, Op::Create, None, Some(after), &self.info(&table, lsn))?;
-        self.emit(record, emitter);
-        Ok(())
+        let info = self.info(&table, lsn);
+        let record = self.envelopes.change(&table, Op::Create, None, Some(after), &info)?;
+        self.emit_event(record, &info, emitter)
     }
 
     async fn update(
@@ -197,11 +209,11 @@ impl Changes {
         let old = update.old.as_ref().map(|old| self.row(&table, old.tuple(), None)).transpose()?;
         let info = self.info(&table, lsn);
         if let Some(old) = &old {
-            if table.key_schema.is_some() && !table.same_key(old, &after) {
+            if table.key_schema.is_some() && old.key != after.key {
                 self.delete_events(&table, old.clone(), &info, emitter)?;
                 if !self.config.skipped.skips(Op::Create.code()) {
                     let record = self.envelopes.change(&table, Op::Create, None, Some(after), &info)?;
-                    self.emit(record, emitter);
+                    self.emit_event(record, &info, emitter)?;
                 }
                 return Ok(());
             }
@@ -211,8 +223,7 @@ impl Changes {
         }
         let before = if full_old.is_some() { old } else { None };
         let record = self.envelopes.change(&table, Op::Update, before, Some(after), &info)?;
-        self.emit(record, emitter);
-        Ok(())
+        self.emit_event(record, &info, emitter)
     }
 
     async fn delete(
@@ -232,7 +243,7 @@ impl Changes {
     fn delete_events(
         &mut self,
         table: &TableSchema,
-        before: Struct,
+        before: Row,
         info: &SourceInfo,
         emitter: &mut Emitter,
     ) -> Result<(), SourceError> {
@@ -242,7 +253,7 @@ impl Changes {
         let record = self.envelopes.change(table, Op::Delete, Some(before), None, info)?;
         let tombstone =
             (self.config.tombstones_on_delete && !record.key.is_null()).then(|| self.envelopes.tombstone(&record));
-        self.emit(record, emitter);
+        self.emit_event(record, info, emitter)?;
         if let Some(tombstone) = tombstone {
             self.emit(tombstone, emitter);
         }
@@ -261,8 +272,9 @@ impl Changes {
         }
         for oid in truncate.relation_oids {
             let Some(table) = self.table(client, oid).await? else { continue };
-            let record = self.envelopes.change(&table, Op::Truncate, None, None, &self.info(&table, lsn))?;
-            self.emit(record, emitter);
+            let info = self.info(&table, lsn);
+            let record = self.envelopes.change(&table, Op::Truncate, None, None, &info)?;
+            self.emit_event(record, &info, emitter)?;
         }
         Ok(())
     }
@@ -282,12 +294,41 @@ impl Changes {
             table: String::new(),
         };
         let record = self.envelopes.message(&message.prefix, message.content, &info)?;
-        if self.transaction.is_some() {
+        if transactional.is_some() {
+            self.emit_event(record, &info, emitter)?;
+        } else if self.transaction.is_some() {
             self.emit(record, emitter);
         } else {
             self.advance_to(lsn);
             emitter.push(record, streaming_offset(&self.position));
         }
+        Ok(())
+    }
+
+    /// A transaction begins: its BEGIN record first, with transaction metadata (`lsn`: where its first change is).
+    fn begin(&mut self, transaction: Transaction, lsn: Lsn, emitter: &mut Emitter) -> Result<(), SourceError> {
+        self.transaction = Some(transaction);
+        if self.config.transaction_metadata {
+            let counts = TransactionCounts::new(transaction.xid, transaction.commit_us);
+            let record = self.envelopes.transactions().begin(&counts, lsn)?;
+            self.counts = Some(counts);
+            self.emit(record, emitter);
+        }
+        Ok(())
+    }
+
+    /// An event of the open transaction (or a change outside one), counted and given its transaction block when
+    /// there is transaction metadata; `info` is its `source` block.
+    fn emit_event(
+        &mut self,
+        mut record: ConnectRecord,
+        info: &SourceInfo,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        if let Some(counts) = &mut self.counts {
+            self.envelopes.transactions().enrich(&mut record, counts, info)?;
+        }
+        self.emit(record, emitter);
         Ok(())
     }
 
@@ -301,8 +342,13 @@ impl Changes {
         }
     }
 
-    /// The transaction committed: the position moves to its end, and its last record goes out with it.
-    fn commit(&mut self, commit_lsn: u64, end_lsn: u64, emitter: &mut Emitter) {
+    /// The transaction committed: its END record is its last (with transaction metadata), the position moves to
+    /// its end, and its last record goes out with it.
+    fn commit(&mut self, commit_lsn: u64, end_lsn: u64, emitter: &mut Emitter) -> Result<(), SourceError> {
+        if let Some(counts) = self.counts.take() {
+            let record = self.envelopes.transactions().end(&counts, Lsn(end_lsn))?;
+            self.emit(record, emitter);
+        }
         let transaction = self.transaction.take();
         self.position = Position {
             lsn: self.position.lsn.max(Lsn(end_lsn)),
@@ -313,6 +359,7 @@ impl Changes {
         if let Some(last) = self.held.take() {
             emitter.push(last, streaming_offset(&self.position));
         }
+        Ok(())
     }
 
     /// The `source` block of a change of `table` at `lsn` in the open transaction.
@@ -354,14 +401,15 @@ impl Changes {
         }
         let primary_key = catalog.map(|t| t.primary_key).unwrap_or_default();
         let names = (relation.namespace.as_str(), relation.name.as_str());
-        let table = TableSchema::build(&self.envelopes, names, columns, &primary_key, &self.config.types)?;
-        if table.key_schema.is_none()
+        let table = TableSchema::build(&self.envelopes, names, columns, &primary_key, self.config.rules())?;
+        if primary_key.is_empty()
             && matches!(relation.replica_identity, ReplicaIdentity::Default | ReplicaIdentity::Nothing)
         {
+            let keys = if table.key_schema.is_none() { "its events have null keys, and " } else { "" };
             tracing::warn!(
                 table = %table.qualified_name(),
-                "the table has no primary key: its events have null keys, and Postgres refuses UPDATE and DELETE on \
-                 it while it is published; set REPLICA IDENTITY FULL (or USING INDEX) to capture them"
+                "the table has no primary key: {keys}Postgres refuses UPDATE and DELETE on it while it is published; \
+                 set REPLICA IDENTITY FULL (or USING INDEX) to capture them"
             );
         }
         Ok(table)
@@ -369,7 +417,7 @@ impl Changes {
 
     /// The row of a tuple; an unchanged TOASTed value comes from `old` (REPLICA IDENTITY FULL) or is the
     /// placeholder.
-    fn row(&self, table: &TableSchema, tuple: &TupleData, old: Option<&TupleData>) -> Result<Struct, SourceError> {
+    fn row(&self, table: &TableSchema, tuple: &TupleData, old: Option<&TupleData>) -> Result<Row, SourceError> {
         let mut values = Vec::with_capacity(table.columns.len());
         for (index, column) in table.columns.iter().enumerate() {
             let Some(value) = tuple.columns.get(column.position) else {

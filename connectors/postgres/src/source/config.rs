@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError, Importance};
 
+use super::column_filter::ColumnFilter;
 use super::columns::TypeSettings;
 use super::filters::TableFilter;
+use super::message_key::MessageKeyColumns;
+use super::schema::SchemaRules;
 
 /// What `snapshot.mode` asks for at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +101,10 @@ pub struct SourceConfig {
     pub autocreate: AutocreateMode,
     /// `schema.*.list` and `table.*.list`.
     pub filter: TableFilter,
+    /// `column.include.list` / `column.exclude.list`.
+    pub columns: ColumnFilter,
+    /// `message.key.columns`.
+    pub message_keys: MessageKeyColumns,
     /// `snapshot.mode`.
     pub snapshot_mode: SnapshotMode,
     /// `tombstones.on.delete`.
@@ -110,6 +117,8 @@ pub struct SourceConfig {
     pub status_interval: Duration,
     /// `skipped.operations`.
     pub skipped: SkippedOperations,
+    /// `provide.transaction.metadata`.
+    pub transaction_metadata: bool,
     /// The settings the column types read (`decimal.handling.mode`, ...).
     pub types: TypeSettings,
 }
@@ -166,6 +175,23 @@ pub fn config_def() -> ConfigDef {
         list_key("schema.exclude.list", "Regular expressions of the schemas not to capture."),
         list_key("table.include.list", "Regular expressions of the tables (<schema>.<table>) to capture."),
         list_key("table.exclude.list", "Regular expressions of the tables (<schema>.<table>) not to capture."),
+        list_key(
+            "column.include.list",
+            "Regular expressions of the columns (<schema>.<table>.<column>) events carry in before and after.",
+        ),
+        list_key(
+            "column.exclude.list",
+            "Regular expressions of the columns (<schema>.<table>.<column>) left out of before and after (key \
+             columns stay in the key).",
+        ),
+        ConfigKey::optional(
+            "message.key.columns",
+            ConfigType::String,
+            "",
+            "The columns that key a table's events instead of its primary key: \
+             <table regex>:<column>[,<column>...][;<table regex>:<column>...].",
+        )
+        .checked(MessageKeyColumns::check),
         ConfigKey::optional(
             "snapshot.mode",
             ConfigType::String,
@@ -205,15 +231,9 @@ pub fn config_def() -> ConfigDef {
             "provide.transaction.metadata",
             ConfigType::Boolean,
             "false",
-            "Transaction boundaries and the transaction block in events: not supported yet.",
-        )
-        .checked(|v| {
-            if v.trim().eq_ignore_ascii_case("true") {
-                Err("transaction metadata is not supported yet".to_owned())
-            } else {
-                Ok(())
-            }
-        }),
+            "Emit BEGIN and END records of each transaction on <prefix>.transaction and a transaction block (id, \
+             total_order, data_collection_order) in each change event.",
+        ),
         ConfigKey::optional(
             "skipped.operations",
             ConfigType::List,
@@ -278,12 +298,13 @@ impl SourceConfig {
             return Err(errors);
         }
         let filter = TableFilter::from_props(props).map_err(|e| errors.push(e)).ok();
+        let columns = ColumnFilter::from_props(props).map_err(|e| errors.push(e)).ok();
         let types = TypeSettings::from_props(props)
             .map_err(|problems| {
                 errors.extend(problems.into_iter().map(|(name, message)| FieldError { name, message }));
             })
             .ok();
-        let (Some(filter), Some(types)) = (filter, types) else {
+        let (Some(filter), Some(columns), Some(types)) = (filter, columns, types) else {
             return Err(errors);
         };
         let text = |name: &str| def.value(props, name).unwrap_or_default().trim().to_owned();
@@ -314,14 +335,23 @@ impl SourceConfig {
             publication_name: text("publication.name"),
             autocreate,
             filter,
+            columns,
+            // Checked by the declared validator above.
+            message_keys: MessageKeyColumns::parse(&text("message.key.columns")).unwrap_or_default(),
             snapshot_mode,
             tombstones_on_delete: flag("tombstones.on.delete"),
             drop_slot_on_stop: flag("slot.drop.on.stop"),
             heartbeat_interval: (heartbeat > 0).then(|| Duration::from_millis(heartbeat)),
             status_interval: Duration::from_millis(millis("status.update.interval.ms").max(1)),
             skipped: SkippedOperations::parse(&text("skipped.operations")).unwrap_or_default(),
+            transaction_metadata: flag("provide.transaction.metadata"),
             types,
         })
+    }
+
+    /// The settings that shape the tables' schemas.
+    pub fn rules(&self) -> SchemaRules<'_> {
+        SchemaRules { columns: &self.columns, keys: &self.message_keys, types: &self.types }
     }
 }
 
@@ -355,6 +385,26 @@ mod tests {
         assert!(config.tombstones_on_delete && !config.drop_slot_on_stop);
         assert_eq!(config.heartbeat_interval, None);
         assert_eq!(config.skipped, SkippedOperations { truncates: true, ..SkippedOperations::default() });
+        assert!(!config.transaction_metadata);
+        assert!(config.columns.includes("public", "orders", "id"));
+    }
+
+    #[test]
+    fn columns_keys_and_transaction_metadata() {
+        let config = SourceConfig::from_props(&props(&[
+            ("column.exclude.list", "public\\.orders\\.secret"),
+            ("message.key.columns", "public.orders:sku"),
+            ("provide.transaction.metadata", "true"),
+        ]))
+        .expect("valid");
+        assert!(config.transaction_metadata);
+        assert!(!config.columns.includes("public", "orders", "secret"));
+        assert_eq!(config.message_keys.key_columns("public", "orders", &["id", "sku"]), Some(vec!["sku"]));
+        let both =
+            SourceConfig::from_props(&props(&[("column.include.list", "a.b.c"), ("column.exclude.list", "a.b.d")]))
+                .expect_err("both lists");
+        assert_eq!(both.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["column.exclude.list"]);
+        assert!(both[0].message.contains("column.include.list and column.exclude.list"));
     }
 
     #[test]
@@ -379,10 +429,12 @@ mod tests {
             ("plugin.name", "decoderbufs"),
             ("slot.name", "Debezium"),
             ("snapshot.mode", "sometimes"),
-            ("provide.transaction.metadata", "true"),
+            ("provide.transaction.metadata", "maybe"),
             ("skipped.operations", "c,x"),
             ("database.sslmode", "require"),
             ("table.include.list", "public.(orders"),
+            ("column.exclude.list", "public.orders.(x"),
+            ("message.key.columns", "public.orders"),
         ]))
         .expect_err("invalid");
         let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
@@ -395,6 +447,8 @@ mod tests {
             "skipped.operations",
             "database.sslmode",
             "table.include.list",
+            "column.exclude.list",
+            "message.key.columns",
         ] {
             assert!(names.contains(&name), "{name} not in {names:?}");
         }

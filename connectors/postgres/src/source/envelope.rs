@@ -1,7 +1,9 @@
 //! Debezium's records (Debezium 3.0's Postgres connector, field for field): change events
 //! `{before, after, source, transaction, op, ts_ms, ts_us, ts_ns}` with the `io.debezium.connector.postgresql.Source`
 //! block, the tombstone after a delete, logical decoding messages on `<prefix>.message`
-//! (`io.debezium.connector.postgresql.MessageValue`) and heartbeats on `__debezium-heartbeat.<prefix>`.
+//! (`io.debezium.connector.postgresql.MessageValue` `{op, ts_ms, source, transaction, message}`) and heartbeats on
+//! `__debezium-heartbeat.<prefix>`. The `transaction` blocks and the transaction metadata records are
+//! [`super::transaction`]'s.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -10,7 +12,8 @@ use tidemark_connect::data::{SchemaBuilder, SchemaError, SchemaRef, Struct, Valu
 use tidemark_connect::record::ConnectRecord;
 
 use super::error::SourceError;
-use super::schema::{topic_name, TableSchema};
+use super::schema::{topic_name, Row, TableSchema};
+use super::transaction::TransactionRecords;
 
 /// The Debezium version whose records these are, as `source.version` says.
 pub const DEBEZIUM_VERSION: &str = "3.0.0.Final";
@@ -103,7 +106,7 @@ pub struct Envelopes {
     prefix: String,
     dbname: String,
     source: SchemaRef,
-    transaction: SchemaRef,
+    transactions: TransactionRecords,
     message_key: SchemaRef,
     message_block: SchemaRef,
     message_value: SchemaRef,
@@ -150,14 +153,7 @@ impl Envelopes {
             .field("lsn", b(optional_long(), "lsn")?)
             .field("xmin", b(optional_long(), "xmin")?);
         let source = b(source, "io.debezium.connector.postgresql.Source")?;
-        let transaction = SchemaBuilder::struct_()
-            .name("event.block")
-            .version(1)
-            .optional()
-            .field("id", b(string(), "id")?)
-            .field("total_order", b(SchemaBuilder::int64(), "total_order")?)
-            .field("data_collection_order", b(SchemaBuilder::int64(), "data_collection_order")?);
-        let transaction = b(transaction, "event.block")?;
+        let transactions = TransactionRecords::new(prefix)?;
         let optional_string = b(string().optional(), "prefix")?;
         let message_key = SchemaBuilder::struct_()
             .name("io.debezium.connector.postgresql.MessageKey")
@@ -176,6 +172,7 @@ impl Envelopes {
             .field("op", b(string(), "op")?)
             .field("ts_ms", b(optional_long(), "ts_ms")?)
             .field("source", source.clone())
+            .field("transaction", transactions.block_schema().clone())
             .field("message", message_block.clone());
         let message_value = b(message_value, "io.debezium.connector.postgresql.MessageValue")?;
         let heartbeat_key = SchemaBuilder::struct_()
@@ -190,7 +187,7 @@ impl Envelopes {
             prefix: prefix.to_owned(),
             dbname: dbname.to_owned(),
             source,
-            transaction,
+            transactions,
             message_key,
             message_block,
             message_value,
@@ -204,6 +201,11 @@ impl Envelopes {
         &self.prefix
     }
 
+    /// The transaction metadata records and blocks.
+    pub fn transactions(&self) -> &TransactionRecords {
+        &self.transactions
+    }
+
     /// The schema of `<name>.Envelope` for rows of `row`.
     pub fn envelope_schema(&self, name: &str, row: &SchemaRef) -> Result<SchemaRef, SchemaError> {
         let optional_long = || SchemaBuilder::int64().optional().build();
@@ -213,7 +215,7 @@ impl Envelopes {
             .field("before", row.clone())
             .field("after", row.clone())
             .field("source", self.source.clone())
-            .field("transaction", self.transaction.clone())
+            .field("transaction", self.transactions.block_schema().clone())
             .field("op", SchemaBuilder::string().build()?)
             .field("ts_ms", optional_long()?)
             .field("ts_us", optional_long()?)
@@ -248,23 +250,20 @@ impl Envelopes {
             .map_err(|source| SourceError::Data { table: format!("{}.{}", info.schema, info.table), source })
     }
 
-    /// A change event of `table` (keyed by `after`, or `before` for a delete).
+    /// A change event of `table` (keyed by `after`, or `before` for a delete), without a transaction block.
     pub fn change(
         &self,
         table: &TableSchema,
         op: Op,
-        before: Option<Struct>,
-        after: Option<Struct>,
+        before: Option<Row>,
+        after: Option<Row>,
         info: &SourceInfo,
     ) -> Result<ConnectRecord, SourceError> {
-        let key = match after.as_ref().or(before.as_ref()) {
-            Some(row) => table.key_of(row)?,
-            None => Value::Null,
-        };
+        let key = after.as_ref().or(before.as_ref()).map_or(Value::Null, |row| row.key.clone());
         let now = now_us();
         let values = vec![
-            before.map_or(Value::Null, Value::Struct),
-            after.map_or(Value::Null, Value::Struct),
+            before.map_or(Value::Null, |row| Value::Struct(row.value)),
+            after.map_or(Value::Null, |row| Value::Struct(row.value)),
             self.source(info)?,
             Value::Null,
             Value::from(op.code()),
@@ -291,14 +290,20 @@ impl Envelopes {
         )
     }
 
-    /// A logical decoding message (`pg_logical_emit_message`) on `<prefix>.message`, keyed by its prefix.
+    /// A logical decoding message (`pg_logical_emit_message`) on `<prefix>.message`, keyed by its prefix, without a
+    /// transaction block.
     pub fn message(&self, prefix: &str, content: Bytes, info: &SourceInfo) -> Result<ConnectRecord, SourceError> {
         let data_error = |source| SourceError::Data { table: format!("{}.message", self.prefix), source };
         let key = Struct::from_values(self.message_key.clone(), vec![Value::from(prefix)]).map_err(data_error)?;
         let block = Struct::from_values(self.message_block.clone(), vec![Value::from(prefix), Value::Bytes(content)])
             .map_err(data_error)?;
-        let values =
-            vec![Value::from("m"), Value::Int64(now_us().div_euclid(1000)), self.source(info)?, Value::Struct(block)];
+        let values = vec![
+            Value::from("m"),
+            Value::Int64(now_us().div_euclid(1000)),
+            self.source(info)?,
+            Value::Null,
+            Value::Struct(block),
+        ];
         let value = Struct::from_values(self.message_value.clone(), values).map_err(data_error)?;
         Ok(ConnectRecord::new(
             topic_name(&format!("{}.message", self.prefix)),
@@ -374,6 +379,9 @@ mod tests {
         assert_eq!(record.topic, "pg1.message");
         let value = record.value.as_struct().expect("value");
         assert_eq!(value.get("op"), Ok(&Value::from("m")));
+        let fields: Vec<&str> = value.schema().fields().iter().map(|f| f.name()).collect();
+        assert_eq!(fields, ["op", "ts_ms", "source", "transaction", "message"], "Debezium 3.0's MessageValue");
+        assert_eq!(value.get("transaction"), Ok(&Value::Null));
         let block = value.get("message").ok().and_then(Value::as_struct).expect("block");
         assert_eq!(block.values(), &[Value::from("outbox"), Value::Bytes(Bytes::from_static(b"hi"))]);
         assert_eq!(record.key.as_struct().map(|k| k.values().to_vec()), Some(vec![Value::from("outbox")]));

@@ -14,38 +14,18 @@ const SYSTEM_SCHEMAS: &[&str] = &["pg_catalog", "information_schema", "pg_toast"
 /// The captured tables.
 #[derive(Debug, Clone, Default)]
 pub struct TableFilter {
-    schema_include: Vec<Regex>,
-    schema_exclude: Vec<Regex>,
-    table_include: Vec<Regex>,
-    table_exclude: Vec<Regex>,
+    schemas: NameLists,
+    tables: NameLists,
 }
 
 impl TableFilter {
     /// The filter the four settings of `props` describe. An include list and its exclude list cannot both be
     /// given (Debezium refuses that too).
     pub fn from_props(props: &BTreeMap<String, String>) -> Result<Self, FieldError> {
-        let list = |name: &str| -> Result<Vec<Regex>, FieldError> {
-            let value = props.get(name).map(String::as_str).unwrap_or_default();
-            compile(value).map_err(|message| FieldError { name: name.to_owned(), message })
-        };
-        let filter = TableFilter {
-            schema_include: list("schema.include.list")?,
-            schema_exclude: list("schema.exclude.list")?,
-            table_include: list("table.include.list")?,
-            table_exclude: list("table.exclude.list")?,
-        };
-        for (include, exclude, name) in [
-            (&filter.schema_include, &filter.schema_exclude, "schema"),
-            (&filter.table_include, &filter.table_exclude, "table"),
-        ] {
-            if !include.is_empty() && !exclude.is_empty() {
-                return Err(FieldError {
-                    name: format!("{name}.exclude.list"),
-                    message: format!("{name}.include.list and {name}.exclude.list cannot both be set"),
-                });
-            }
-        }
-        Ok(filter)
+        Ok(TableFilter {
+            schemas: NameLists::from_props(props, "schema")?,
+            tables: NameLists::from_props(props, "table")?,
+        })
     }
 
     /// Whether every expression of a list setting compiles (a config validator).
@@ -55,22 +35,43 @@ impl TableFilter {
 
     /// Whether `schema.table` is captured.
     pub fn includes(&self, schema: &str, table: &str) -> bool {
-        if is_system_schema(schema) {
-            return false;
-        }
-        let schema_ok = if self.schema_include.is_empty() {
-            !self.schema_exclude.iter().any(|p| p.is_match(schema))
-        } else {
-            self.schema_include.iter().any(|p| p.is_match(schema))
+        !is_system_schema(schema) && self.schemas.admits(schema) && self.tables.admits(&format!("{schema}.{table}"))
+    }
+}
+
+/// An include list and its exclude list of one kind of name (`schema`, `table`, `column`): with an include list,
+/// the names one of its expressions matches; otherwise the names none of the exclude list's matches.
+#[derive(Debug, Clone, Default)]
+pub(super) struct NameLists {
+    include: Vec<Regex>,
+    exclude: Vec<Regex>,
+}
+
+impl NameLists {
+    /// `<kind>.include.list` and `<kind>.exclude.list` of `props`; both given is refused (as Debezium refuses it),
+    /// on the exclude list, with a message naming both.
+    pub(super) fn from_props(props: &BTreeMap<String, String>, kind: &str) -> Result<Self, FieldError> {
+        let list = |name: String| -> Result<Vec<Regex>, FieldError> {
+            let value = props.get(&name).map(String::as_str).unwrap_or_default();
+            compile(value).map_err(|message| FieldError { name, message })
         };
-        if !schema_ok {
-            return false;
+        let include = list(format!("{kind}.include.list"))?;
+        let exclude = list(format!("{kind}.exclude.list"))?;
+        if !include.is_empty() && !exclude.is_empty() {
+            return Err(FieldError {
+                name: format!("{kind}.exclude.list"),
+                message: format!("{kind}.include.list and {kind}.exclude.list cannot both be set"),
+            });
         }
-        let id = format!("{schema}.{table}");
-        if self.table_include.is_empty() {
-            !self.table_exclude.iter().any(|p| p.is_match(&id))
+        Ok(NameLists { include, exclude })
+    }
+
+    /// Whether `name` passes the lists.
+    pub(super) fn admits(&self, name: &str) -> bool {
+        if self.include.is_empty() {
+            !self.exclude.iter().any(|p| p.is_match(name))
         } else {
-            self.table_include.iter().any(|p| p.is_match(&id))
+            self.include.iter().any(|p| p.is_match(name))
         }
     }
 }
@@ -82,15 +83,16 @@ fn is_system_schema(schema: &str) -> bool {
 
 /// The expressions of a list, each anchored at both ends and matched without regard to case.
 fn compile(value: &str) -> Result<Vec<Regex>, String> {
-    split(value)
-        .into_iter()
-        .map(|pattern| {
-            RegexBuilder::new(&format!("^(?:{pattern})$"))
-                .case_insensitive(true)
-                .build()
-                .map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
-        })
-        .collect()
+    split(value).iter().map(|pattern| anchored(pattern)).collect()
+}
+
+/// One expression, anchored at both ends (it must match a whole name) and matched without regard to case, as
+/// Debezium matches its lists.
+pub(super) fn anchored(pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .case_insensitive(true)
+        .build()
+        .map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
 }
 
 /// The entries of a comma-separated list where `\,` is a comma inside an entry; entries trimmed, empty ones

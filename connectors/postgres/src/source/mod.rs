@@ -11,7 +11,12 @@
 //!    slot's consistent point, so streaming from that point neither misses nor repeats a change.
 //! 3. **Streaming** (`stream.rs`, `changes.rs`): pgoutput protocol 2 with streamed large transactions (held until
 //!    they commit, dropped when they or their subtransactions abort: `streamed.rs`) and logical decoding
-//!    messages, turned into Debezium's events (`schema.rs`, `envelope.rs`, column types through `columns.rs`).
+//!    messages, turned into Debezium's events (`schema.rs`, `envelope.rs`, column types through `columns.rs`), with
+//!    transaction metadata when asked (`transaction.rs`).
+//!
+//! A table's schemas (`schema.rs`) carry the columns `column.include.list` / `column.exclude.list` keep
+//! (`column_filter.rs`) and are keyed by its primary key or the columns `message.key.columns` names
+//! (`message_key.rs`), the same in the snapshot and the stream.
 //! 4. **Positions** (`offsets.rs`): a record's offset is the end of the last transaction whose records all come at
 //!    or before it, so a restart from any durable record repeats at most one transaction's records and loses
 //!    none. The runtime's `commit` hands back the durable positions and only those reach the slot.
@@ -24,6 +29,7 @@
 
 mod catalog;
 mod changes;
+mod column_filter;
 mod columns;
 mod config;
 mod connect;
@@ -33,6 +39,7 @@ mod envelope;
 mod error;
 mod filters;
 mod launch;
+mod message_key;
 mod offsets;
 mod plan;
 mod properties;
@@ -43,6 +50,7 @@ mod snapshot;
 mod stream;
 mod streamed;
 mod task;
+mod transaction;
 mod validate;
 
 use std::collections::BTreeMap;

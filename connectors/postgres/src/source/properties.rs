@@ -8,8 +8,6 @@ use tidemark_connect::config::ConfigDef;
 
 /// Debezium Postgres connector properties this connector does not implement yet.
 const UNSUPPORTED: &[&str] = &[
-    "column.include.list",
-    "column.exclude.list",
     "column.mask.hash",
     "column.propagate.source.type",
     "converters",
@@ -28,7 +26,6 @@ const UNSUPPORTED: &[&str] = &[
     "include.schema.comments",
     "include.unknown.datatypes",
     "incremental.snapshot.chunk.size",
-    "message.key.columns",
     "message.prefix.exclude.list",
     "message.prefix.include.list",
     "notification.enabled.channels",
@@ -118,7 +115,7 @@ mod tests {
             "connector.class",
             "transforms.unwrap.type",
             "key.converter.schemas.enable",
-            "column.exclude.list",
+            "column.propagate.source.type",
             "column.mask.with.12.chars",
             "database.server.name",
         ]
@@ -128,8 +125,8 @@ mod tests {
         assert_eq!(
             warnings(&def, &props),
             [
-                "the Debezium property column.exclude.list is not supported yet and is ignored",
                 "the Debezium property column.mask.with.12.chars is not supported yet and is ignored",
+                "the Debezium property column.propagate.source.type is not supported yet and is ignored",
                 "unknown property database.server.name is ignored",
             ]
         );

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
-use tidemark_connect::data::{Struct, Value};
+use tidemark_connect::data::Value;
 use tokio::sync::watch;
 use tokio_postgres::Client;
 
@@ -25,13 +25,13 @@ use super::envelope::{now_us, Envelopes, Op, SnapshotMarker, SourceInfo};
 use super::error::SourceError;
 use super::offsets;
 use super::pump::{send_batch, Flow};
-use super::schema::{ColumnSpec, TableSchema};
+use super::schema::{ColumnSpec, Row, TableSchema};
 use crate::replication::{quote_identifier, Lsn};
 
 /// A row read but not yet emitted: whether it is the last of its table or of the snapshot is not known yet.
 struct Held {
     table: usize,
-    row: Struct,
+    row: Row,
     first_in_table: bool,
     first_overall: bool,
     ts_us: i64,
@@ -110,14 +110,14 @@ impl Snapshot<'_> {
                 columns.push(ColumnSpec { name: column.name.clone(), ty, optional: !column.not_null });
             }
             let names = (id.schema.as_str(), id.name.as_str());
-            let schema = TableSchema::build(self.envelopes, names, columns, &table.primary_key, &self.config.types)?;
+            let schema = TableSchema::build(self.envelopes, names, columns, &table.primary_key, self.config.rules())?;
             schemas.push(Arc::new(schema));
         }
         Ok(schemas)
     }
 
     /// The row of COPY values.
-    fn row(&self, table: &TableSchema, values: CopyRow) -> Result<Struct, SourceError> {
+    fn row(&self, table: &TableSchema, values: CopyRow) -> Result<Row, SourceError> {
         if values.len() != table.columns.len() {
             let why = format!("{} values for {} columns", values.len(), table.columns.len());
             return Err(copy_error(table, why));
@@ -176,14 +176,15 @@ impl Snapshot<'_> {
     }
 }
 
-/// `COPY "schema"."table" ("a", "b") TO STDOUT (FORMAT binary)` of the carried columns; a column whose type has
-/// no binary decoding (captured under `include.unknown.datatypes`) is selected as text.
+/// `COPY "schema"."table" ("a", "b") TO STDOUT (FORMAT binary)` of the carried columns (the columns left out of
+/// both the row and the key are not read); a column whose type has no binary decoding (captured under
+/// `include.unknown.datatypes`) is selected as text, and a table with no carried column as `SELECT FROM` (a row
+/// of no values per row).
 fn copy_statement(table: &TableSchema) -> String {
     let name = format!("{}.{}", quote_identifier(&table.schema), quote_identifier(&table.table));
     let columns: Vec<String> = table.columns.iter().map(|c| quote_identifier(&c.name)).collect();
-    if table.columns.iter().all(|c| c.converter.has_binary_form()) {
-        let columns = if columns.is_empty() { String::new() } else { format!(" ({})", columns.join(", ")) };
-        return format!("COPY {name}{columns} TO STDOUT (FORMAT binary)");
+    if !columns.is_empty() && table.columns.iter().all(|c| c.converter.has_binary_form()) {
+        return format!("COPY {name} ({}) TO STDOUT (FORMAT binary)", columns.join(", "));
     }
     let selected: Vec<String> = table
         .columns
