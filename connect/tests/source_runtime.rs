@@ -11,21 +11,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 use tidemark_connect::connector::{Connector, SourceConnector};
-use tidemark_connect::converters::{create_converter, Converter};
 use tidemark_connect::metrics::ConnectMetrics;
 use tidemark_connect::plugins::DatagenConnector;
-use tidemark_connect::runtime::{run_source_task, DeadLetters, ErrorPolicy, SourceTaskContext};
+use tidemark_connect::runtime::{run_source_task, Pipeline, SourceTaskContext};
 use tidemark_connect::state::WorkerState;
-use tidemark_connect::transforms::TransformChain;
 use tidemark_log_client::LogClient;
 use tokio::sync::watch;
 
 fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-fn converter(class: &str, pairs: &[(&str, &str)]) -> Arc<dyn Converter> {
-    Arc::from(create_converter(class, &props(pairs)).expect("converter"))
 }
 
 fn last_sequence(state: &WorkerState) -> Option<i64> {
@@ -40,24 +34,17 @@ async fn run_datagen(log: &Arc<dyn LogClient>, state: &Arc<WorkerState>, iterati
     config.insert("iterations".into(), iterations.to_string());
     let task = connector.create_task(&config).expect("task");
     let metrics = Arc::new(ConnectMetrics::default()).task("gen", 0);
+    let converters = props(&[
+        ("key.converter", "json"),
+        ("key.converter.schemas.enable", "false"),
+        ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+    ]);
     let context = SourceTaskContext {
         connector: "gen".into(),
         task: 0,
         log: Arc::clone(log),
         state: Arc::clone(state),
-        key_converter: converter("json", &[("converter.type", "key"), ("schemas.enable", "false")]),
-        key_converter_class: "json".into(),
-        value_converter: converter("org.apache.kafka.connect.json.JsonConverter", &[("converter.type", "value")]),
-        value_converter_class: "org.apache.kafka.connect.json.JsonConverter".into(),
-        transforms: Arc::new(TransformChain::default()),
-        dead_letters: DeadLetters::new(
-            ErrorPolicy::from_props(&BTreeMap::new()),
-            "gen",
-            0,
-            Arc::clone(log),
-            metrics.clone(),
-        ),
-        metrics,
+        pipeline: Pipeline::from_props(&converters, ("gen", 0), Arc::clone(log), metrics).expect("pipeline"),
         // Longer than the test: positions are stored when the task runs out of records.
         offset_flush_interval: Duration::from_secs(3600),
     };

@@ -3,15 +3,18 @@
 //!
 //! - [`source`]: poll, convert, write, store positions, then tell the task they are durable.
 //! - [`sink`]: read as a consumer group, convert, transform, put, flush, then commit offsets.
+//! - [`pipeline`]: what both share: converters, transforms, error handling, metrics.
 //! - [`errors`] and [`dead_letter`]: retries with backoff, `errors.tolerance`, dead letters.
 
 pub mod dead_letter;
 pub mod errors;
+pub mod pipeline;
 pub mod sink;
 pub mod source;
 
 pub use dead_letter::DeadLetters;
 pub use errors::{errors_def, ErrorPolicy};
+pub use pipeline::{named_converter, NamedConverter, Pipeline};
 pub use sink::{run_sink_task, sink_group, SinkTaskContext};
 pub use source::{run_source_task, SourceTaskContext};
 

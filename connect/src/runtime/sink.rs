@@ -13,14 +13,13 @@ use tidemark_log_client::{GroupConsumer, LogClient, LogError, Subscription, Topi
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::dead_letter::{DeadLetters, FailedRecord, LogOrigin};
+use super::dead_letter::{FailedRecord, LogOrigin};
 use super::errors::{Backoff, RecordFailure, Stage};
+use super::pipeline::Pipeline;
 use super::{log_failure, prepare};
 use crate::connector::{SinkRecord, SinkTask, TaskError};
 use crate::converters::{header_value, Converter};
-use crate::metrics::TaskMetrics;
 use crate::record::{ConnectRecord, Header};
-use crate::transforms::TransformChain;
 
 /// How long one poll of the group waits for records.
 const POLL_WAIT: Duration = Duration::from_millis(500);
@@ -41,20 +40,8 @@ pub struct SinkTaskContext {
     pub max_poll_records: usize,
     /// How often the task is flushed and offsets committed.
     pub flush_interval: Duration,
-    /// Converts keys.
-    pub key_converter: Arc<dyn Converter>,
-    /// The key converter's class, for error reports.
-    pub key_converter_class: String,
-    /// Converts values.
-    pub value_converter: Arc<dyn Converter>,
-    /// The value converter's class, for error reports.
-    pub value_converter_class: String,
-    /// The connector's transforms.
-    pub transforms: Arc<TransformChain>,
-    /// Handles records that fail.
-    pub dead_letters: DeadLetters,
-    /// The task's metrics.
-    pub metrics: TaskMetrics,
+    /// Conversion, transforms, error handling and metrics.
+    pub pipeline: Pipeline,
 }
 
 /// The consumer group of a sink connector, as Kafka Connect names it.
@@ -102,7 +89,7 @@ pub async fn run_sink_task(
                 }
             }
             Err(LogError::Unavailable(message)) => {
-                let delay_max = context.dead_letters.policy().retry_delay_max;
+                let delay_max = context.pipeline.dead_letters.policy().retry_delay_max;
                 let backoff = poll_backoff.get_or_insert_with(|| Backoff::new(None, delay_max));
                 tokio::select! {
                     _ = backoff.wait(&message) => continue,
@@ -153,7 +140,7 @@ impl SinkRun<'_> {
 
     /// Converts, transforms and hands over one poll's records.
     async fn deliver(&mut self, records: Vec<TopicRecord>) -> Result<(), TaskError> {
-        self.context.metrics.read(records.len());
+        self.context.pipeline.metrics.read(records.len());
         let mut batch = Vec::with_capacity(records.len());
         let mut originals = Vec::with_capacity(records.len());
         for TopicRecord { topic, record } in records {
@@ -167,16 +154,16 @@ impl SinkRun<'_> {
                     originals.push(failed);
                 }
                 Ok(None) => {}
-                Err(failure) => self.context.dead_letters.report(failure, failed).await?,
+                Err(failure) => self.context.pipeline.dead_letters.report(failure, failed).await?,
             }
         }
         if batch.is_empty() {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        self.context.metrics.put(batch.len());
+        self.context.pipeline.metrics.put(batch.len());
         let rejected = self.put(&batch).await?;
-        self.context.metrics.batch(started.elapsed().as_secs_f64());
+        self.context.pipeline.metrics.batch(started.elapsed().as_secs_f64());
         for rejection in rejected {
             let Some(original) = originals.get(rejection.index) else { continue };
             let failure = RecordFailure {
@@ -184,7 +171,7 @@ impl SinkRun<'_> {
                 class_name: self.context.connector_class.clone(),
                 message: rejection.reason,
             };
-            self.context.dead_letters.report(failure, original.clone()).await?;
+            self.context.pipeline.dead_letters.report(failure, original.clone()).await?;
         }
         Ok(())
     }
@@ -192,7 +179,7 @@ impl SinkRun<'_> {
     /// Hands a batch to the task, again and again while it fails transiently (Kafka Connect retries a
     /// `RetriableException` from `put` the same way).
     async fn put(&mut self, batch: &[SinkRecord]) -> Result<Vec<crate::connector::Rejected>, TaskError> {
-        let mut backoff = Backoff::new(None, self.context.dead_letters.policy().retry_delay_max);
+        let mut backoff = Backoff::new(None, self.context.pipeline.dead_letters.policy().retry_delay_max);
         loop {
             match self.task.put(batch).await {
                 Err(TaskError::Transient(message)) => self.wait(&mut backoff, message).await?,
@@ -206,7 +193,7 @@ impl SinkRun<'_> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut backoff = Backoff::new(None, self.context.dead_letters.policy().retry_delay_max);
+        let mut backoff = Backoff::new(None, self.context.pipeline.dead_letters.policy().retry_delay_max);
         loop {
             match self.task.flush().await {
                 Err(TaskError::Transient(message)) => self.wait(&mut backoff, message).await?,
@@ -243,18 +230,18 @@ async fn to_sink_record(
     let Some(origin) = &read.origin else { return Ok(None) };
     let topic = origin.topic.as_str();
     let (key_schema, key) = convert(
-        &*context.key_converter,
+        &*context.pipeline.key.converter,
         topic,
         read.key.as_deref(),
-        (Stage::KeyConverter, &context.key_converter_class),
+        (Stage::KeyConverter, &context.pipeline.key.class),
         context,
     )
     .await?;
     let (value_schema, value) = convert(
-        &*context.value_converter,
+        &*context.pipeline.value.converter,
         topic,
         read.value.as_deref(),
-        (Stage::ValueConverter, &context.value_converter_class),
+        (Stage::ValueConverter, &context.pipeline.value.class),
         context,
     )
     .await?;
@@ -273,7 +260,7 @@ async fn to_sink_record(
         timestamp: Some(timestamp),
         headers,
     };
-    let transformed = context.transforms.apply(record).map_err(|e| RecordFailure::in_transform(&e))?;
+    let transformed = context.pipeline.transforms.apply(record).map_err(|e| RecordFailure::in_transform(&e))?;
     Ok(transformed.map(|record| SinkRecord { record, kafka_offset: origin.offset }))
 }
 
@@ -286,7 +273,7 @@ async fn convert(
     context: &SinkTaskContext,
 ) -> Result<(Option<crate::data::SchemaRef>, crate::data::Value), RecordFailure> {
     let failure = |message: String| RecordFailure { stage, class_name: class.to_owned(), message };
-    let policy = context.dead_letters.policy();
+    let policy = context.pipeline.dead_letters.policy();
     prepare(policy, || converter.prepare_read(topic, bytes)).await.map_err(|e| failure(e.to_string()))?;
     converter.to_connect(topic, bytes).map_err(|e| failure(e.to_string()))
 }

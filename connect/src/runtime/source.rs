@@ -17,15 +17,14 @@ use serde_json::Value as Json;
 use tidemark_log_client::{LogClient, ProducerRecord};
 use tokio::sync::watch;
 
-use super::dead_letter::{DeadLetters, FailedRecord};
+use super::dead_letter::FailedRecord;
 use super::errors::{retry_transient, Backoff, RecordFailure, Stage};
+use super::pipeline::Pipeline;
 use super::{log_failure, now_ms, prepare};
 use crate::connector::{SourceRecord, SourceTask, TaskError};
 use crate::converters::{header_bytes, Converter, ConverterType, JsonConverter, JsonConverterConfig};
-use crate::metrics::TaskMetrics;
 use crate::record::ConnectRecord;
 use crate::state::{TopicUse, WorkerState};
-use crate::transforms::TransformChain;
 
 /// What a source task runs with.
 pub struct SourceTaskContext {
@@ -37,20 +36,8 @@ pub struct SourceTaskContext {
     pub log: Arc<dyn LogClient>,
     /// The worker's state topics.
     pub state: Arc<WorkerState>,
-    /// Converts keys.
-    pub key_converter: Arc<dyn Converter>,
-    /// The key converter's class, for error reports.
-    pub key_converter_class: String,
-    /// Converts values.
-    pub value_converter: Arc<dyn Converter>,
-    /// The value converter's class, for error reports.
-    pub value_converter_class: String,
-    /// The connector's transforms.
-    pub transforms: Arc<TransformChain>,
-    /// Handles records that fail.
-    pub dead_letters: DeadLetters,
-    /// The task's metrics.
-    pub metrics: TaskMetrics,
+    /// Conversion, transforms, error handling and metrics.
+    pub pipeline: Pipeline,
     /// How often positions are stored (and committed to the task) while records flow; they are also stored
     /// whenever the task has nothing new, and when it stops.
     pub offset_flush_interval: Duration,
@@ -71,7 +58,7 @@ pub async fn run_source_task(
 ) -> Result<(), TaskError> {
     let offsets = context.state.offsets().of(&context.connector);
     task.start(offsets).await?;
-    let delay_max = context.dead_letters.policy().retry_delay_max;
+    let delay_max = context.pipeline.dead_letters.policy().retry_delay_max;
     let mut poll_backoff: Option<Backoff> = None;
     // Positions of records written since the offsets were last stored.
     let mut unstored: Vec<(Json, Json)> = Vec::new();
@@ -101,7 +88,7 @@ pub async fn run_source_task(
         let idle = records.is_empty();
         if !idle {
             let started = std::time::Instant::now();
-            context.metrics.polled(records.len());
+            context.pipeline.metrics.polled(records.len());
             let converted = match convert(&context, records).await {
                 Ok(converted) => converted,
                 Err(e) => break Err(e),
@@ -117,8 +104,8 @@ pub async fn run_source_task(
                     Err(e) => break 'run Err(e),
                 }
             }
-            context.metrics.written(converted.batches.iter().map(|(_, batch)| batch.len()).sum());
-            context.metrics.batch(started.elapsed().as_secs_f64());
+            context.pipeline.metrics.written(converted.batches.iter().map(|(_, batch)| batch.len()).sum());
+            context.pipeline.metrics.batch(started.elapsed().as_secs_f64());
             merge_positions(&mut unstored, converted.positions);
         }
         let due = idle || last_stored.elapsed() >= context.offset_flush_interval;
@@ -158,7 +145,7 @@ async fn store_and_commit(
         return Ok(());
     }
     let stored: Vec<(Json, Option<Json>)> = positions.iter().map(|(p, o)| (p.clone(), Some(o.clone()))).collect();
-    let delay_max = context.dead_letters.policy().retry_delay_max;
+    let delay_max = context.pipeline.dead_letters.policy().retry_delay_max;
     retry_transient(None, delay_max, || async {
         context
             .state
@@ -186,14 +173,14 @@ async fn convert(context: &SourceTaskContext, records: Vec<SourceRecord>) -> Res
             Ok(None) => continue,
             Err(failed) => {
                 let (failure, original) = *failed;
-                context.dead_letters.report(failure, as_json(&original)).await?;
+                context.pipeline.dead_letters.report(failure, as_json(&original)).await?;
                 continue;
             }
         };
         let produced = match to_producer_record(context, &transformed).await {
             Ok(produced) => produced,
             Err(failure) => {
-                context.dead_letters.report(failure, as_json(&transformed)).await?;
+                context.pipeline.dead_letters.report(failure, as_json(&transformed)).await?;
                 continue;
             }
         };
@@ -210,10 +197,10 @@ fn transform(
     context: &SourceTaskContext,
     record: ConnectRecord,
 ) -> Result<Option<ConnectRecord>, Box<(RecordFailure, ConnectRecord)>> {
-    if context.transforms.is_empty() {
+    if context.pipeline.transforms.is_empty() {
         return Ok(Some(record));
     }
-    context.transforms.apply(record.clone()).map_err(|e| Box::new((RecordFailure::in_transform(&e), record)))
+    context.pipeline.transforms.apply(record.clone()).map_err(|e| Box::new((RecordFailure::in_transform(&e), record)))
 }
 
 /// Writes the batches one after another (so the log holds them in the order the task gave). Retried whole on a
@@ -243,18 +230,18 @@ async fn to_producer_record(
 ) -> Result<ProducerRecord, RecordFailure> {
     let topic = &record.topic;
     let key = convert_one(
-        &*context.key_converter,
+        &*context.pipeline.key.converter,
         record,
         (record.key_schema.as_ref(), &record.key),
-        (Stage::KeyConverter, &context.key_converter_class),
+        (Stage::KeyConverter, &context.pipeline.key.class),
         context,
     )
     .await?;
     let value = convert_one(
-        &*context.value_converter,
+        &*context.pipeline.value.converter,
         record,
         (record.value_schema.as_ref(), &record.value),
-        (Stage::ValueConverter, &context.value_converter_class),
+        (Stage::ValueConverter, &context.pipeline.value.class),
         context,
     )
     .await?;
@@ -281,7 +268,7 @@ async fn convert_one(
 ) -> Result<Option<bytes::Bytes>, RecordFailure> {
     let failure = |message: String| RecordFailure { stage, class_name: class.to_owned(), message };
     let topic = record.topic.as_str();
-    let policy = context.dead_letters.policy();
+    let policy = context.pipeline.dead_letters.policy();
     prepare(policy, || converter.prepare_write(topic, schema)).await.map_err(|e| failure(e.to_string()))?;
     converter.to_bytes(topic, schema, value).map_err(|e| failure(e.to_string()))
 }

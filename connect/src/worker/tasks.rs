@@ -13,32 +13,16 @@ use super::sink_settings::SinkSettings;
 use super::{offset_flush_interval, Worker};
 use crate::config::{resolve, FieldError};
 use crate::connector::{SinkTask, SourceTask, TaskError};
-use crate::converters::{create_converter, Converter};
+use crate::converters::Converter;
 use crate::metrics::ConnectMetrics;
-use crate::runtime::{run_sink_task, run_source_task, DeadLetters, ErrorPolicy, SinkTaskContext, SourceTaskContext};
+use crate::runtime::{named_converter, run_sink_task, run_source_task, Pipeline, SinkTaskContext, SourceTaskContext};
 use crate::state::records::task_status_key;
 use crate::state::{ConnectorConfig, RunState, Status, TargetState, WorkerState};
-use crate::transforms::TransformChain;
 
 /// The converter for `role` (`key` or `value`) from a connector's `<role>.converter` and `<role>.converter.*`
 /// settings (JSON when none is named).
 pub fn converter(props: &BTreeMap<String, String>, role: &str) -> Result<Arc<dyn Converter>, FieldError> {
-    converter_and_class(props, role).map(|(converter, _)| converter)
-}
-
-/// [`converter`] and the class it was made from.
-fn converter_and_class(
-    props: &BTreeMap<String, String>,
-    role: &str,
-) -> Result<(Arc<dyn Converter>, String), FieldError> {
-    let key = format!("{role}.converter");
-    let class = props.get(&key).map_or("json", String::as_str);
-    let prefix = format!("{key}.");
-    let mut settings: BTreeMap<String, String> =
-        props.iter().filter_map(|(k, v)| k.strip_prefix(&prefix).map(|s| (s.to_owned(), v.clone()))).collect();
-    settings.insert("converter.type".into(), role.to_owned());
-    let converter = create_converter(class, &settings).map_err(|e| FieldError { name: key, message: e.to_string() })?;
-    Ok((Arc::from(converter), class.trim().to_owned()))
+    named_converter(props, role).map(|named| named.converter)
 }
 
 /// One connector as this worker runs it: one slot per task, each restartable on its own.
@@ -166,14 +150,8 @@ impl TaskRun {
         let class = props.get("connector.class").map(String::as_str).unwrap_or_default();
         let plugin = self.plugins.find(class).ok_or_else(|| definite(format!("no connector plugin {class}")))?;
         let resolved = resolve(&self.task_config).map_err(|e| definite(e.to_string()))?;
-        let (key_converter, key_class) = converter_and_class(props, "key").map_err(|e| definite(e.message))?;
-        let (value_converter, value_class) = converter_and_class(props, "value").map_err(|e| definite(e.message))?;
-        let transforms = TransformChain::from_config(props)
-            .map_err(|errors| definite(crate::config::invalid_config_message(&errors)))?;
         let metrics = self.metrics.task(&self.connector, self.index);
-        let policy = ErrorPolicy::from_props(props);
-        let dead_letters =
-            DeadLetters::new(policy, &self.connector, self.index, Arc::clone(&self.log), metrics.clone());
+        let pipeline = Pipeline::from_props(props, (&self.connector, self.index), Arc::clone(&self.log), metrics)?;
         Ok(match &plugin.kind {
             ConnectorKind::Source(source) => {
                 let task = source.create_task(&resolved)?;
@@ -182,13 +160,7 @@ impl TaskRun {
                     task: self.index,
                     log: Arc::clone(&self.log),
                     state: Arc::clone(&self.state),
-                    key_converter,
-                    key_converter_class: key_class,
-                    value_converter,
-                    value_converter_class: value_class,
-                    transforms: Arc::new(transforms),
-                    dead_letters,
-                    metrics,
+                    pipeline,
                     offset_flush_interval: offset_flush_interval(props),
                 };
                 Prepared::Source(task, context)
@@ -204,13 +176,7 @@ impl TaskRun {
                     subscription: settings.subscription,
                     max_poll_records: settings.max_poll_records,
                     flush_interval: offset_flush_interval(props),
-                    key_converter,
-                    key_converter_class: key_class,
-                    value_converter,
-                    value_converter_class: value_class,
-                    transforms: Arc::new(transforms),
-                    dead_letters,
-                    metrics,
+                    pipeline,
                 };
                 Prepared::Sink(task, context)
             }

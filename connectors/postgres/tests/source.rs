@@ -756,11 +756,9 @@ async fn under_the_runtime_positions_are_stored_then_confirmed() -> Result<()> {
     use std::sync::Arc;
 
     use tidemark_broker::{Broker, BrokerConfig};
-    use tidemark_connect::converters::create_converter;
     use tidemark_connect::metrics::ConnectMetrics;
-    use tidemark_connect::runtime::{run_source_task, DeadLetters, ErrorPolicy, SourceTaskContext};
+    use tidemark_connect::runtime::{run_source_task, Pipeline, SourceTaskContext};
     use tidemark_connect::state::{StateTopics, WorkerState};
-    use tidemark_connect::transforms::TransformChain;
     use tidemark_log_client::{InProcessLog, LogClient};
 
     let server = start_server().await?;
@@ -771,30 +769,22 @@ async fn under_the_runtime_positions_are_stored_then_confirmed() -> Result<()> {
     let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(broker));
     let topics = StateTopics { offsets_partitions: 1, status_partitions: 1, ..StateTopics::default() };
     let state = Arc::new(WorkerState::open(Arc::clone(&log), &topics).await?);
-    let json = |role: &str| -> Result<_> {
-        let settings = [("converter.type", role), ("schemas.enable", "false")];
-        let settings = settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Ok(Arc::from(create_converter("json", &settings)?))
-    };
+    let converters: BTreeMap<String, String> = [
+        ("key.converter", "json"),
+        ("key.converter.schemas.enable", "false"),
+        ("value.converter", "json"),
+        ("value.converter.schemas.enable", "false"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     let metrics = Arc::new(ConnectMetrics::default()).task("pg", 0);
     let context = SourceTaskContext {
         connector: "pg".into(),
         task: 0,
         log: Arc::clone(&log),
         state: Arc::clone(&state),
-        key_converter: json("key")?,
-        key_converter_class: "json".into(),
-        value_converter: json("value")?,
-        value_converter_class: "json".into(),
-        transforms: Arc::new(TransformChain::default()),
-        dead_letters: DeadLetters::new(
-            ErrorPolicy::from_props(&BTreeMap::new()),
-            "pg",
-            0,
-            Arc::clone(&log),
-            metrics.clone(),
-        ),
-        metrics,
+        pipeline: Pipeline::from_props(&converters, ("pg", 0), Arc::clone(&log), metrics)?,
         offset_flush_interval: Duration::from_millis(100),
     };
     let connector = PostgresConnector;
