@@ -2,6 +2,7 @@
 //! directory, and builds librdkafka clients pointed at it.
 #![forbid(unsafe_code)]
 
+pub mod mariadb;
 pub mod postgres;
 
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,198 @@
+//! A real MariaDB server per test: a fresh data directory in a temporary directory on a free port, with the binary
+//! log on in the form the MySQL source needs (`binlog_format=ROW`, `binlog_row_image=FULL`,
+//! `binlog_row_metadata=FULL`, `server_id=1`).
+//!
+//! `mariadb-install-db` and `mariadbd` come from Debian's `mariadb-server` (`scripts/test` installs it when
+//! `mariadbd` is missing) and run with `--user=root`. The harness creates the user `tidemark` with the grants
+//! Debezium asks for; `root` stays reachable through the Unix socket (`unix_socket` authentication).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use tempfile::TempDir;
+
+/// The replication user the harness creates.
+const USER: &str = "tidemark";
+/// Its password.
+const PASSWORD: &str = "tidemark";
+/// How long the server may take to accept connections.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many times to pick another port when the chosen one was taken in the meantime.
+const START_ATTEMPTS: usize = 5;
+
+/// A running MariaDB server in its own temporary directory. Killed and removed when dropped.
+pub struct MariaDbServer {
+    /// The address it listens on: always `127.0.0.1`.
+    pub host: String,
+    /// The TCP port it listens on.
+    pub port: u16,
+    /// The replication user (`tidemark`): REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES.
+    pub user: String,
+    /// Its password.
+    pub password: String,
+    /// The Unix socket on which `root` logs in without a password.
+    pub socket: PathBuf,
+    child: Option<Child>,
+    data_dir: PathBuf,
+    // Last, so the directory goes after the server stopped.
+    dir: TempDir,
+}
+
+impl MariaDbServer {
+    /// Creates a data directory, starts `mariadbd` on a free port with the binary log on, waits until it accepts
+    /// connections and creates the `tidemark` user.
+    pub fn start() -> Result<Self> {
+        let mariadbd = binary("mariadbd")?;
+        let dir = tempfile::Builder::new().prefix("tidemark-mariadb-").tempdir_in("/tmp").context("temp dir")?;
+        let data_dir = dir.path().join("data");
+        // Its own temporary directory: servers bootstrapping side by side in /tmp have clashed over temporary tables.
+        let tmp_dir = dir.path().join("tmp");
+        std::fs::create_dir(&tmp_dir)?;
+        run(Command::new(binary("mariadb-install-db")?)
+            .arg("--no-defaults")
+            .arg(format!("--datadir={}", data_dir.display()))
+            .arg(format!("--tmpdir={}", tmp_dir.display()))
+            .args(["--user=root", "--auth-root-authentication-method=socket", "--skip-test-db"]))
+        .context("mariadb-install-db")?;
+        let mut server = MariaDbServer {
+            host: "127.0.0.1".to_owned(),
+            port: 0,
+            user: USER.to_owned(),
+            password: PASSWORD.to_owned(),
+            socket: dir.path().join("mariadb.sock"),
+            child: None,
+            data_dir,
+            dir,
+        };
+        server.start_on_free_port(&mariadbd)?;
+        server.root_sql(&format!(
+            "CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}';\
+             GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES ON *.* TO '{USER}'@'%';"
+        ))?;
+        Ok(server)
+    }
+
+    /// A URL for `mysql_async::Opts::from_url`, as the `tidemark` user.
+    pub fn url(&self) -> String {
+        format!("mysql://{}:{}@{}:{}/", self.user, self.password, self.host, self.port)
+    }
+
+    /// Runs SQL statements as `root` through the Unix socket (the `mariadb` client); returns its tab-separated
+    /// output without column names.
+    pub fn root_sql(&self, sql: &str) -> Result<String> {
+        let output = run(Command::new(binary("mariadb")?)
+            .arg("--no-defaults")
+            .arg(format!("--socket={}", self.socket.display()))
+            .args(["--user=root", "--batch", "--skip-column-names", "-e", sql]))
+        .with_context(|| format!("running as root: {sql}"))?;
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// The server's error log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_file()).unwrap_or_default()
+    }
+
+    fn log_file(&self) -> PathBuf {
+        self.dir.path().join("mariadb.err")
+    }
+
+    /// Starts the server on a port that was free a moment ago; tries another when it was taken in between.
+    fn start_on_free_port(&mut self, mariadbd: &Path) -> Result<()> {
+        let mut last_error = anyhow!("not started");
+        for _ in 0..START_ATTEMPTS {
+            self.port = free_port()?;
+            let data_dir = self.data_dir.display();
+            let child = Command::new(mariadbd)
+                .arg("--no-defaults")
+                .arg("--user=root")
+                .arg(format!("--datadir={data_dir}"))
+                .arg(format!("--tmpdir={}", self.dir.path().join("tmp").display()))
+                .arg(format!("--port={}", self.port))
+                .arg("--bind-address=127.0.0.1")
+                .arg(format!("--socket={}", self.socket.display()))
+                .arg(format!("--log-error={}", self.log_file().display()))
+                .arg(format!("--pid-file={}", self.dir.path().join("mariadb.pid").display()))
+                .arg(format!("--log-bin={data_dir}/binlog"))
+                .args(["--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"])
+                .args(["--server-id=1", "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=2"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting mariadbd")?;
+            self.child = Some(child);
+            match self.wait_ready() {
+                Ok(()) => return Ok(()),
+                Err(error) => {
+                    self.kill();
+                    last_error = error.context(format!("mariadbd did not start; its log:\n{}", self.log()));
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    /// Waits until `root` can run a query through the socket, or the server exited, or the timeout passed.
+    fn wait_ready(&mut self) -> Result<()> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if self.root_sql("SELECT 1").is_ok() {
+                return Ok(());
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!("mariadbd exited with {status}");
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("mariadbd did not accept connections within {START_TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for MariaDbServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A MariaDB program from `PATH`, `/usr/sbin` or `/usr/bin`.
+fn binary(name: &str) -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.exists())
+        .ok_or_else(|| anyhow!("{name} is missing: install mariadb-server (scripts/test does)"))
+}
+
+/// A TCP port on 127.0.0.1 nobody listened on a moment ago.
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Runs `command`; fails with its output when it exits non-zero.
+fn run(command: &mut Command) -> Result<Output> {
+    let output = command.output().with_context(|| format!("running {command:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "{command:?} failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(output)
+}
