@@ -5,6 +5,8 @@
 //! joins (against librdkafka's mock cluster) and compaction's rewrite rate (against a plain copy).
 //! `tidemark-bench connect [--tidemark PATH]` measures `tidemark up`'s connect worker end to end (datagen → Avro →
 //! broker → file sink) against librdkafka producing and then consuming records of the same size.
+//! `tidemark-bench pg [--tidemark PATH]` measures the Postgres source (issue 6) against `pg_recvlogical` and binary
+//! COPY on a throwaway Postgres cluster.
 //!
 //! This is a benchmark, not a test: it always exits 0 once it has measured, whether goals are met or not.
 #![forbid(unsafe_code)]
@@ -20,6 +22,17 @@ mod consume;
 mod disk;
 mod groups;
 mod latency;
+mod pg;
+mod pg_cpu;
+mod pg_drain;
+mod pg_fsync;
+mod pg_latency;
+mod pg_recv;
+mod pg_report;
+mod pg_snapshot;
+mod pg_sql;
+mod pg_stream;
+mod pg_workload;
 mod produce;
 mod rebalance;
 mod report;
@@ -37,6 +50,7 @@ use settings::Settings;
 const USAGE: &str = "usage: tidemark-bench broker [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench groups [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench connect [--tidemark PATH-TO-TIDEMARK-BINARY]
+       tidemark-bench pg [--tidemark PATH-TO-TIDEMARK-BINARY]
 
 Environment: BENCH_BYTES (payload of the 1 KiB run, default 2GiB), BENCH_SMALL_RECORDS (records of the
 100 B run, default 2000000), BENCH_LATENCY_RATE (default 5000), BENCH_LATENCY_SECS (default 5),
@@ -45,7 +59,11 @@ BENCH_COMPACTION_BYTES (payload of the compacted log of `groups`, default 1GiB),
 BENCH_REBALANCE_TRIALS (joins of a third member in `groups`, default 5),
 BENCH_CONNECT_RECORDS (records through the worker in `connect`, default 500000), BENCH_CONNECT_BATCH (datagen's
 batch.size, default 1000), BENCH_CONNECT_MAX_POLL (the sink's max.poll.records, default 2000),
-BENCH_CONNECT_FLUSH_MS (the sink's offset.flush.interval.ms, default 1000).";
+BENCH_CONNECT_FLUSH_MS (the sink's offset.flush.interval.ms, default 1000),
+BENCH_PG_BIG_ROWS (rows of the one big transaction of `pg`, default 1000000), BENCH_PG_SMALL_TXNS (its single-row
+transactions, default 200000), BENCH_PG_SNAPSHOT_ROWS (default 2000000), BENCH_PG_LATENCY_RATE (transactions/s,
+default 2000), BENCH_PG_LATENCY_SECS (default 10), BENCH_PG_PERF (a directory: perf record of tidemark up during
+each of its runs).";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,6 +76,10 @@ fn main() -> Result<()> {
         Some("connect") => {
             let binary = tidemark_binary(&args[1..])?;
             connect::run(&connect::ConnectSettings::from_env()?, &binary)
+        }
+        Some("pg") => {
+            let binary = tidemark_binary(&args[1..])?;
+            pg::run(&pg::PgSettings::from_env()?, &binary)
         }
         Some("-h" | "--help") => {
             println!("{USAGE}");
