@@ -4,6 +4,7 @@
 
 pub mod mariadb;
 pub mod postgres;
+mod process;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

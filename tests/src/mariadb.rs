@@ -7,11 +7,13 @@
 //! Debezium asks for; `root` stays reachable through the Unix socket (`unix_socket` authentication).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use tempfile::TempDir;
+
+use crate::process::{free_port, run};
 
 /// The replication user the harness creates.
 const USER: &str = "tidemark";
@@ -175,24 +177,4 @@ fn binary(name: &str) -> Result<PathBuf> {
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.exists())
         .ok_or_else(|| anyhow!("{name} is missing: install mariadb-server (scripts/test does)"))
-}
-
-/// A TCP port on 127.0.0.1 nobody listened on a moment ago.
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// Runs `command`; fails with its output when it exits non-zero.
-fn run(command: &mut Command) -> Result<Output> {
-    let output = command.output().with_context(|| format!("running {command:?}"))?;
-    if !output.status.success() {
-        bail!(
-            "{command:?} failed ({}): {}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(output)
 }

@@ -9,10 +9,12 @@
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use tempfile::TempDir;
+
+use crate::process::{free_port, run};
 
 /// The superuser's name.
 const SUPERUSER: &str = "postgres";
@@ -195,24 +197,4 @@ fn binaries() -> Result<PathBuf> {
         .max_by_key(|(version, _)| *version)
         .map(|(_, bin)| bin)
         .ok_or_else(|| anyhow!("no /usr/lib/postgresql/*/bin/initdb: install postgresql"))
-}
-
-/// A TCP port on 127.0.0.1 nobody listened on a moment ago.
-fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// Runs `command`; fails with its output when it exits non-zero.
-fn run(command: &mut Command) -> Result<Output> {
-    let output = command.output().with_context(|| format!("running {command:?}"))?;
-    if !output.status.success() {
-        bail!(
-            "{command:?} failed ({}): {}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(output)
 }
