@@ -3,8 +3,8 @@
 
 use tokio_postgres::Client;
 
-use super::filters::TableFilter;
 use crate::replication::Lsn;
+use tidemark_debezium::TableFilter;
 
 /// A table: its oid and qualified name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,7 +30,7 @@ use super::catalog;
 use super::columns::TypeCache;
 use super::config::SourceConfig;
 use super::emit::Emitter;
-use super::envelope::{now_us, Envelopes, Op, SnapshotMarker, SourceInfo};
+use super::envelope::{Envelopes, SourceInfo};
 use super::error::SourceError;
 use super::offsets::{streaming_offset, Position};
 use super::schema::{ColumnSpec, Row, TableSchema};
@@ -41,6 +41,7 @@ use crate::pgoutput::{
     TupleData, Update,
 };
 use crate::replication::Lsn;
+use tidemark_debezium::{now_us, Op, SnapshotMarker};
 
 /// 2000-01-01 00:00:00 UTC (Postgres's epoch) in µs since the Unix epoch.
 const PG_EPOCH_UNIX_US: i64 = 946_684_800_000_000;

@@ -4,11 +4,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError, Importance};
+use tidemark_debezium::{ColumnFilter, MessageKeyColumns, TableFilter};
 
-use super::column_filter::ColumnFilter;
 use super::columns::TypeSettings;
-use super::filters::TableFilter;
-use super::message_key::MessageKeyColumns;
 use super::schema::SchemaRules;
 
 /// What `snapshot.mode` asks for at start.
@@ -246,6 +244,13 @@ pub fn config_def() -> ConfigDef {
     ConfigDef::new(keys)
 }
 
+/// Whether `schema` holds system catalogs or temporary tables, never captured.
+fn is_system_schema(schema: &str) -> bool {
+    matches!(schema, "pg_catalog" | "information_schema" | "pg_toast")
+        || schema.starts_with("pg_temp_")
+        || schema.starts_with("pg_toast_temp_")
+}
+
 fn list_key(name: &'static str, doc: &'static str) -> ConfigKey {
     ConfigKey::optional(name, ConfigType::List, "", doc).checked(TableFilter::check_patterns)
 }
@@ -297,7 +302,7 @@ impl SourceConfig {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let filter = TableFilter::from_props(props).map_err(|e| errors.push(e)).ok();
+        let filter = TableFilter::from_props(props, "schema", is_system_schema).map_err(|e| errors.push(e)).ok();
         let columns = ColumnFilter::from_props(props).map_err(|e| errors.push(e)).ok();
         let types = TypeSettings::from_props(props)
             .map_err(|problems| {

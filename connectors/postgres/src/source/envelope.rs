@@ -5,81 +5,17 @@
 //! `__debezium-heartbeat.<prefix>`. The `transaction` blocks and the transaction metadata records are
 //! [`super::transaction`]'s.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use bytes::Bytes;
 use tidemark_connect::data::{SchemaBuilder, SchemaError, SchemaRef, Struct, Value};
 use tidemark_connect::record::ConnectRecord;
+use tidemark_debezium::{now_us, snapshot_schema, topic_name, Op, SnapshotMarker, DEBEZIUM_VERSION};
 
 use super::error::SourceError;
-use super::schema::{topic_name, Row, TableSchema};
+use super::schema::{Row, TableSchema};
 use super::transaction::TransactionRecords;
 
-/// The Debezium version whose records these are, as `source.version` says.
-pub const DEBEZIUM_VERSION: &str = "3.0.0.Final";
 /// `source.connector`.
 pub const CONNECTOR: &str = "postgresql";
-/// The values of `source.snapshot` (Debezium's `SnapshotRecord`), the `allowed` parameter of its Enum schema.
-const SNAPSHOT_VALUES: &str = "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental";
-
-/// Where a record stands in the snapshot (`source.snapshot`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SnapshotMarker {
-    /// The first record of the snapshot.
-    First,
-    /// The first record of a table, after the first table.
-    FirstInDataCollection,
-    /// Any other snapshot record.
-    True,
-    /// The last record of a table, before the last table.
-    LastInDataCollection,
-    /// The last record of the snapshot.
-    Last,
-    /// Not a snapshot record.
-    False,
-}
-
-impl SnapshotMarker {
-    /// The text Debezium writes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SnapshotMarker::First => "first",
-            SnapshotMarker::FirstInDataCollection => "first_in_data_collection",
-            SnapshotMarker::True => "true",
-            SnapshotMarker::LastInDataCollection => "last_in_data_collection",
-            SnapshotMarker::Last => "last",
-            SnapshotMarker::False => "false",
-        }
-    }
-}
-
-/// The `op` of a change event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    /// `c`: an insert.
-    Create,
-    /// `u`: an update.
-    Update,
-    /// `d`: a delete.
-    Delete,
-    /// `r`: a row read by the snapshot.
-    Read,
-    /// `t`: a truncate.
-    Truncate,
-}
-
-impl Op {
-    /// Debezium's code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Op::Create => "c",
-            Op::Update => "u",
-            Op::Delete => "d",
-            Op::Read => "r",
-            Op::Truncate => "t",
-        }
-    }
-}
 
 /// What the `source` block says about one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,12 +66,7 @@ impl Envelopes {
     /// The shared schemas of a connector with `topic.prefix` `prefix` capturing database `dbname`.
     pub fn new(prefix: &str, dbname: &str) -> Result<Self, SourceError> {
         let b = |builder: SchemaBuilder, name: &str| build(builder, name);
-        let snapshot = SchemaBuilder::string()
-            .optional()
-            .name("io.debezium.data.Enum")
-            .version(1)
-            .parameter("allowed", SNAPSHOT_VALUES)
-            .default_value(Value::from("false"));
+        let snapshot = snapshot_schema();
         let source = SchemaBuilder::struct_()
             .name("io.debezium.connector.postgresql.Source")
             .field("version", b(string(), "version")?)
@@ -325,11 +256,6 @@ impl Envelopes {
             (Some(self.heartbeat_value.clone()), Value::Struct(value)),
         ))
     }
-}
-
-/// Now, in µs since the Unix epoch.
-pub fn now_us() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

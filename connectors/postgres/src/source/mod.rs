@@ -29,7 +29,6 @@
 
 mod catalog;
 mod changes;
-mod column_filter;
 mod columns;
 mod config;
 mod connect;
@@ -37,12 +36,9 @@ mod copy;
 mod emit;
 mod envelope;
 mod error;
-mod filters;
 mod launch;
-mod message_key;
 mod offsets;
 mod plan;
-mod properties;
 mod publication;
 mod pump;
 mod schema;
@@ -51,6 +47,7 @@ mod stream;
 mod streamed;
 mod task;
 mod transaction;
+mod unsupported;
 mod validate;
 
 use std::collections::BTreeMap;

@@ -7,12 +7,11 @@
 //! [`TableSchema::build`] so a table has the same schemas in both.
 
 use tidemark_connect::data::{SchemaBuilder, SchemaRef, Struct, Value};
+use tidemark_debezium::{topic_name, ColumnFilter, MessageKeyColumns};
 
-use super::column_filter::ColumnFilter;
 use super::columns::{self, ColumnConverter, ColumnType, TypeError, TypeSettings};
 use super::envelope::Envelopes;
 use super::error::SourceError;
-use super::message_key::MessageKeyColumns;
 
 /// One column of a captured table, as the catalog or a Relation message describes it.
 #[derive(Debug, Clone)]
@@ -192,11 +191,6 @@ impl TableSchema {
         let column = self.columns.get(index).map(|c| c.name.clone()).unwrap_or_default();
         SourceError::Column { table: self.qualified_name(), column, source }
     }
-}
-
-/// A topic name as Debezium makes it: characters other than letters, digits, `.`, `_` and `-` become `_`.
-pub fn topic_name(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
 }
 
 #[cfg(test)]

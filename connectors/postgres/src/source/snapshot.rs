@@ -21,12 +21,13 @@ use super::columns::TypeCache;
 use super::config::SourceConfig;
 use super::copy::{CopyReader, CopyRow};
 use super::emit::Emitter;
-use super::envelope::{now_us, Envelopes, Op, SnapshotMarker, SourceInfo};
+use super::envelope::{Envelopes, SourceInfo};
 use super::error::SourceError;
 use super::offsets;
 use super::pump::{send_batch, Flow};
 use super::schema::{ColumnSpec, Row, TableSchema};
 use crate::replication::{quote_identifier, Lsn};
+use tidemark_debezium::{now_us, Op, SnapshotMarker};
 
 /// A row read but not yet emitted: whether it is the last of its table or of the snapshot is not known yet.
 struct Held {

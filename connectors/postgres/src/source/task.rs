@@ -20,7 +20,7 @@ use super::emit::Handover;
 use super::envelope::Envelopes;
 use super::launch::{launch, Channels};
 use super::offsets::{self, Stored};
-use super::properties;
+use super::unsupported::UNSUPPORTED;
 use crate::replication::Lsn;
 
 /// How long `poll` waits for records before answering with none.
@@ -74,7 +74,7 @@ impl PostgresSourceTask {
             partition: offsets::partition(&config.topic_prefix),
             config: Arc::new(config),
             envelopes: Arc::new(envelopes),
-            warnings: properties::warnings(&config_def(), props),
+            warnings: tidemark_debezium::warnings(&config_def(), props, UNSUPPORTED),
             emitted: None,
             durable: Lsn::ZERO,
             running: None,

@@ -19,8 +19,8 @@ use tidemark_connect::record::ConnectRecord;
 
 use super::envelope::SourceInfo;
 use super::error::SourceError;
-use super::schema::topic_name;
 use crate::replication::Lsn;
+use tidemark_debezium::topic_name;
 
 /// The data collection transactional logical decoding messages are counted under.
 const MESSAGE_COLLECTION: &str = "LOGICAL_DECODING_MESSAGE";
@@ -200,7 +200,7 @@ impl TransactionRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::envelope::SnapshotMarker;
+    use tidemark_debezium::SnapshotMarker;
 
     fn info(schema: &str, table: &str, lsn: u64) -> SourceInfo {
         SourceInfo {

@@ -1,12 +1,4 @@
-//! `bytea`: its text forms (`\x` hex, the default `bytea_output`, and the older escape form) and the encodings of
-//! `binary.handling.mode` (base64, URL-safe base64, lower-case hex, all as Java writes them).
-
-use base64::engine::general_purpose::{STANDARD, URL_SAFE};
-use base64::Engine as _;
-use bytes::Bytes;
-use tidemark_connect::data::Value;
-
-use super::settings::BinaryHandling;
+//! `bytea`: its text forms (`\x` hex, the default `bytea_output`, and the older escape form).
 
 /// The bytes of `bytea`'s text output: `\x` and hex digits, or the escape form (`\\`, `\ooo`, other bytes as
 /// themselves).
@@ -40,28 +32,6 @@ pub(crate) fn parse_text(text: &[u8]) -> Result<Vec<u8>, String> {
         }
     }
     Ok(out)
-}
-
-/// The bytes as `binary.handling.mode` represents them.
-pub(crate) fn represent(bytes: Vec<u8>, mode: BinaryHandling) -> Value {
-    match mode {
-        BinaryHandling::Bytes => Value::Bytes(Bytes::from(bytes)),
-        // Java's `Base64.getEncoder()` and `getUrlEncoder()`: both padded.
-        BinaryHandling::Base64 => Value::String(STANDARD.encode(&bytes)),
-        BinaryHandling::Base64UrlSafe => Value::String(URL_SAFE.encode(&bytes)),
-        BinaryHandling::Hex => Value::String(hex(&bytes)),
-    }
-}
-
-/// Lower-case hex digits, two per byte (Debezium's `HexConverter`).
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use std::borrow::Cow;
 use tidemark_connect::data::{SchemaRef, Value};
 
 use super::array;
-use super::bytea;
 use super::decode;
 use super::error::{Format, TypeError};
 use super::kind::{self, Kind};
@@ -76,7 +75,7 @@ impl ColumnConverter {
 
     fn text_str(&self, text: &str) -> Result<Value, TypeError> {
         match &self.kind {
-            Kind::Unknown => Ok(bytea::represent(text.as_bytes().to_vec(), self.settings.binary)),
+            Kind::Unknown => Ok(tidemark_debezium::represent_binary(text.as_bytes().to_vec(), self.settings.binary)),
             Kind::Array(_) => {
                 let element = self.element()?;
                 let items = array::parse_text(text).map_err(|why| self.malformed(Format::Text, why))?;

@@ -10,10 +10,11 @@ use super::hstore::{self, Pairs};
 use super::interval::Interval;
 use super::kind::Kind;
 use super::network;
-use super::numeric::{Decimal, Numeric};
+use super::numeric::Numeric;
 use super::range::{self, exact};
 use super::settings::TypeSettings;
 use super::tsvector;
+use tidemark_debezium::Decimal;
 
 /// A value read from either form.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,7 +187,7 @@ fn char_text(byte: u8) -> String {
 
 /// `uuid_out`: lower-case hex in groups of 8-4-4-4-12.
 fn uuid_text(bytes: &[u8; 16]) -> String {
-    let hex = bytea::hex(bytes);
+    let hex = tidemark_debezium::hex(bytes);
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 

@@ -87,10 +87,10 @@ pub use represent::{
     DATE_NEGATIVE_INFINITY, DATE_POSITIVE_INFINITY, TIMESTAMP_NEGATIVE_INFINITY_MICROS,
     TIMESTAMP_POSITIVE_INFINITY_MICROS,
 };
-pub use schema::names;
 pub use settings::{
     BinaryHandling, DecimalHandling, HstoreHandling, IntervalHandling, TimePrecision, TypeSettings, DEFAULT_PLACEHOLDER,
 };
+pub use tidemark_debezium::names;
 
 /// A column's type as the source knows it: from a pgoutput Relation message (oid and modifier) and the catalog
 /// (name, and for arrays, enums and domains what they are built on; [`load_column_type`] fills it in).

@@ -9,8 +9,8 @@ use super::error::TypeError;
 use super::hstore;
 use super::java::name_uuid_from_bytes;
 use super::kind::Kind;
-use super::schema::names;
 use super::settings::HstoreHandling;
+use tidemark_debezium::names;
 
 impl ColumnConverter {
     /// The placeholder value of this column (see [`ColumnConverter::unavailable`]).

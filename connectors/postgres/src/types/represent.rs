@@ -4,16 +4,18 @@
 use bytes::Bytes;
 use tidemark_connect::data::{Struct, Value};
 
-use super::bytea;
 use super::converter::ColumnConverter;
-use super::datetime::{java_zoned_time, java_zoned_timestamp, Date, Stamp, DAY_MICROS};
+use tidemark_debezium::calendar::{java_zoned_time, java_zoned_timestamp};
+
+use super::datetime::{Date, Stamp, DAY_MICROS};
 use super::decode::Datum;
 use super::error::{Format, TypeError};
 use super::hstore;
 use super::kind::Kind;
-use super::numeric::{Decimal, Numeric};
+use super::numeric::Numeric;
 use super::settings::{DecimalHandling, HstoreHandling, IntervalHandling, TimePrecision};
 use tidemark_connect::converters::java_double_text as double_to_string;
+use tidemark_debezium::Decimal;
 
 /// Debezium's `date` for `infinity`: the epoch day of `-5877611-06-21`, the `LocalDate` it substitutes.
 pub const DATE_POSITIVE_INFINITY: i32 = -2_147_472_692;
@@ -37,7 +39,7 @@ impl ColumnConverter {
             (Kind::Numeric { precision, scale }, Datum::Numeric(n)) => self.numeric(n, *precision, *scale, format)?,
             (_, Datum::Money(amount)) => self.money(&amount, format)?,
             (_, Datum::Text(s)) => Value::String(s),
-            (_, Datum::Bytes(b)) => bytea::represent(b, self.settings.binary),
+            (_, Datum::Bytes(b)) => tidemark_debezium::represent_binary(b, self.settings.binary),
             (_, Datum::Date(date)) => Value::Int32(self.date(date, format)?),
             (Kind::Time { precision }, Datum::Time(micros)) => self.time(micros, *precision),
             (_, Datum::TimeTz(micros, offset)) => Value::String(if micros == DAY_MICROS && offset == 0 {

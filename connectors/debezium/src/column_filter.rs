@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use tidemark_connect::config::FieldError;
 
-use super::filters::NameLists;
+use crate::filters::NameLists;
 
 /// The columns events carry.
 #[derive(Debug, Clone, Default)]

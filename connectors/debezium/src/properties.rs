@@ -6,60 +6,6 @@ use std::collections::BTreeMap;
 
 use tidemark_connect::config::ConfigDef;
 
-/// Debezium Postgres connector properties this connector does not implement yet.
-const UNSUPPORTED: &[&str] = &[
-    "column.mask.hash",
-    "column.propagate.source.type",
-    "converters",
-    "database.initial.statements",
-    "database.sslcert",
-    "database.sslfactory",
-    "database.sslkey",
-    "database.sslpassword",
-    "database.sslrootcert",
-    "database.tcpKeepAlive",
-    "datatype.propagate.source.type",
-    "event.processing.failure.handling.mode",
-    "field.name.adjustment.mode",
-    "flush.lsn.source",
-    "heartbeat.action.query",
-    "include.schema.comments",
-    "include.unknown.datatypes",
-    "incremental.snapshot.chunk.size",
-    "message.prefix.exclude.list",
-    "message.prefix.include.list",
-    "notification.enabled.channels",
-    "publish.via.partition.root",
-    "read.only",
-    "replica.identity.autoset.values",
-    "retriable.restart.connector.wait.ms",
-    "schema.name.adjustment.mode",
-    "schema.refresh.mode",
-    "signal.data.collection",
-    "signal.enabled.channels",
-    "slot.max.retries",
-    "slot.retry.delay.ms",
-    "slot.stream.params",
-    "snapshot.delay.ms",
-    "snapshot.fetch.size",
-    "snapshot.include.collection.list",
-    "snapshot.isolation.mode",
-    "snapshot.lock.timeout.ms",
-    "snapshot.locking.mode",
-    "snapshot.max.threads",
-    "snapshot.select.statement.overrides",
-    "snapshot.tables.order.by.row.count",
-    "table.ignore.builtin",
-    "tombstones.on.delete.mode",
-    "topic.delimiter",
-    "topic.heartbeat.prefix",
-    "topic.naming.strategy",
-    "topic.transaction",
-    "transaction.metadata.factory",
-    "truncate.handling.mode",
-    "xmin.fetch.interval.ms",
-];
-
 /// Property prefixes (and names) that belong to the worker, the converters and the transforms.
 const RUNTIME: &[&str] = &[
     "name",
@@ -83,14 +29,15 @@ const RUNTIME: &[&str] = &[
     "offsets.storage.topic",
 ];
 
-/// A warning for each property of `props` that `def` does not declare: Debezium's unimplemented ones as "not
-/// supported yet", the rest as unknown. The worker's, converters' and transforms' properties are not mentioned.
-pub fn warnings(def: &ConfigDef, props: &BTreeMap<String, String>) -> Vec<String> {
+/// A warning for each property of `props` that `def` does not declare: Debezium's properties the connector does not
+/// implement (`unsupported`, and the `column.mask*` / `column.truncate*` families) as "not supported yet", the rest
+/// as unknown. The worker's, converters' and transforms' properties are not mentioned.
+pub fn warnings(def: &ConfigDef, props: &BTreeMap<String, String>, unsupported: &[&str]) -> Vec<String> {
     props
         .keys()
         .filter(|name| def.key(name).is_none() && !RUNTIME.iter().any(|prefix| name.starts_with(prefix)))
         .map(|name| {
-            if UNSUPPORTED.contains(&name.as_str())
+            if unsupported.contains(&name.as_str())
                 || name.starts_with("column.mask")
                 || name.starts_with("column.truncate")
             {
@@ -123,7 +70,7 @@ mod tests {
         .map(|k| (k.to_string(), "x".to_owned()))
         .collect();
         assert_eq!(
-            warnings(&def, &props),
+            warnings(&def, &props, &["column.propagate.source.type"]),
             [
                 "the Debezium property column.mask.with.12.chars is not supported yet and is ignored",
                 "the Debezium property column.propagate.source.type is not supported yet and is ignored",

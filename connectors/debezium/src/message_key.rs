@@ -7,7 +7,7 @@
 
 use regex::Regex;
 
-use super::filters::anchored;
+use crate::filters::anchored;
 
 /// The shape of one `<table>:<columns>` entry (Debezium's `MSG_KEY_COLUMNS_PATTERN`).
 const ENTRY_SHAPE: &str = r"^\s*([^\s:]+):([^:\s]+)\s*$";

@@ -1,30 +1,35 @@
-//! Which tables are captured: `schema.include.list` / `schema.exclude.list` and `table.include.list` /
-//! `table.exclude.list`, as Debezium reads them. Each list is comma-separated regular expressions (`\,` for a
-//! comma inside one); a schema expression must match the whole schema name and a table expression the whole
-//! `<schema>.<table>`, ignoring case. System schemas are never captured.
+//! Which tables are captured: `<container>.include.list` / `<container>.exclude.list` (`schema` for Postgres,
+//! `database` for MySQL) and `table.include.list` / `table.exclude.list`, as Debezium reads them. Each list is
+//! comma-separated regular expressions (`\,` for a comma inside one); a container expression must match the whole
+//! schema or database name and a table expression the whole `<container>.<table>`, ignoring case. The system's own
+//! schemas or databases are never captured.
 
 use std::collections::BTreeMap;
 
 use regex::{Regex, RegexBuilder};
 use tidemark_connect::config::FieldError;
 
-/// Schemas that hold the system catalogs, never captured.
-const SYSTEM_SCHEMAS: &[&str] = &["pg_catalog", "information_schema", "pg_toast"];
-
 /// The captured tables.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TableFilter {
-    schemas: NameLists,
+    containers: NameLists,
     tables: NameLists,
+    system: fn(&str) -> bool,
 }
 
 impl TableFilter {
-    /// The filter the four settings of `props` describe. An include list and its exclude list cannot both be
-    /// given (Debezium refuses that too).
-    pub fn from_props(props: &BTreeMap<String, String>) -> Result<Self, FieldError> {
+    /// The filter the four settings of `props` describe, for tables in containers of kind `container` (`schema`
+    /// or `database`, naming the lists), where `system` tells the system's own containers. An include list and its
+    /// exclude list cannot both be given (Debezium refuses that too).
+    pub fn from_props(
+        props: &BTreeMap<String, String>,
+        container: &str,
+        system: fn(&str) -> bool,
+    ) -> Result<Self, FieldError> {
         Ok(TableFilter {
-            schemas: NameLists::from_props(props, "schema")?,
+            containers: NameLists::from_props(props, container)?,
             tables: NameLists::from_props(props, "table")?,
+            system,
         })
     }
 
@@ -33,16 +38,21 @@ impl TableFilter {
         compile(value).map(drop)
     }
 
-    /// Whether `schema.table` is captured.
-    pub fn includes(&self, schema: &str, table: &str) -> bool {
-        !is_system_schema(schema) && self.schemas.admits(schema) && self.tables.admits(&format!("{schema}.{table}"))
+    /// Whether the container (schema or database) passes its lists, so that some of its tables may be captured.
+    pub fn includes_container(&self, container: &str) -> bool {
+        !(self.system)(container) && self.containers.admits(container)
+    }
+
+    /// Whether `container.table` is captured.
+    pub fn includes(&self, container: &str, table: &str) -> bool {
+        self.includes_container(container) && self.tables.admits(&format!("{container}.{table}"))
     }
 }
 
 /// An include list and its exclude list of one kind of name (`schema`, `table`, `column`): with an include list,
 /// the names one of its expressions matches; otherwise the names none of the exclude list's matches.
 #[derive(Debug, Clone, Default)]
-pub(super) struct NameLists {
+pub(crate) struct NameLists {
     include: Vec<Regex>,
     exclude: Vec<Regex>,
 }
@@ -50,7 +60,7 @@ pub(super) struct NameLists {
 impl NameLists {
     /// `<kind>.include.list` and `<kind>.exclude.list` of `props`; both given is refused (as Debezium refuses it),
     /// on the exclude list, with a message naming both.
-    pub(super) fn from_props(props: &BTreeMap<String, String>, kind: &str) -> Result<Self, FieldError> {
+    pub(crate) fn from_props(props: &BTreeMap<String, String>, kind: &str) -> Result<Self, FieldError> {
         let list = |name: String| -> Result<Vec<Regex>, FieldError> {
             let value = props.get(&name).map(String::as_str).unwrap_or_default();
             compile(value).map_err(|message| FieldError { name, message })
@@ -67,18 +77,13 @@ impl NameLists {
     }
 
     /// Whether `name` passes the lists.
-    pub(super) fn admits(&self, name: &str) -> bool {
+    pub(crate) fn admits(&self, name: &str) -> bool {
         if self.include.is_empty() {
             !self.exclude.iter().any(|p| p.is_match(name))
         } else {
             self.include.iter().any(|p| p.is_match(name))
         }
     }
-}
-
-/// Whether `schema` holds system catalogs or temporary tables.
-fn is_system_schema(schema: &str) -> bool {
-    SYSTEM_SCHEMAS.contains(&schema) || schema.starts_with("pg_temp_") || schema.starts_with("pg_toast_temp_")
 }
 
 /// The expressions of a list, each anchored at both ends and matched without regard to case.
@@ -88,7 +93,7 @@ fn compile(value: &str) -> Result<Vec<Regex>, String> {
 
 /// One expression, anchored at both ends (it must match a whole name) and matched without regard to case, as
 /// Debezium matches its lists.
-pub(super) fn anchored(pattern: &str) -> Result<Regex, String> {
+pub(crate) fn anchored(pattern: &str) -> Result<Regex, String> {
     RegexBuilder::new(&format!("^(?:{pattern})$"))
         .case_insensitive(true)
         .build()
@@ -120,15 +125,16 @@ mod tests {
     use super::*;
 
     fn filter(pairs: &[(&str, &str)]) -> Result<TableFilter, FieldError> {
-        TableFilter::from_props(&pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        let props = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        TableFilter::from_props(&props, "schema", |schema| schema.starts_with("pg_"))
     }
 
     #[test]
-    fn everything_but_system_schemas_by_default() {
+    fn everything_but_system_containers_by_default() {
         let all = filter(&[]).expect("filter");
         assert!(all.includes("public", "orders"));
         assert!(all.includes("inventory", "Customers"));
-        for schema in ["pg_catalog", "information_schema", "pg_toast", "pg_temp_3", "pg_toast_temp_3"] {
+        for schema in ["pg_catalog", "pg_toast", "pg_temp_3"] {
             assert!(!all.includes(schema, "t"), "{schema}");
         }
     }
