@@ -1,7 +1,7 @@
 //! What every Debezium-compatible source shares: which tables and columns are captured ([`TableFilter`],
 //! [`ColumnFilter`]), which columns key a table's events ([`MessageKeyColumns`]), the warnings for properties a
 //! connector does not read ([`warnings`]), the pieces of Debezium's change events ([`Op`], [`SnapshotMarker`],
-//! [`topic_name`]), its semantic type names ([`names`]) and enumerated settings ([`DecimalHandling`],
+//! [`topic_name`], [`TableSchema`], [`change_event`], [`Heartbeats`]), its semantic type names ([`names`]) and enumerated settings ([`DecimalHandling`],
 //! [`TimePrecision`], [`BinaryHandling`]), and the Java forms of numbers and times its events carry ([`Decimal`],
 //! [`calendar`], [`represent_binary`]).
 #![forbid(unsafe_code)]
@@ -10,18 +10,22 @@ mod binary;
 pub mod calendar;
 mod column_filter;
 mod decimal;
+mod envelope;
 mod event;
 mod filters;
 mod message_key;
 pub mod names;
 mod properties;
 mod settings;
+mod table;
 
 pub use binary::{hex, represent as represent_binary};
 pub use column_filter::ColumnFilter;
 pub use decimal::Decimal;
+pub use envelope::{change_event, envelope_schema, tombstone, Heartbeats};
 pub use event::{now_us, snapshot_schema, topic_name, Op, SnapshotMarker, DEBEZIUM_VERSION};
 pub use filters::TableFilter;
 pub use message_key::MessageKeyColumns;
 pub use properties::warnings;
 pub use settings::{choose, BinaryHandling, DecimalHandling, TimePrecision};
+pub use table::{fallback_value, ColumnRules, ColumnSchema, Row, TableColumn, TableError, TableSchema};

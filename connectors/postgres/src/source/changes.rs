@@ -33,7 +33,7 @@ use super::emit::Emitter;
 use super::envelope::{Envelopes, SourceInfo};
 use super::error::SourceError;
 use super::offsets::{streaming_offset, Position};
-use super::schema::{ColumnSpec, Row, TableSchema};
+use super::schema::{build_table, ColumnSpec, Row, TableSchema};
 use super::streamed::StreamedTransactions;
 use super::transaction::TransactionCounts;
 use crate::pgoutput::{
@@ -41,7 +41,7 @@ use crate::pgoutput::{
     TupleData, Update,
 };
 use crate::replication::Lsn;
-use tidemark_debezium::{now_us, Op, SnapshotMarker};
+use tidemark_debezium::{now_us, tombstone, Op, SnapshotMarker};
 
 /// 2000-01-01 00:00:00 UTC (Postgres's epoch) in µs since the Unix epoch.
 const PG_EPOCH_UNIX_US: i64 = 946_684_800_000_000;
@@ -252,8 +252,7 @@ impl Changes {
             return Ok(());
         }
         let record = self.envelopes.change(table, Op::Delete, Some(before), None, info)?;
-        let tombstone =
-            (self.config.tombstones_on_delete && !record.key.is_null()).then(|| self.envelopes.tombstone(&record));
+        let tombstone = (self.config.tombstones_on_delete && !record.key.is_null()).then(|| tombstone(&record));
         self.emit_event(record, info, emitter)?;
         if let Some(tombstone) = tombstone {
             self.emit(tombstone, emitter);
@@ -402,7 +401,7 @@ impl Changes {
         }
         let primary_key = catalog.map(|t| t.primary_key).unwrap_or_default();
         let names = (relation.namespace.as_str(), relation.name.as_str());
-        let table = TableSchema::build(&self.envelopes, names, columns, &primary_key, self.config.rules())?;
+        let table = build_table(&self.envelopes, names, columns, &primary_key, self.config.rules())?;
         if primary_key.is_empty()
             && matches!(relation.replica_identity, ReplicaIdentity::Default | ReplicaIdentity::Nothing)
         {
@@ -443,7 +442,7 @@ impl Changes {
             };
             values.push(value.map_err(|source| table.column_error(index, source))?);
         }
-        table.row(values)
+        Ok(table.row(values)?)
     }
 }
 

@@ -1,12 +1,9 @@
 //! The source's one door to the column types ([`crate::types`]): their settings as connector properties, column
-//! types loaded from the catalog once per type, a converter per column, and the value Debezium puts in a required
-//! field it has no value for.
+//! types loaded from the catalog once per type, a converter per column, and a converter per column.
 
 use std::collections::HashMap;
 
-use bytes::Bytes;
 use tidemark_connect::config::{ConfigKey, ConfigType};
-use tidemark_connect::data::{SchemaRef, Struct, Type, Value};
 use tokio_postgres::Client;
 
 use crate::types::{load_column_type, DEFAULT_PLACEHOLDER};
@@ -93,51 +90,9 @@ pub fn converter(
     }
 }
 
-/// The value Debezium puts in a required field it has no value for (a column outside the replica identity in a
-/// delete's old key): the field's default, else the zero of its type.
-pub fn fallback_value(schema: &SchemaRef) -> Value {
-    if let Some(default) = schema.default_value() {
-        return default.clone();
-    }
-    if schema.is_optional() {
-        return Value::Null;
-    }
-    match schema.schema_type() {
-        Type::Int8 => Value::Int8(0),
-        Type::Int16 => Value::Int16(0),
-        Type::Int32 => Value::Int32(0),
-        Type::Int64 => Value::Int64(0),
-        Type::Float32 => Value::Float32(0.0),
-        Type::Float64 => Value::Float64(0.0),
-        Type::Boolean => Value::Boolean(false),
-        Type::String => Value::String(String::new()),
-        Type::Bytes => Value::Bytes(Bytes::new()),
-        Type::Array => Value::Array(Vec::new()),
-        Type::Map => Value::Map(Vec::new()),
-        Type::Struct => {
-            let values = schema.fields().iter().map(|f| fallback_value(f.schema())).collect();
-            Struct::from_values(schema.clone(), values).map_or(Value::Null, Value::Struct)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tidemark_connect::data::SchemaBuilder;
-
-    #[test]
-    fn fallbacks_are_zeros_or_defaults() {
-        let required = |b: SchemaBuilder| b.build().expect("schema");
-        assert_eq!(fallback_value(&required(SchemaBuilder::int32())), Value::Int32(0));
-        assert_eq!(fallback_value(&required(SchemaBuilder::string())), Value::from(""));
-        assert_eq!(fallback_value(&required(SchemaBuilder::string().optional())), Value::Null);
-        let with_default = required(SchemaBuilder::int64().default_value(Value::Int64(7)));
-        assert_eq!(fallback_value(&with_default), Value::Int64(7));
-        let point = required(SchemaBuilder::struct_().field("x", required(SchemaBuilder::float64())));
-        let value = fallback_value(&point);
-        assert_eq!(value.as_struct().map(|s| s.values().to_vec()), Some(vec![Value::Float64(0.0)]));
-    }
 
     #[test]
     fn unknown_types_are_left_out() {

@@ -8,7 +8,10 @@
 use bytes::Bytes;
 use tidemark_connect::data::{SchemaBuilder, SchemaError, SchemaRef, Struct, Value};
 use tidemark_connect::record::ConnectRecord;
-use tidemark_debezium::{now_us, snapshot_schema, topic_name, Op, SnapshotMarker, DEBEZIUM_VERSION};
+use tidemark_debezium::{
+    change_event, envelope_schema, now_us, snapshot_schema, topic_name, Heartbeats, Op, SnapshotMarker,
+    DEBEZIUM_VERSION,
+};
 
 use super::error::SourceError;
 use super::schema::{Row, TableSchema};
@@ -46,8 +49,7 @@ pub struct Envelopes {
     message_key: SchemaRef,
     message_block: SchemaRef,
     message_value: SchemaRef,
-    heartbeat_key: SchemaRef,
-    heartbeat_value: SchemaRef,
+    heartbeats: Heartbeats,
 }
 
 fn build(builder: SchemaBuilder, name: &str) -> Result<SchemaRef, SourceError> {
@@ -106,14 +108,8 @@ impl Envelopes {
             .field("transaction", transactions.block_schema().clone())
             .field("message", message_block.clone());
         let message_value = b(message_value, "io.debezium.connector.postgresql.MessageValue")?;
-        let heartbeat_key = SchemaBuilder::struct_()
-            .name("io.debezium.connector.common.ServerNameKey")
-            .field("serverName", b(string(), "serverName")?);
-        let heartbeat_key = b(heartbeat_key, "io.debezium.connector.common.ServerNameKey")?;
-        let heartbeat_value = SchemaBuilder::struct_()
-            .name("io.debezium.connector.common.Heartbeat")
-            .field("ts_ms", b(SchemaBuilder::int64(), "ts_ms")?);
-        let heartbeat_value = b(heartbeat_value, "io.debezium.connector.common.Heartbeat")?;
+        let heartbeats = Heartbeats::new(prefix)
+            .map_err(|source| SourceError::Schema { name: "io.debezium.connector.common.Heartbeat".into(), source })?;
         Ok(Envelopes {
             prefix: prefix.to_owned(),
             dbname: dbname.to_owned(),
@@ -122,8 +118,7 @@ impl Envelopes {
             message_key,
             message_block,
             message_value,
-            heartbeat_key,
-            heartbeat_value,
+            heartbeats,
         })
     }
 
@@ -139,19 +134,7 @@ impl Envelopes {
 
     /// The schema of `<name>.Envelope` for rows of `row`.
     pub fn envelope_schema(&self, name: &str, row: &SchemaRef) -> Result<SchemaRef, SchemaError> {
-        let optional_long = || SchemaBuilder::int64().optional().build();
-        SchemaBuilder::struct_()
-            .name(format!("{name}.Envelope"))
-            .version(2)
-            .field("before", row.clone())
-            .field("after", row.clone())
-            .field("source", self.source.clone())
-            .field("transaction", self.transactions.block_schema().clone())
-            .field("op", SchemaBuilder::string().build()?)
-            .field("ts_ms", optional_long()?)
-            .field("ts_us", optional_long()?)
-            .field("ts_ns", optional_long()?)
-            .build()
+        envelope_schema(name, row, &self.source, self.transactions.block_schema())
     }
 
     /// The `source` block.
@@ -190,35 +173,7 @@ impl Envelopes {
         after: Option<Row>,
         info: &SourceInfo,
     ) -> Result<ConnectRecord, SourceError> {
-        let key = after.as_ref().or(before.as_ref()).map_or(Value::Null, |row| row.key.clone());
-        let now = now_us();
-        let values = vec![
-            before.map_or(Value::Null, |row| Value::Struct(row.value)),
-            after.map_or(Value::Null, |row| Value::Struct(row.value)),
-            self.source(info)?,
-            Value::Null,
-            Value::from(op.code()),
-            Value::Int64(now.div_euclid(1000)),
-            Value::Int64(now),
-            Value::Int64(now.saturating_mul(1000)),
-        ];
-        let event = Struct::from_values(table.envelope_schema.clone(), values)
-            .map_err(|source| SourceError::Data { table: table.qualified_name(), source })?;
-        let key_schema = if key.is_null() { None } else { table.key_schema.clone() };
-        Ok(ConnectRecord::new(
-            table.topic.clone(),
-            (key_schema, key),
-            (Some(table.envelope_schema.clone()), Value::Struct(event)),
-        ))
-    }
-
-    /// The tombstone after a delete event: the same key, a null value.
-    pub fn tombstone(&self, deleted: &ConnectRecord) -> ConnectRecord {
-        ConnectRecord::new(
-            deleted.topic.clone(),
-            (deleted.key_schema.clone(), deleted.key.clone()),
-            (None, Value::Null),
-        )
+        Ok(change_event(table, op, before, after, self.source(info)?)?)
     }
 
     /// A logical decoding message (`pg_logical_emit_message`) on `<prefix>.message`, keyed by its prefix, without a
@@ -245,16 +200,7 @@ impl Envelopes {
 
     /// A heartbeat on `__debezium-heartbeat.<prefix>`: it carries the current position when nothing else does.
     pub fn heartbeat(&self) -> Result<ConnectRecord, SourceError> {
-        let data_error = |source| SourceError::Data { table: "heartbeat".to_owned(), source };
-        let key = Struct::from_values(self.heartbeat_key.clone(), vec![Value::from(self.prefix.as_str())])
-            .map_err(data_error)?;
-        let value = Struct::from_values(self.heartbeat_value.clone(), vec![Value::Int64(now_us().div_euclid(1000))])
-            .map_err(data_error)?;
-        Ok(ConnectRecord::new(
-            format!("__debezium-heartbeat.{}", self.prefix),
-            (Some(self.heartbeat_key.clone()), Value::Struct(key)),
-            (Some(self.heartbeat_value.clone()), Value::Struct(value)),
-        ))
+        self.heartbeats.record().map_err(|source| SourceError::Data { table: "heartbeat".to_owned(), source })
     }
 }
 

@@ -25,7 +25,7 @@ use super::envelope::{Envelopes, SourceInfo};
 use super::error::SourceError;
 use super::offsets;
 use super::pump::{send_batch, Flow};
-use super::schema::{ColumnSpec, Row, TableSchema};
+use super::schema::{build_table, ColumnSpec, Row, TableSchema};
 use crate::replication::{quote_identifier, Lsn};
 use tidemark_debezium::{now_us, Op, SnapshotMarker};
 
@@ -111,7 +111,7 @@ impl Snapshot<'_> {
                 columns.push(ColumnSpec { name: column.name.clone(), ty, optional: !column.not_null });
             }
             let names = (id.schema.as_str(), id.name.as_str());
-            let schema = TableSchema::build(self.envelopes, names, columns, &table.primary_key, self.config.rules())?;
+            let schema = build_table(self.envelopes, names, columns, &table.primary_key, self.config.rules())?;
             schemas.push(Arc::new(schema));
         }
         Ok(schemas)
@@ -136,7 +136,7 @@ impl Snapshot<'_> {
                 Some(bytes) => column.converter.text(&bytes).map_err(|source| table.column_error(index, source)),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        table.row(values)
+        Ok(table.row(values)?)
     }
 
     /// Emits a held row, now that the table of the next one (`None`: there is none) is known.
