@@ -11,22 +11,13 @@ use tokio_postgres::Client;
 use super::changes::Changes;
 use super::columns::TypeCache;
 use super::config::SourceConfig;
-use super::emit::Emitter;
+use super::emit::{send_failure, Emitter, Flow};
 use super::envelope::Envelopes;
 use super::error::SourceError;
 use super::offsets::Position;
 use super::snapshot::Snapshot;
 use super::stream::Streaming;
 use crate::replication::{Lsn, ReplicationConnection};
-
-/// Whether to go on after handing records over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    /// Go on.
-    Continue,
-    /// The task is stopping: stop reading.
-    Stop,
-}
 
 /// Where streaming starts, on which connection.
 pub struct StreamStart {
@@ -66,11 +57,7 @@ impl Pump {
     pub async fn run(mut self) {
         if let Err(error) = self.phases().await {
             tracing::warn!(error = %error, "the Postgres source stopped on an error");
-            let sender = self.emitter.sender().clone();
-            tokio::select! {
-                _ = sender.send(Err(error)) => {}
-                _ = stopping(&mut self.shutdown) => {}
-            }
+            send_failure(&self.emitter, error, &mut self.shutdown).await;
         }
     }
 
@@ -94,21 +81,4 @@ impl Pump {
         let streaming = Streaming::start(start, &self.config, changes).await?;
         streaming.run(&self.client, &mut self.emitter, &mut self.durable, &mut self.shutdown).await
     }
-}
-
-/// Hands the gathered records to `poll`, waiting while the channel is full; [`Flow::Stop`] when the task stops
-/// (or is gone) meanwhile.
-pub async fn send_batch(emitter: &mut Emitter, shutdown: &mut watch::Receiver<bool>) -> Flow {
-    let batch = emitter.take();
-    let sender = emitter.sender().clone();
-    tokio::select! {
-        sent = sender.send(Ok(batch)) => if sent.is_ok() { Flow::Continue } else { Flow::Stop },
-        _ = stopping(shutdown) => Flow::Stop,
-    }
-}
-
-/// Resolves once the task stops (or is gone). Cancel safe.
-pub async fn stopping(shutdown: &mut watch::Receiver<bool>) {
-    // The guard `wait_for` returns is not Send: drop it here.
-    let _stopped = shutdown.wait_for(|stop| *stop).await.is_ok();
 }

@@ -14,9 +14,9 @@ use tokio_postgres::Client;
 
 use super::changes::Changes;
 use super::config::SourceConfig;
-use super::emit::Emitter;
+use super::emit::{stopping, Emitter, Flow};
 use super::error::SourceError;
-use super::pump::{stopping, Flow, StreamStart};
+use super::pump::StreamStart;
 use crate::pgoutput::{Decoder, DecoderOptions, ProtocolVersion};
 use crate::replication::{quote_identifier, Lsn, ReplicationMessage, ReplicationStream};
 
