@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use mysql_async::binlog::row::BinlogRow;
 
+use super::gtid::MySqlGtid;
 use super::mariadb::{MariaDbGtid, MariaDbGtidList};
 use super::table_map::TableMap;
 
@@ -14,7 +15,11 @@ pub struct BinlogEntry {
     pub server_id: u32,
     /// When it was written (seconds since the epoch).
     pub timestamp: u32,
-    /// The offset in the binlog file just after this event (0 for artificial events such as the first ROTATE).
+    /// The binlog file holding the event, known from the ROTATE events (a real ROTATE is in the file it ends; an
+    /// artificial one, such as the first of every stream, names the file the events after it are in).
+    pub file: Arc<str>,
+    /// The offset in `file` just after this event (0 for artificial events such as the first ROTATE): with `file`,
+    /// where to resume after it.
     pub next_pos: u32,
     /// The event.
     pub event: BinlogEvent,
@@ -43,7 +48,7 @@ pub enum BinlogEvent {
     /// MySQL's GTID event: a transaction starts.
     MySqlGtid {
         /// Its GTID, `uuid:gno`.
-        gtid: String,
+        gtid: MySqlGtid,
     },
     /// MariaDB's GTID_LIST event, at the start of each binlog file.
     MariaDbGtidList(MariaDbGtidList),
@@ -58,6 +63,8 @@ pub enum BinlogEvent {
     Rows(RowsChange),
     /// A statement: DDL, or `BEGIN` of a transaction.
     Query {
+        /// The id of the session (connection) that ran it.
+        thread: u32,
         /// The default database it ran in.
         schema: String,
         /// Its text.

@@ -1,10 +1,12 @@
-//! Connecting to the server: the settings check, the flavour, the current position, and starting a stream.
+//! Connecting to the server: the settings check, the flavour, the current position, the binlog files, and starting a
+//! stream from a file and position or from a GTID set.
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStreamRequest, Conn, Opts, Row};
 
-use super::error::BinlogError;
+use super::error::{BinlogError, GtidError};
 use super::flavor::Flavor;
+use super::gtid::GtidSet;
 use super::position::BinlogPosition;
 use super::stream::BinlogEventStream;
 
@@ -51,16 +53,65 @@ impl BinlogReader {
     }
 
     /// Streams the binary log from `file` at offset `pos` on a new connection. On MariaDB the stream includes its
-    /// GTID events (`@mariadb_slave_capability=4`).
+    /// GTID events (`@mariadb_slave_capability=4`). A file the server no longer has is [`BinlogError::Purged`].
     pub async fn stream_from(&self, file: &str, pos: u64) -> Result<BinlogEventStream, BinlogError> {
+        let conn = self.replication_connection().await?;
+        let request = BinlogStreamRequest::new(self.server_id).with_filename(file.as_bytes()).with_pos(pos);
+        let stream = conn.get_binlog_stream(request).await?;
+        BinlogEventStream::start(stream, file, self.checksum).await
+    }
+
+    /// Streams the binary log from the first transaction not in `gtids`, on a new connection. MariaDB resumes after
+    /// each domain's GTID (`@slave_connect_state` and COM_BINLOG_DUMP without a file), MySQL sends every
+    /// transaction missing from the set (COM_BINLOG_DUMP_GTID). The first event, an artificial ROTATE, names the file
+    /// the stream starts in. A set whose transactions the server no longer has (its files purged) or never had is
+    /// [`BinlogError::Purged`]; a set of the other flavour is [`BinlogError::Gtid`].
+    pub async fn stream_from_gtids(&self, gtids: &GtidSet) -> Result<BinlogEventStream, BinlogError> {
+        if gtids.flavor() != self.flavor {
+            let (expected, actual, text) = (self.flavor, gtids.flavor(), gtids.to_string());
+            return Err(GtidError::FlavorMismatch { expected, actual, text }.into());
+        }
+        let mut conn = self.replication_connection().await?;
+        let request = BinlogStreamRequest::new(self.server_id);
+        let request = match gtids.to_sids() {
+            Some(sids) => request.with_gtid().with_gtid_set(sids),
+            None => {
+                // A MariaDB set prints as digits, dashes and commas only: nothing to quote. The server only reads
+                // @slave_gtid_strict_mode and @slave_gtid_ignore_duplicates when set; unset they are off.
+                conn.query_drop(format!("SET @slave_connect_state = '{gtids}'")).await?;
+                request
+            }
+        };
+        let stream = conn.get_binlog_stream(request).await?;
+        BinlogEventStream::start(stream, "", self.checksum).await
+    }
+
+    /// Whether the server still has the binlog file `name` (`SHOW BINARY LOGS`): a source can tell before
+    /// streaming that the file it stopped in was purged.
+    pub async fn has_file(&self, name: &str) -> Result<bool, BinlogError> {
+        const QUERY: &str = "SHOW BINARY LOGS";
+        let mut conn = Conn::new(self.opts.clone()).await?;
+        let rows: Vec<Row> = conn.query(QUERY).await?;
+        conn.disconnect().await?;
+        for row in rows {
+            let file: String =
+                row.get_opt(0).and_then(Result::ok).ok_or(BinlogError::UnexpectedAnswer { query: QUERY })?;
+            if file == name {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// A new connection prepared for a dump request: MariaDB's GTID events asked for, checksums as the server
+    /// writes them.
+    async fn replication_connection(&self) -> Result<Conn, BinlogError> {
         let mut conn = Conn::new(self.opts.clone()).await?;
         if self.flavor == Flavor::MariaDb {
             conn.query_drop("SET @mariadb_slave_capability=4").await?;
         }
         conn.query_drop("SET @master_binlog_checksum=@@global.binlog_checksum").await?;
-        let request = BinlogStreamRequest::new(self.server_id).with_filename(file.as_bytes()).with_pos(pos);
-        let stream = conn.get_binlog_stream(request).await?;
-        Ok(BinlogEventStream::new(stream, self.checksum))
+        Ok(conn)
     }
 }
 

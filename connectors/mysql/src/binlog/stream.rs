@@ -1,26 +1,34 @@
-//! The stream of typed events: mysql_async's binlog stream, with rows decoded against their table maps and MariaDB's
-//! own events decoded by hand.
+//! The stream of typed events: mysql_async's binlog stream, with rows decoded against their table maps, MariaDB's
+//! own events decoded by hand, and the current binlog file tracked from the ROTATE events.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use mysql_async::binlog::events::{Event, EventData, GtidEvent, RowsEventData};
+use mysql_async::binlog::events::{Event, EventData, RowsEventData};
+use mysql_async::binlog::EventFlags;
 use mysql_async::BinlogStream;
 
 use super::error::BinlogError;
 use super::event::{BinlogEntry, BinlogEvent, RowsChange, RowsKind};
+use super::gtid::{MySqlGtid, ServerUuid};
 use super::mariadb::{self, decode_binlog_checkpoint, decode_gtid, decode_gtid_list};
 use super::table_map::TableMap;
 
 /// The length of the checksum the first, artificial ROTATE event's file name wrongly carries.
 const CHECKSUM_LEN: usize = 4;
 
-/// Typed binlog events from a position; see [`super::BinlogReader::stream_from`].
+/// Typed binlog events from a position; see [`super::BinlogReader::stream_from`] and
+/// [`super::BinlogReader::stream_from_gtids`].
 pub struct BinlogEventStream {
     inner: BinlogStream,
+    /// The first event, read when the stream started and not yet returned.
+    first: Option<Event>,
+    /// The server closed the stream.
+    ended: bool,
     tables: HashMap<u64, Arc<TableMap>>,
+    /// The binlog file the events come from.
+    file: Arc<str>,
     /// The server writes CRC32 checksums (`binlog_checksum` is not NONE).
     checksum: bool,
     /// A FORMAT_DESCRIPTION event arrived; until then mysql_common does not know events carry checksums.
@@ -28,17 +36,38 @@ pub struct BinlogEventStream {
 }
 
 impl BinlogEventStream {
-    /// Wraps a started stream; `checksum` tells whether the server checksums its events.
-    pub(crate) fn new(inner: BinlogStream, checksum: bool) -> Self {
-        BinlogEventStream { inner, tables: HashMap::new(), checksum, format_known: false }
+    /// Wraps a requested stream and waits for its first event: mysql_async sends the dump request without reading
+    /// the answer, so this is where a refused position (error 1236, [`BinlogError::Purged`]) shows. `file` is the
+    /// requested file (empty when starting by GTID; the first, artificial ROTATE event names it); `checksum` tells
+    /// whether the server checksums its events.
+    pub(crate) async fn start(mut inner: BinlogStream, file: &str, checksum: bool) -> Result<Self, BinlogError> {
+        let first = inner.next().await.transpose()?;
+        Ok(BinlogEventStream {
+            inner,
+            ended: first.is_none(),
+            first,
+            tables: HashMap::new(),
+            file: Arc::from(file),
+            checksum,
+            format_known: false,
+        })
     }
 
-    /// The next event the source cares about; `None` when the server closed the stream.
+    /// The next event the source cares about; `None` when the server closed the stream. A position the server
+    /// cannot serve any longer is [`BinlogError::Purged`].
     pub async fn next(&mut self) -> Option<Result<BinlogEntry, BinlogError>> {
         loop {
-            let event = match self.inner.next().await? {
-                Ok(event) => event,
-                Err(error) => return Some(Err(error.into())),
+            let event = match self.first.take() {
+                Some(event) => event,
+                None if self.ended => return None,
+                None => match self.inner.next().await {
+                    Some(Ok(event)) => event,
+                    Some(Err(error)) => return Some(Err(error.into())),
+                    None => {
+                        self.ended = true;
+                        return None;
+                    }
+                },
             };
             match self.decode(&event) {
                 Ok(Some(entry)) => return Some(Ok(entry)),
@@ -76,9 +105,19 @@ impl BinlogEventStream {
                 None => None,
             },
         };
-        Ok(decoded.map(|event| BinlogEntry {
+        let Some(event) = decoded else { return Ok(None) };
+        let mut file = self.file.clone();
+        if let BinlogEvent::Rotate { file: next, .. } = &event {
+            self.file = Arc::from(next.as_str());
+            // A real ROTATE ends its file; an artificial one stands for the file it names.
+            if header.flags().contains(EventFlags::LOG_EVENT_ARTIFICIAL_F) {
+                file = self.file.clone();
+            }
+        }
+        Ok(Some(BinlogEntry {
             server_id: header.server_id(),
             timestamp: header.timestamp(),
+            file,
             next_pos: header.log_pos(),
             event,
         }))
@@ -98,16 +137,20 @@ impl BinlogEventStream {
                 }
                 Some(BinlogEvent::Rotate { file: String::from_utf8_lossy(name).into_owned(), pos: rotate.position() })
             }
-            EventData::GtidEvent(gtid) => Some(BinlogEvent::MySqlGtid { gtid: mysql_gtid(&gtid) }),
+            EventData::GtidEvent(gtid) => {
+                Some(BinlogEvent::MySqlGtid { gtid: MySqlGtid { uuid: ServerUuid(gtid.sid()), gno: gtid.gno() } })
+            }
             EventData::TableMapEvent(table_map) => {
                 let table = Arc::new(TableMap::from_event(&table_map)?);
                 self.tables.insert(table.table_id, table.clone());
                 Some(BinlogEvent::TableMap(table))
             }
             EventData::RowsEvent(rows) => Some(BinlogEvent::Rows(self.decode_rows(&rows)?)),
-            EventData::QueryEvent(query) => {
-                Some(BinlogEvent::Query { schema: query.schema().into_owned(), query: query.query().into_owned() })
-            }
+            EventData::QueryEvent(query) => Some(BinlogEvent::Query {
+                thread: query.thread_id(),
+                schema: query.schema().into_owned(),
+                query: query.query().into_owned(),
+            }),
             EventData::XidEvent(xid) => Some(BinlogEvent::Xid { xid: xid.xid }),
             _ => None,
         })
@@ -128,17 +171,4 @@ impl BinlogEventStream {
         let rows = rows.rows(table_map_event).collect::<Result<Vec<_>, _>>()?;
         Ok(RowsChange { kind, table, rows })
     }
-}
-
-/// A MySQL GTID as text: `uuid:gno`.
-fn mysql_gtid(event: &GtidEvent) -> String {
-    let mut text = String::with_capacity(48);
-    for (index, byte) in event.sid().iter().enumerate() {
-        if matches!(index, 4 | 6 | 8 | 10) {
-            text.push('-');
-        }
-        let _ = write!(text, "{byte:02x}");
-    }
-    let _ = write!(text, ":{}", event.gno());
-    text
 }
