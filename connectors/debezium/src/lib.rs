@@ -9,6 +9,7 @@
 mod binary;
 pub mod calendar;
 mod column_filter;
+pub mod config;
 mod decimal;
 mod emit;
 mod envelope;

@@ -3,26 +3,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError, Importance};
+use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
+use tidemark_debezium::config::{common_config_keys, Container, POSITIVE};
+pub use tidemark_debezium::config::{SkippedOperations, SnapshotMode};
 use tidemark_debezium::{ColumnFilter, MessageKeyColumns, TableFilter};
 
 use super::columns::TypeSettings;
 use super::schema::SchemaRules;
-
-/// What `snapshot.mode` asks for at start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SnapshotMode {
-    /// `initial`: a snapshot when there is no stored position (or the last one did not finish), then streaming.
-    Initial,
-    /// `initial_only`: a snapshot when there is no stored position, and no streaming.
-    InitialOnly,
-    /// `no_data` (alias `never`): streaming only.
-    NoData,
-    /// `always`: a snapshot at every start, then streaming.
-    Always,
-    /// `when_needed`: as `initial`, and a new snapshot when the slot is missing or invalidated.
-    WhenNeeded,
-}
 
 /// What `publication.autocreate.mode` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,47 +20,6 @@ pub enum AutocreateMode {
     Filtered,
     /// `disabled`: the publication must exist.
     Disabled,
-}
-
-/// Which change operations are not emitted (`skipped.operations`; Debezium's default skips truncates).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SkippedOperations {
-    /// `c`: inserts.
-    pub creates: bool,
-    /// `u`: updates.
-    pub updates: bool,
-    /// `d`: deletes.
-    pub deletes: bool,
-    /// `t`: truncates.
-    pub truncates: bool,
-}
-
-impl SkippedOperations {
-    /// Whether events with this `op` code are skipped.
-    pub fn skips(&self, op: &str) -> bool {
-        match op {
-            "c" => self.creates,
-            "u" => self.updates,
-            "d" => self.deletes,
-            "t" => self.truncates,
-            _ => false,
-        }
-    }
-
-    fn parse(value: &str) -> Result<Self, String> {
-        let mut skipped = SkippedOperations::default();
-        for op in value.split(',').map(str::trim).filter(|op| !op.is_empty()) {
-            match op.to_ascii_lowercase().as_str() {
-                "c" => skipped.creates = true,
-                "u" => skipped.updates = true,
-                "d" => skipped.deletes = true,
-                "t" => skipped.truncates = true,
-                "none" => {}
-                other => return Err(format!("unknown operation '{other}' (expected c, u, d, t or none)")),
-            }
-        }
-        Ok(skipped)
-    }
 }
 
 /// The settings a task runs with, checked and typed.
@@ -121,7 +67,6 @@ pub struct SourceConfig {
     pub types: TypeSettings,
 }
 
-const SNAPSHOT_MODES: &[&str] = &["initial", "initial_only", "no_data", "never", "always", "when_needed"];
 const AUTOCREATE_MODES: &[&str] = &["all_tables", "filtered", "disabled"];
 const SSL_MODES: &[&str] = &["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
 
@@ -149,12 +94,6 @@ pub fn config_def() -> ConfigDef {
             "disable" | "allow" | "prefer" => Ok(()),
             _ => Err("TLS connections are not supported yet; use disable or prefer".to_owned()),
         }),
-        ConfigKey::required(
-            "topic.prefix",
-            ConfigType::String,
-            "The prefix of every topic (<prefix>.<schema>.<table>) and the server name in events and offsets.",
-        )
-        .checked(check_topic_prefix),
         ConfigKey::optional("plugin.name", ConfigType::String, "pgoutput", "The logical decoding plugin.")
             .one_of(&["pgoutput"]),
         ConfigKey::optional("slot.name", ConfigType::String, "debezium", "The logical replication slot.")
@@ -169,41 +108,6 @@ pub fn config_def() -> ConfigDef {
              the captured tables; disabled: it must exist.",
         )
         .one_of(AUTOCREATE_MODES),
-        list_key("schema.include.list", "Regular expressions of the schemas to capture."),
-        list_key("schema.exclude.list", "Regular expressions of the schemas not to capture."),
-        list_key("table.include.list", "Regular expressions of the tables (<schema>.<table>) to capture."),
-        list_key("table.exclude.list", "Regular expressions of the tables (<schema>.<table>) not to capture."),
-        list_key(
-            "column.include.list",
-            "Regular expressions of the columns (<schema>.<table>.<column>) events carry in before and after.",
-        ),
-        list_key(
-            "column.exclude.list",
-            "Regular expressions of the columns (<schema>.<table>.<column>) left out of before and after (key \
-             columns stay in the key).",
-        ),
-        ConfigKey::optional(
-            "message.key.columns",
-            ConfigType::String,
-            "",
-            "The columns that key a table's events instead of its primary key: \
-             <table regex>:<column>[,<column>...][;<table regex>:<column>...].",
-        )
-        .checked(MessageKeyColumns::check),
-        ConfigKey::optional(
-            "snapshot.mode",
-            ConfigType::String,
-            "initial",
-            "initial, initial_only, no_data (or never), always, when_needed.",
-        )
-        .one_of(SNAPSHOT_MODES)
-        .importance(Importance::High),
-        ConfigKey::optional(
-            "tombstones.on.delete",
-            ConfigType::Boolean,
-            "true",
-            "Follow each delete event with a tombstone.",
-        ),
         ConfigKey::optional(
             "slot.drop.on.stop",
             ConfigType::Boolean,
@@ -211,35 +115,14 @@ pub fn config_def() -> ConfigDef {
             "Drop the slot when the task stops (for tests: the database then keeps no WAL for it).",
         ),
         ConfigKey::optional(
-            "heartbeat.interval.ms",
-            ConfigType::Int,
-            "0",
-            "Emit a heartbeat record to __debezium-heartbeat.<prefix> at this interval, so the slot's position moves \
-             while the captured tables are idle; 0 for none.",
-        )
-        .checked(non_negative),
-        ConfigKey::optional(
             "status.update.interval.ms",
             ConfigType::Int,
             "10000",
             "How often the task reports its durable position to the server.",
         )
-        .checked(positive),
-        ConfigKey::optional(
-            "provide.transaction.metadata",
-            ConfigType::Boolean,
-            "false",
-            "Emit BEGIN and END records of each transaction on <prefix>.transaction and a transaction block (id, \
-             total_order, data_collection_order) in each change event.",
-        ),
-        ConfigKey::optional(
-            "skipped.operations",
-            ConfigType::List,
-            "t",
-            "Operations not emitted: any of c, u, d, t, or none.",
-        )
-        .checked(|v| SkippedOperations::parse(v).map(drop)),
+        .checked(POSITIVE),
     ];
+    keys.extend(common_config_keys(Container::Schema));
     keys.extend(super::columns::type_config_keys());
     ConfigDef::new(keys)
 }
@@ -249,36 +132,6 @@ fn is_system_schema(schema: &str) -> bool {
     matches!(schema, "pg_catalog" | "information_schema" | "pg_toast")
         || schema.starts_with("pg_temp_")
         || schema.starts_with("pg_toast_temp_")
-}
-
-fn list_key(name: &'static str, doc: &'static str) -> ConfigKey {
-    ConfigKey::optional(name, ConfigType::List, "", doc).checked(TableFilter::check_patterns)
-}
-
-fn non_negative(v: &str) -> Result<(), String> {
-    match v.trim().parse::<i32>() {
-        Ok(n) if n >= 0 => Ok(()),
-        _ => Err("must be 0 or more".to_owned()),
-    }
-}
-
-fn positive(v: &str) -> Result<(), String> {
-    match v.trim().parse::<i32>() {
-        Ok(n) if n > 0 => Ok(()),
-        _ => Err("must be at least 1".to_owned()),
-    }
-}
-
-/// Topic names allow letters, digits, `.`, `_` and `-` (Kafka's rule, which Debezium applies to the prefix).
-fn check_topic_prefix(value: &str) -> Result<(), String> {
-    if value.is_empty() {
-        return Err("must not be empty".to_owned());
-    }
-    if value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        Ok(())
-    } else {
-        Err("may contain only letters, digits, '.', '_' and '-'".to_owned())
-    }
 }
 
 /// Postgres's rule for replication slot names.
@@ -315,13 +168,7 @@ impl SourceConfig {
         let text = |name: &str| def.value(props, name).unwrap_or_default().trim().to_owned();
         let flag = |name: &str| text(name).eq_ignore_ascii_case("true");
         let millis = |name: &str| text(name).parse::<u64>().unwrap_or(0);
-        let snapshot_mode = match text("snapshot.mode").to_ascii_lowercase().as_str() {
-            "initial_only" => SnapshotMode::InitialOnly,
-            "no_data" | "never" => SnapshotMode::NoData,
-            "always" => SnapshotMode::Always,
-            "when_needed" => SnapshotMode::WhenNeeded,
-            _ => SnapshotMode::Initial,
-        };
+        let snapshot_mode = SnapshotMode::parse(&text("snapshot.mode"));
         let autocreate = match text("publication.autocreate.mode").to_ascii_lowercase().as_str() {
             "filtered" => AutocreateMode::Filtered,
             "disabled" => AutocreateMode::Disabled,
