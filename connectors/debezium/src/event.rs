@@ -28,6 +28,22 @@ pub enum SnapshotMarker {
 }
 
 impl SnapshotMarker {
+    /// The marker of a snapshot record from where it stands: the first of the snapshot, the first of its table, the
+    /// last of its table, the last of the snapshot (the snapshot's ends win over the table's).
+    pub fn of(first_overall: bool, first_in_table: bool, last_in_table: bool, last_overall: bool) -> Self {
+        if last_overall {
+            SnapshotMarker::Last
+        } else if first_overall {
+            SnapshotMarker::First
+        } else if last_in_table {
+            SnapshotMarker::LastInDataCollection
+        } else if first_in_table {
+            SnapshotMarker::FirstInDataCollection
+        } else {
+            SnapshotMarker::True
+        }
+    }
+
     /// The text Debezium writes.
     pub fn as_str(self) -> &'static str {
         match self {

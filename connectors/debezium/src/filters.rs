@@ -33,6 +33,12 @@ impl TableFilter {
         })
     }
 
+    /// The expressions of a list setting, each anchored and matched without regard to case as the table lists
+    /// are (for other lists of names, such as GTID sources).
+    pub fn patterns(value: &str) -> Result<Vec<Regex>, String> {
+        compile(value)
+    }
+
     /// Whether every expression of a list setting compiles (a config validator).
     pub fn check_patterns(value: &str) -> Result<(), String> {
         compile(value).map(drop)

@@ -20,6 +20,7 @@ pub mod names;
 mod properties;
 mod settings;
 mod table;
+mod transaction;
 
 pub use binary::{hex, represent as represent_binary};
 pub use column_filter::ColumnFilter;
@@ -32,3 +33,4 @@ pub use message_key::MessageKeyColumns;
 pub use properties::warnings;
 pub use settings::{choose, BinaryHandling, DecimalHandling, TimePrecision};
 pub use table::{fallback_value, ColumnRules, ColumnSchema, Row, TableColumn, TableError, TableSchema};
+pub use transaction::{TransactionCounts, TransactionRecords};

@@ -148,17 +148,7 @@ impl Snapshot<'_> {
         emitter: &mut Emitter,
     ) -> Result<(), SourceError> {
         let last_in_table = next_table != Some(held.table);
-        let marker = if next_table.is_none() {
-            SnapshotMarker::Last
-        } else if held.first_overall {
-            SnapshotMarker::First
-        } else if last_in_table {
-            SnapshotMarker::LastInDataCollection
-        } else if held.first_in_table {
-            SnapshotMarker::FirstInDataCollection
-        } else {
-            SnapshotMarker::True
-        };
+        let marker = SnapshotMarker::of(held.first_overall, held.first_in_table, last_in_table, next_table.is_none());
         let table = &tables[held.table];
         let info = SourceInfo {
             snapshot: marker,
