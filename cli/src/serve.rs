@@ -12,6 +12,7 @@ use tidemark_connect::rest;
 use tidemark_connect::state::{StateTopics, WorkerState};
 use tidemark_connect::worker::{ConnectorKind, Plugin, Plugins, Worker};
 use tidemark_log_client::{InProcessLog, KafkaLog, LogClient};
+use tidemark_mysql::source::{MySqlConnector, MARIADB_CLASS, MYSQL_ALIAS, MYSQL_CLASS};
 use tidemark_postgres::source::{PostgresConnector, POSTGRES_ALIAS, POSTGRES_CLASS};
 use tidemark_schema_registry::{http, Registry, Store};
 use tokio::net::TcpListener;
@@ -92,11 +93,18 @@ async fn start_worker(
 
 /// Every connector this binary runs: the worker's built-ins and the database connectors.
 fn plugins() -> Plugins {
-    Plugins::with([Plugin {
-        class: POSTGRES_CLASS,
-        aliases: &[POSTGRES_ALIAS],
-        kind: ConnectorKind::Source(Arc::new(PostgresConnector)),
-    }])
+    Plugins::with([
+        Plugin {
+            class: POSTGRES_CLASS,
+            aliases: &[POSTGRES_ALIAS],
+            kind: ConnectorKind::Source(Arc::new(PostgresConnector)),
+        },
+        Plugin {
+            class: MYSQL_CLASS,
+            aliases: &[MYSQL_ALIAS, MARIADB_CLASS],
+            kind: ConnectorKind::Source(Arc::new(MySqlConnector)),
+        },
+    ])
 }
 
 /// `tidemark registry`: the schema registry alone, on any Kafka cluster.

@@ -101,30 +101,20 @@ impl MariaDbServer {
         self.dir.path().join("mariadb.err")
     }
 
+    /// Kills the server (SIGKILL, as a crash) and starts it again on the same port and data directory.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        let mariadbd = binary("mariadbd")?;
+        self.spawn(&mariadbd)?;
+        self.wait_ready().with_context(|| format!("mariadbd did not restart; its log:\n{}", self.log()))
+    }
+
     /// Starts the server on a port that was free a moment ago; tries another when it was taken in between.
     fn start_on_free_port(&mut self, mariadbd: &Path) -> Result<()> {
         let mut last_error = anyhow!("not started");
         for _ in 0..START_ATTEMPTS {
             self.port = free_port()?;
-            let data_dir = self.data_dir.display();
-            let child = Command::new(mariadbd)
-                .arg("--no-defaults")
-                .arg("--user=root")
-                .arg(format!("--datadir={data_dir}"))
-                .arg(format!("--tmpdir={}", self.dir.path().join("tmp").display()))
-                .arg(format!("--port={}", self.port))
-                .arg("--bind-address=127.0.0.1")
-                .arg(format!("--socket={}", self.socket.display()))
-                .arg(format!("--log-error={}", self.log_file().display()))
-                .arg(format!("--pid-file={}", self.dir.path().join("mariadb.pid").display()))
-                .arg(format!("--log-bin={data_dir}/binlog"))
-                .args(["--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"])
-                .args(["--server-id=1", "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=2"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .context("starting mariadbd")?;
-            self.child = Some(child);
+            self.spawn(mariadbd)?;
             match self.wait_ready() {
                 Ok(()) => return Ok(()),
                 Err(error) => {
@@ -134,6 +124,30 @@ impl MariaDbServer {
             }
         }
         Err(last_error)
+    }
+
+    /// Starts `mariadbd` on `self.port` (without waiting for it).
+    fn spawn(&mut self, mariadbd: &Path) -> Result<()> {
+        let data_dir = self.data_dir.display();
+        let child = Command::new(mariadbd)
+            .arg("--no-defaults")
+            .arg("--user=root")
+            .arg(format!("--datadir={data_dir}"))
+            .arg(format!("--tmpdir={}", self.dir.path().join("tmp").display()))
+            .arg(format!("--port={}", self.port))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--socket={}", self.socket.display()))
+            .arg(format!("--log-error={}", self.log_file().display()))
+            .arg(format!("--pid-file={}", self.dir.path().join("mariadb.pid").display()))
+            .arg(format!("--log-bin={data_dir}/binlog"))
+            .args(["--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"])
+            .args(["--server-id=1", "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=2"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting mariadbd")?;
+        self.child = Some(child);
+        Ok(())
     }
 
     /// Waits until `root` can run a query through the socket, or the server exited, or the timeout passed.

@@ -8,6 +8,10 @@ pub const POINT: &str = "io.debezium.data.geometry.Point";
 pub const BITS: &str = "io.debezium.data.Bits";
 /// `io.debezium.data.Enum`: STRING with the `allowed` parameter.
 pub const ENUM: &str = "io.debezium.data.Enum";
+/// `io.debezium.data.EnumSet`: STRING (the members, comma-separated) with the `allowed` parameter.
+pub const ENUM_SET: &str = "io.debezium.data.EnumSet";
+/// `io.debezium.data.geometry.Geometry`: STRUCT {wkb BYTES, srid optional INT32}.
+pub const GEOMETRY: &str = "io.debezium.data.geometry.Geometry";
 /// `io.debezium.data.Json`: STRING.
 pub const JSON: &str = "io.debezium.data.Json";
 /// `io.debezium.data.Uuid`: STRING.
@@ -32,6 +36,8 @@ pub const MICRO_TIMESTAMP: &str = "io.debezium.time.MicroTimestamp";
 pub const ZONED_TIME: &str = "io.debezium.time.ZonedTime";
 /// `io.debezium.time.ZonedTimestamp`: STRING, ISO-8601 in UTC.
 pub const ZONED_TIMESTAMP: &str = "io.debezium.time.ZonedTimestamp";
+/// `io.debezium.time.Year`: INT32, the year.
+pub const YEAR: &str = "io.debezium.time.Year";
 /// `io.debezium.time.MicroDuration`: INT64 microseconds.
 pub const MICRO_DURATION: &str = "io.debezium.time.MicroDuration";
 /// `io.debezium.time.Interval`: STRING, `P<y>Y<m>M<d>DT<h>H<m>M<s>S`.

@@ -1,5 +1,8 @@
-//! The MySQL and MariaDB connectors. So far: reading the binary log ([`binlog`]) as typed events, with MariaDB's own
-//! GTID events decoded by hand.
+//! The MySQL and MariaDB connectors: reading the binary log ([`binlog`]) as typed events (MariaDB's own GTID
+//! events decoded by hand), MySQL column types in Debezium's representation ([`types`]), and the source connector
+//! ([`source`]).
 #![forbid(unsafe_code)]
 
 pub mod binlog;
+pub mod source;
+pub mod types;

@@ -1,0 +1,133 @@
+//! The pump: a background task that reads MySQL (the snapshot, then the binlog) and hands records to the task's
+//! `poll` through a bounded channel. It decides at start ([`Pump::start`]) what to read from `snapshot.mode` and
+//! the stored position, owns the connections, and ends when the task stops it or on the first failure, which it
+//! hands over after the records before it.
+
+use std::sync::Arc;
+
+use mysql_async::Conn;
+use tidemark_debezium::config::SnapshotMode;
+use tidemark_debezium::{send_failure, Flow};
+use tokio::sync::watch;
+
+use super::config::SourceConfig;
+use super::connect;
+use super::emit::Emitter;
+use super::envelope::Envelopes;
+use super::error::SourceError;
+use super::offsets::{Position, Stored};
+use super::snapshot::{self, Snapshot};
+use super::stream::Changes;
+use crate::binlog::{BinlogError, BinlogEventStream, BinlogReader, GtidSet};
+
+/// What the pump reads.
+pub struct Pump {
+    config: Arc<SourceConfig>,
+    envelopes: Arc<Envelopes>,
+    reader: BinlogReader,
+    /// The snapshot's connection, its transaction open, and where the snapshot stands.
+    snapshot: Option<(Conn, Position)>,
+    /// Where streaming starts, and the stream when it is already open; `None` for no streaming.
+    stream: Option<(Position, Option<BinlogEventStream>)>,
+    emitter: Emitter,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Pump {
+    /// Connects (refusing a server that does not log full row images), decides what to read, and opens the
+    /// snapshot's transaction or the binlog stream.
+    pub async fn start(
+        config: Arc<SourceConfig>,
+        envelopes: Arc<Envelopes>,
+        stored: Option<Stored>,
+        emitter: Emitter,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Self, SourceError> {
+        let reader = BinlogReader::connect(connect::opts(&config), config.server_id).await?;
+        let resume = stored.filter(|s| !s.snapshot_incomplete).map(|s| s.position);
+        let mode = config.snapshot_mode;
+        let mut snapshot = match mode {
+            SnapshotMode::Always => true,
+            SnapshotMode::NoData => false,
+            SnapshotMode::Initial | SnapshotMode::InitialOnly | SnapshotMode::WhenNeeded => resume.is_none(),
+        };
+        let mut stream = None;
+        if mode != SnapshotMode::InitialOnly {
+            if let (false, Some(position)) = (snapshot, &resume) {
+                match open_stream(&reader, position).await {
+                    Ok(opened) => stream = Some((position.clone(), Some(opened))),
+                    Err(BinlogError::Purged { message }) if mode == SnapshotMode::WhenNeeded => {
+                        tracing::warn!(%message, "the stored binlog position is gone; taking a new snapshot (when_needed)");
+                        snapshot = true;
+                    }
+                    Err(BinlogError::Purged { message }) => {
+                        return Err(SourceError::Refused(format!(
+                            "the binlog the connector must resume from (file {}, position {}, GTIDs '{}') is no \
+                             longer on the server: {message}. Set snapshot.mode=when_needed to take a new snapshot, \
+                             or delete the connector's offsets to start afresh",
+                            position.file, position.pos, position.gtids
+                        )));
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+            }
+        }
+        let snapshot = if snapshot {
+            let mut conn = connect::sql(&config).await?;
+            let position = snapshot::begin(&mut conn, &config, reader.flavor()).await?;
+            if mode != SnapshotMode::InitialOnly {
+                stream = Some((position.clone(), None));
+            }
+            Some((conn, position))
+        } else {
+            None
+        };
+        if stream.is_none() && snapshot.is_none() && mode != SnapshotMode::InitialOnly {
+            // no_data without a stored position: from where the binlog stands now.
+            let now = reader.current_position().await?;
+            let position = Position { file: now.file, pos: now.pos, gtids: now.gtids, ts_sec: 0, server_id: 0 };
+            stream = Some((position, None));
+        }
+        Ok(Pump { config, envelopes, reader, snapshot, stream, emitter, shutdown })
+    }
+
+    /// Runs to the end; a failure is handed over to `poll` after the records before it.
+    pub async fn run(mut self) {
+        if let Err(error) = self.phases().await {
+            tracing::warn!(error = %error, "the MySQL source stopped on an error");
+            send_failure(&self.emitter, error, &mut self.shutdown).await;
+        }
+    }
+
+    async fn phases(&mut self) -> Result<(), SourceError> {
+        if let Some((mut conn, position)) = self.snapshot.take() {
+            let snapshot =
+                Snapshot { conn: &mut conn, config: &self.config, envelopes: &self.envelopes, position: &position };
+            if snapshot.read(&mut self.emitter, &mut self.shutdown).await? == Flow::Stop {
+                return Ok(());
+            }
+            if let Err(error) = conn.disconnect().await {
+                tracing::debug!(error = %error, "closing the snapshot's connection");
+            }
+        }
+        let Some((position, opened)) = self.stream.take() else { return Ok(()) };
+        let stream = match opened {
+            Some(stream) => stream,
+            None => open_stream(&self.reader, &position).await?,
+        };
+        let gtids = GtidSet::parse(self.reader.flavor(), &position.gtids).map_err(BinlogError::Gtid)?;
+        tracing::info!(file = %position.file, pos = position.pos, gtids = %position.gtids, "streaming the binlog");
+        let changes = Changes::new(Arc::clone(&self.config), Arc::clone(&self.envelopes), position, gtids);
+        changes.run(stream, &mut self.emitter, &mut self.shutdown).await
+    }
+}
+
+/// The binlog stream from `position`: by its GTID set when it has one, else by file and offset.
+async fn open_stream(reader: &BinlogReader, position: &Position) -> Result<BinlogEventStream, BinlogError> {
+    if position.gtids.is_empty() {
+        reader.stream_from(&position.file, position.pos).await
+    } else {
+        let gtids = GtidSet::parse(reader.flavor(), &position.gtids)?;
+        reader.stream_from_gtids(&gtids).await
+    }
+}

@@ -1,0 +1,538 @@
+//! Streaming: binlog events turned into Debezium's change events, transaction by transaction.
+//!
+//! A transaction starts at its GTID event (or `BEGIN` without GTIDs) and ends at its XID event (or `COMMIT`); a
+//! DDL statement is a transaction of its own. Each record's offset is the position after the last transaction
+//! completed before it ([`super::offsets`]), except the transaction's last record, held back until the commit and
+//! then given the position after the transaction: a restart from any durable record repeats at most that
+//! transaction and loses nothing.
+//!
+//! A table's schemas come from its table map (`binlog_row_metadata=FULL` names the columns and gives their
+//! signedness, charsets, enum and set values and primary key), so they are the table's definition at that point of
+//! the binlog, not today's: a table map that differs from the cached one (after `ALTER TABLE`) rebuilds them and
+//! the converter registers the new version. Without the metadata the definition is read from
+//! `information_schema` when the table is first seen or changes its column count.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mysql_async::binlog::row::BinlogRow;
+use mysql_async::Conn;
+use tidemark_connect::record::ConnectRecord;
+use tidemark_debezium::{send_batch, stopping, tombstone, Flow, Op, SnapshotMarker, TransactionCounts};
+use tokio::sync::watch;
+
+use super::config::SourceConfig;
+use super::connect;
+use super::emit::Emitter;
+use super::envelope::{Envelopes, SourceInfo};
+use super::error::SourceError;
+use super::offsets::{streaming_offset, Position};
+use super::schema::{build_table, Row, TableSchema};
+use crate::binlog::{
+    BinlogEntry, BinlogError, BinlogEvent, BinlogEventStream, Gtid, GtidSet, RowsChange, RowsKind, TableMap,
+};
+use crate::types::{load_table_columns, ColumnDef};
+
+/// How long gathered records may wait for more before they are handed to `poll` anyway.
+const LINGER: Duration = Duration::from_millis(1);
+
+/// The transaction being read.
+struct Transaction {
+    gtid: Option<Gtid>,
+    /// Where its event group starts.
+    file: String,
+    pos: u64,
+    thread: Option<u32>,
+    /// A group of statements that ends with XID or COMMIT (BEGIN was seen, or MariaDB's GTID event said so);
+    /// otherwise a single statement (DDL) that ends with its own Query event.
+    grouped: bool,
+    /// Its latest record, held until the next one or the commit.
+    held: Option<ConnectRecord>,
+    /// Its events so far, under `provide.transaction.metadata`.
+    counts: Option<TransactionCounts>,
+}
+
+impl Transaction {
+    /// Its id in transaction metadata: the GTID, else where it starts (`<file>:<pos>`).
+    fn id(&self) -> String {
+        match self.gtid {
+            Some(gtid) => gtid.to_string(),
+            None => format!("{}:{}", self.file, self.pos),
+        }
+    }
+}
+
+/// A table's schemas and the table map they were built from.
+struct Cached {
+    map: Arc<TableMap>,
+    schema: Arc<TableSchema>,
+}
+
+/// The binlog reader's state between events.
+pub struct Changes {
+    config: Arc<SourceConfig>,
+    envelopes: Arc<Envelopes>,
+    /// Where the last completed transaction ended.
+    position: Position,
+    /// The executed GTID set up to `position` (the sources `gtid.source.*` keep).
+    gtids: GtidSet,
+    /// The binlog file being read.
+    file: String,
+    /// Where the next event starts in it.
+    next_event: u64,
+    transaction: Option<Transaction>,
+    tables: HashMap<(String, String), Cached>,
+    /// A connection for `information_schema`, opened when a table map lacks the column names.
+    catalog: Option<Conn>,
+}
+
+impl Changes {
+    /// The state at `position` (its GTID set parsed in the server's flavour).
+    pub fn new(config: Arc<SourceConfig>, envelopes: Arc<Envelopes>, position: Position, gtids: GtidSet) -> Self {
+        Changes {
+            config,
+            envelopes,
+            file: position.file.clone(),
+            next_event: position.pos,
+            position,
+            gtids,
+            transaction: None,
+            tables: HashMap::new(),
+            catalog: None,
+        }
+    }
+
+    /// Reads `stream` until the task stops (`Ok`) or reading fails.
+    pub async fn run(
+        mut self,
+        mut stream: BinlogEventStream,
+        emitter: &mut Emitter,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), SourceError> {
+        let beat = self.config.heartbeat_interval;
+        let mut heartbeat = tokio::time::interval(beat.unwrap_or(Duration::from_secs(3600)));
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        heartbeat.tick().await;
+        loop {
+            tokio::select! {
+                biased;
+                _ = stopping(shutdown) => break,
+                entry = stream.next() => {
+                    let entry = entry.ok_or(SourceError::Binlog(BinlogError::Mysql(mysql_async::Error::Driver(
+                        mysql_async::DriverError::ConnectionClosed,
+                    ))))??;
+                    self.handle(entry, emitter).await?;
+                    if emitter.is_full() && send_batch(emitter, shutdown).await == Flow::Stop {
+                        break;
+                    }
+                }
+                _ = tokio::time::sleep(LINGER), if !emitter.is_empty() => {
+                    if send_batch(emitter, shutdown).await == Flow::Stop {
+                        break;
+                    }
+                }
+                _ = heartbeat.tick(), if beat.is_some() => {
+                    if self.transaction.is_none() {
+                        emitter.push(self.envelopes.heartbeat()?, streaming_offset(&self.position));
+                    }
+                }
+            }
+        }
+        if let Err(error) = stream.close().await {
+            tracing::debug!(error = %error, "closing the binlog stream");
+        }
+        Ok(())
+    }
+
+    /// Takes one event into account.
+    async fn handle(&mut self, entry: BinlogEntry, emitter: &mut Emitter) -> Result<(), SourceError> {
+        let starts_at = self.next_event;
+        if *entry.file != *self.file {
+            self.file = entry.file.to_string();
+        }
+        if entry.next_pos > 0 {
+            self.next_event = u64::from(entry.next_pos);
+        }
+        match entry.event {
+            BinlogEvent::Rotate { file, pos } => {
+                self.file = file;
+                self.next_event = pos;
+                if self.transaction.is_none() {
+                    self.position.file = self.file.clone();
+                    self.position.pos = pos;
+                }
+            }
+            BinlogEvent::MariaDbGtid { gtid, standalone, .. } => {
+                self.begin(Some(Gtid::MariaDb(gtid)), starts_at, None, !standalone, entry.timestamp, emitter)?
+            }
+            BinlogEvent::MySqlGtid { gtid } => {
+                self.begin(Some(Gtid::MySql(gtid)), starts_at, None, false, entry.timestamp, emitter)?
+            }
+            BinlogEvent::Query { thread, schema, query } => {
+                let statement = query.trim();
+                if statement.eq_ignore_ascii_case("BEGIN") {
+                    match &mut self.transaction {
+                        Some(transaction) => {
+                            transaction.thread = Some(thread);
+                            transaction.grouped = true;
+                        }
+                        None => self.begin(None, starts_at, Some(thread), true, entry.timestamp, emitter)?,
+                    }
+                } else if statement.eq_ignore_ascii_case("COMMIT") {
+                    self.commit(&entry.file, entry.next_pos, entry.timestamp, entry.server_id, emitter)?;
+                } else {
+                    self.statement(&schema, statement, thread, starts_at, entry.timestamp, emitter)?;
+                    if self.transaction.as_ref().is_none_or(|t| !t.grouped) {
+                        self.commit(&entry.file, entry.next_pos, entry.timestamp, entry.server_id, emitter)?;
+                    }
+                }
+            }
+            BinlogEvent::TableMap(map) => self.table_map(map).await?,
+            BinlogEvent::Rows(change) => self.rows(change, entry.server_id, entry.timestamp, starts_at, emitter)?,
+            BinlogEvent::Xid { .. } => {
+                self.commit(&entry.file, entry.next_pos, entry.timestamp, entry.server_id, emitter)?
+            }
+            BinlogEvent::MariaDbGtidList(_) | BinlogEvent::BinlogCheckpoint { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// A transaction (event group) starts at `pos` of the current file, written at `timestamp`; with transaction
+    /// metadata, its BEGIN record first.
+    fn begin(
+        &mut self,
+        gtid: Option<Gtid>,
+        pos: u64,
+        thread: Option<u32>,
+        grouped: bool,
+        timestamp: u32,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        if let Some(open) = &self.transaction {
+            tracing::warn!(gtid = ?open.gtid, "a transaction started before the previous one ended");
+        }
+        let mut transaction =
+            Transaction { gtid, file: self.file.clone(), pos, thread, grouped, held: None, counts: None };
+        let begin = if self.config.transaction_metadata {
+            let counts = TransactionCounts::new(i64::from(timestamp) * 1_000_000);
+            let record = self.envelopes.transactions().begin(&counts, &transaction.id()).map_err(metadata_error)?;
+            transaction.counts = Some(counts);
+            Some(record)
+        } else {
+            None
+        };
+        self.transaction = Some(transaction);
+        if let Some(record) = begin {
+            self.hold(record, emitter);
+        }
+        Ok(())
+    }
+
+    /// The transaction ends (with transaction metadata, its END record last); its last record goes out with the
+    /// position after it.
+    fn commit(
+        &mut self,
+        file: &str,
+        next_pos: u32,
+        timestamp: u32,
+        server_id: u32,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        let end = match &self.transaction {
+            Some(transaction) => match &transaction.counts {
+                Some(counts) => {
+                    Some(self.envelopes.transactions().end(counts, &transaction.id()).map_err(metadata_error)?)
+                }
+                None => None,
+            },
+            None => None,
+        };
+        if let Some(record) = end {
+            self.hold(record, emitter);
+        }
+        let transaction = self.transaction.take();
+        if let Some(gtid) = transaction.as_ref().and_then(|t| t.gtid) {
+            if self.config.keeps_gtid_source(&gtid.source_id()) {
+                if let Err(error) = self.gtids.add(gtid) {
+                    tracing::warn!(error = %error, "a GTID of another flavour is left out of the position");
+                }
+            }
+        }
+        self.position = Position {
+            file: file.to_owned(),
+            pos: if next_pos > 0 { u64::from(next_pos) } else { self.next_event },
+            gtids: self.gtids.to_string(),
+            ts_sec: i64::from(timestamp),
+            server_id,
+        };
+        if let Some(record) = transaction.and_then(|t| t.held) {
+            emitter.push(record, streaming_offset(&self.position));
+        }
+        Ok(())
+    }
+
+    /// A statement other than BEGIN and COMMIT: DDL, or TRUNCATE. A changed table is noticed at its next table map;
+    /// a truncate of a captured table is emitted unless `skipped.operations` has `t`.
+    fn statement(
+        &mut self,
+        schema: &str,
+        statement: &str,
+        thread: u32,
+        pos: u64,
+        timestamp: u32,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        tracing::debug!(%schema, %statement, "statement in the binlog");
+        let Some((database, table)) = truncated_table(statement, schema) else { return Ok(()) };
+        if self.config.skipped.truncates || !self.config.filter.includes(&database, &table) {
+            return Ok(());
+        }
+        let Some(cached) = self.tables.get(&(database.clone(), table.clone())) else { return Ok(()) };
+        let schema = Arc::clone(&cached.schema);
+        if self.transaction.is_none() {
+            self.begin(None, pos, Some(thread), false, timestamp, emitter)?;
+        }
+        let info = self.info(&schema, 0, timestamp, 0);
+        let record = self.envelopes.change(&schema, Op::Truncate, None, None, &info)?;
+        self.event(record, &schema, emitter)?;
+        Ok(())
+    }
+
+    /// Notes the definition a table map gives, rebuilding the table's schemas when it changed.
+    async fn table_map(&mut self, map: Arc<TableMap>) -> Result<(), SourceError> {
+        if !self.config.filter.includes(&map.database, &map.table) {
+            return Ok(());
+        }
+        let key = (map.database.clone(), map.table.clone());
+        if let Some(cached) = self.tables.get(&key) {
+            if cached.map.columns == map.columns && cached.map.primary_key == map.primary_key {
+                return Ok(());
+            }
+        }
+        let (columns, primary_key) = self.definition(&map).await?;
+        let schema = build_table(&self.envelopes, &self.config, (&map.database, &map.table), columns, &primary_key)?;
+        tracing::info!(table = %schema.qualified_name(), "table schema read from the binlog");
+        self.tables.insert(key, Cached { map, schema: Arc::new(schema) });
+        Ok(())
+    }
+
+    /// The columns and primary key of a table map: from its metadata, else from `information_schema`.
+    async fn definition(&mut self, map: &TableMap) -> Result<(Vec<ColumnDef>, Vec<String>), SourceError> {
+        let named = map.columns.iter().all(|c| c.name.is_some());
+        if named {
+            let columns =
+                map.columns.iter().map(ColumnDef::from_table_map).collect::<Result<Vec<_>, _>>().map_err(|source| {
+                    SourceError::Column {
+                        table: format!("{}.{}", map.database, map.table),
+                        column: String::new(),
+                        source: Box::new(source),
+                    }
+                })?;
+            let primary_key = map.primary_key.iter().filter_map(|&i| columns.get(i).map(|c| c.name.clone())).collect();
+            return Ok((columns, primary_key));
+        }
+        tracing::warn!(table = %format!("{}.{}", map.database, map.table),
+            "the table map has no column names (binlog_row_metadata is not FULL): reading information_schema");
+        let conn = match &mut self.catalog {
+            Some(conn) => conn,
+            None => self.catalog.insert(connect::sql(&self.config).await?),
+        };
+        let (columns, primary_key) = load_table_columns(conn, &map.database, &map.table).await?;
+        if columns.len() != map.columns.len() {
+            return Err(SourceError::Refused(format!(
+                "the binlog's table map of {}.{} has {} columns but information_schema has {}: the table changed \
+                 since; set binlog_row_metadata=FULL so the binlog describes its own rows",
+                map.database,
+                map.table,
+                map.columns.len(),
+                columns.len()
+            )));
+        }
+        Ok((columns, primary_key))
+    }
+
+    /// The events of a rows event.
+    fn rows(
+        &mut self,
+        change: RowsChange,
+        server_id: u32,
+        timestamp: u32,
+        pos: u64,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        let key = (change.table.database.clone(), change.table.table.clone());
+        let Some(cached) = self.tables.get(&key) else { return Ok(()) };
+        let table = Arc::clone(&cached.schema);
+        if self.transaction.is_none() {
+            self.begin(None, pos, None, true, timestamp, emitter)?;
+        }
+        let skipped = self.config.skipped;
+        for (index, (before, after)) in change.rows.iter().enumerate() {
+            let row_index = i32::try_from(index).unwrap_or(i32::MAX);
+            let info = self.info(&table, row_index, timestamp, server_id);
+            let before = before.as_ref().map(|row| binlog_row(&table, row)).transpose()?;
+            let after = after.as_ref().map(|row| binlog_row(&table, row)).transpose()?;
+            match change.kind {
+                RowsKind::Insert if !skipped.creates => {
+                    let record = self.envelopes.change(&table, Op::Create, None, after, &info)?;
+                    self.event(record, &table, emitter)?;
+                }
+                RowsKind::Update if !skipped.updates => {
+                    let key_changed = matches!((&before, &after), (Some(b), Some(a)) if b.key != a.key);
+                    if key_changed {
+                        // As Debezium: the old key's row is deleted (and tombstoned), the new key's created.
+                        self.delete(&table, before, &info, emitter)?;
+                        let record = self.envelopes.change(&table, Op::Create, None, after, &info)?;
+                        self.event(record, &table, emitter)?;
+                    } else {
+                        let record = self.envelopes.change(&table, Op::Update, before, after, &info)?;
+                        self.event(record, &table, emitter)?;
+                    }
+                }
+                RowsKind::Delete if !skipped.deletes => self.delete(&table, before, &info, emitter)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A delete event and, with `tombstones.on.delete` and a key, its tombstone.
+    fn delete(
+        &mut self,
+        table: &TableSchema,
+        before: Option<Row>,
+        info: &SourceInfo,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        let record = self.envelopes.change(table, Op::Delete, before, None, info)?;
+        let tombstone = (self.config.tombstones_on_delete && !record.key.is_null()).then(|| tombstone(&record));
+        self.event(record, table, emitter)?;
+        if let Some(tombstone) = tombstone {
+            self.hold(tombstone, emitter);
+        }
+        Ok(())
+    }
+
+    /// The `source` block of row `row` of the current transaction.
+    fn info(&self, table: &TableSchema, row: i32, timestamp: u32, server_id: u32) -> SourceInfo {
+        let transaction = self.transaction.as_ref();
+        SourceInfo {
+            snapshot: SnapshotMarker::False,
+            ts_ms: i64::from(timestamp) * 1000,
+            db: table.schema.clone(),
+            table: table.table.clone(),
+            server_id,
+            gtid: transaction.and_then(|t| t.gtid).map(|g| g.to_string()),
+            file: transaction.map_or_else(|| self.file.clone(), |t| t.file.clone()),
+            pos: transaction.map_or(self.next_event, |t| t.pos),
+            row,
+            thread: transaction.and_then(|t| t.thread),
+        }
+    }
+
+    /// A change event of `table`: counted and given its `transaction` block under transaction metadata, then held.
+    fn event(
+        &mut self,
+        mut record: ConnectRecord,
+        table: &TableSchema,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        if let Some(transaction) = &mut self.transaction {
+            let id = transaction.id();
+            if let Some(counts) = &mut transaction.counts {
+                self.envelopes
+                    .transactions()
+                    .enrich(&mut record, counts, table.qualified_name(), &id)
+                    .map_err(metadata_error)?;
+            }
+        }
+        self.hold(record, emitter);
+        Ok(())
+    }
+
+    /// Holds `record` as the transaction's latest, handing the one held before it over with the position before
+    /// the transaction.
+    fn hold(&mut self, record: ConnectRecord, emitter: &mut Emitter) {
+        let Some(transaction) = &mut self.transaction else {
+            emitter.push(record, streaming_offset(&self.position));
+            return;
+        };
+        if let Some(previous) = transaction.held.replace(record) {
+            emitter.push(previous, streaming_offset(&self.position));
+        }
+    }
+}
+
+fn metadata_error(source: tidemark_connect::data::DataError) -> SourceError {
+    SourceError::Data { table: "transaction metadata".to_owned(), source }
+}
+
+/// The row of a binlog row image.
+fn binlog_row(table: &TableSchema, image: &BinlogRow) -> Result<Row, SourceError> {
+    let values = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(index, column)| match image.as_ref(column.position) {
+            Some(value) => {
+                column.converter.binlog(value).map_err(|source| SourceError::from(table.column_error(index, source)))
+            }
+            None => Ok(tidemark_connect::data::Value::Null),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(table.row(values)?)
+}
+
+/// The table a `TRUNCATE [TABLE] name` statement empties, as (database, table); `default` is the statement's
+/// database. `None` for any other statement.
+fn truncated_table(statement: &str, default: &str) -> Option<(String, String)> {
+    let mut words = statement.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("TRUNCATE") {
+        return None;
+    }
+    let mut name = words.next()?;
+    if name.eq_ignore_ascii_case("TABLE") {
+        name = words.next()?;
+    }
+    let name = name.trim_end_matches(';');
+    let parts: Vec<String> = split_qualified(name);
+    match parts.as_slice() {
+        [table] => Some((default.to_owned(), table.clone())),
+        [database, table] => Some((database.clone(), table.clone())),
+        _ => None,
+    }
+}
+
+/// `db.table`, `` `db`.`table` `` or `table`, unquoted.
+fn split_qualified(name: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' if quoted && chars.peek() == Some(&'`') => {
+                current.push('`');
+                chars.next();
+            }
+            '`' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut current)),
+            other => current.push(other),
+        }
+    }
+    parts.push(current);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_statements_name_their_table() {
+        assert_eq!(truncated_table("TRUNCATE TABLE orders", "shop"), Some(("shop".into(), "orders".into())));
+        assert_eq!(truncated_table("truncate `in.v`.`or``d`", "shop"), Some(("in.v".into(), "or`d".into())));
+        assert_eq!(truncated_table("ALTER TABLE orders ADD x INT", "shop"), None);
+    }
+}
