@@ -52,6 +52,8 @@ pub struct SourceConfig {
     pub gtid_includes: Vec<Regex>,
     /// `gtid.source.excludes`.
     pub gtid_excludes: Vec<Regex>,
+    /// `include.schema.changes`.
+    pub include_schema_changes: bool,
     /// `tombstones.on.delete`.
     pub tombstones_on_delete: bool,
     /// `heartbeat.interval.ms`, `None` for 0.
@@ -116,6 +118,13 @@ pub fn config_def() -> ConfigDef {
         )
         .checked(TableFilter::check_patterns),
         ConfigKey::optional(
+            "include.schema.changes",
+            ConfigType::Boolean,
+            "true",
+            "Emit each DDL statement on captured tables or databases as a schema change event on the topic \
+             <topic.prefix>.",
+        ),
+        ConfigKey::optional(
             "connect.timeout.ms",
             ConfigType::Int,
             "30000",
@@ -177,6 +186,7 @@ impl SourceConfig {
             },
             gtid_includes,
             gtid_excludes,
+            include_schema_changes: flag("include.schema.changes"),
             tombstones_on_delete: flag("tombstones.on.delete"),
             heartbeat_interval: (heartbeat > 0).then(|| Duration::from_millis(heartbeat)),
             skipped: SkippedOperations::parse(&text("skipped.operations")).unwrap_or_default(),
@@ -230,7 +240,7 @@ mod tests {
         assert_eq!((config.host.as_str(), config.port, config.server_id), ("db", 3306, 184_054));
         assert_eq!(config.snapshot_mode, SnapshotMode::Initial);
         assert_eq!(config.locking, LockingMode::Minimal);
-        assert!(config.tombstones_on_delete && !config.transaction_metadata);
+        assert!(config.include_schema_changes && config.tombstones_on_delete && !config.transaction_metadata);
         assert!(config.filter.includes("inventory", "orders"));
         for system in ["mysql", "information_schema", "performance_schema", "sys"] {
             assert!(!config.filter.includes(system, "t"), "{system}");

@@ -11,6 +11,7 @@ use tidemark_debezium::{
 
 use super::error::SourceError;
 use super::schema::{Row, TableSchema};
+use super::schema_change::{SchemaChanges, TableChange};
 
 /// `source.connector`.
 pub const CONNECTOR: &str = "mysql";
@@ -47,6 +48,7 @@ pub struct Envelopes {
     source: SchemaRef,
     transactions: TransactionRecords,
     heartbeats: Heartbeats,
+    schema_changes: SchemaChanges,
 }
 
 fn schema_error(name: &str) -> impl FnOnce(tidemark_connect::data::SchemaError) -> SourceError + '_ {
@@ -85,7 +87,9 @@ impl Envelopes {
         .map_err(schema_error(SOURCE))?;
         let transactions = TransactionRecords::new(prefix).map_err(schema_error("transaction metadata"))?;
         let heartbeats = Heartbeats::new(prefix).map_err(schema_error("io.debezium.connector.common.Heartbeat"))?;
-        Ok(Envelopes { prefix: prefix.to_owned(), source, transactions, heartbeats })
+        let schema_changes = SchemaChanges::new(prefix, &source)
+            .map_err(schema_error("io.debezium.connector.mysql.SchemaChangeValue"))?;
+        Ok(Envelopes { prefix: prefix.to_owned(), source, transactions, heartbeats, schema_changes })
     }
 
     /// `topic.prefix`.
@@ -144,6 +148,19 @@ impl Envelopes {
         info: &SourceInfo,
     ) -> Result<ConnectRecord, SourceError> {
         Ok(change_event(table, op, before, after, self.source(info)?)?)
+    }
+
+    /// The schema change event of statement `ddl` in `database`.
+    pub fn schema_change(
+        &self,
+        database: &str,
+        ddl: &str,
+        info: &SourceInfo,
+        changes: &[TableChange],
+    ) -> Result<ConnectRecord, SourceError> {
+        self.schema_changes
+            .record(database, ddl, self.source(info)?, info.ts_ms, changes)
+            .map_err(|source| SourceError::Data { table: format!("{database} schema change"), source })
     }
 
     /// A heartbeat on `__debezium-heartbeat.<prefix>`.

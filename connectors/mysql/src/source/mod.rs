@@ -20,12 +20,14 @@
 
 mod config;
 mod connect;
+mod ddl;
 mod emit;
 mod envelope;
 mod error;
 mod offsets;
 mod pump;
 mod schema;
+mod schema_change;
 mod snapshot;
 mod stream;
 mod task;

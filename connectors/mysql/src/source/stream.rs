@@ -24,11 +24,13 @@ use tokio::sync::watch;
 
 use super::config::SourceConfig;
 use super::connect;
+use super::ddl::{Statement, TableName};
 use super::emit::Emitter;
 use super::envelope::{Envelopes, SourceInfo};
 use super::error::SourceError;
 use super::offsets::{streaming_offset, Position};
 use super::schema::{build_table, Row, TableSchema};
+use super::schema_change::{load_definition, TableChange};
 use crate::binlog::{
     BinlogEntry, BinlogError, BinlogEvent, BinlogEventStream, Gtid, GtidSet, RowsChange, RowsKind, TableMap,
 };
@@ -36,6 +38,19 @@ use crate::types::{load_table_columns, ColumnDef};
 
 /// How long gathered records may wait for more before they are handed to `poll` anyway.
 const LINGER: Duration = Duration::from_millis(1);
+
+/// Where a statement stands in the binlog.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    /// Where its event group starts.
+    pos: u64,
+    /// The session that ran it.
+    thread: u32,
+    /// When it was written.
+    timestamp: u32,
+    /// The server that wrote it.
+    server_id: u32,
+}
 
 /// The transaction being read.
 struct Transaction {
@@ -182,7 +197,8 @@ impl Changes {
                 } else if statement.eq_ignore_ascii_case("COMMIT") {
                     self.commit(&entry.file, entry.next_pos, entry.timestamp, entry.server_id, emitter)?;
                 } else {
-                    self.statement(&schema, statement, thread, starts_at, entry.timestamp, emitter)?;
+                    let at = Event { pos: starts_at, thread, timestamp: entry.timestamp, server_id: entry.server_id };
+                    self.statement(&schema, statement, at, emitter).await?;
                     if self.transaction.as_ref().is_none_or(|t| !t.grouped) {
                         self.commit(&entry.file, entry.next_pos, entry.timestamp, entry.server_id, emitter)?;
                     }
@@ -272,31 +288,87 @@ impl Changes {
         Ok(())
     }
 
-    /// A statement other than BEGIN and COMMIT: DDL, or TRUNCATE. A changed table is noticed at its next table map;
-    /// a truncate of a captured table is emitted unless `skipped.operations` has `t`.
-    fn statement(
+    /// A statement other than BEGIN and COMMIT: DDL (a schema change event under `include.schema.changes`; the
+    /// changed table itself is noticed at its next table map), or TRUNCATE (emitted unless `skipped.operations` has
+    /// `t`).
+    async fn statement(
         &mut self,
-        schema: &str,
-        statement: &str,
-        thread: u32,
-        pos: u64,
-        timestamp: u32,
+        default: &str,
+        text: &str,
+        at: Event,
         emitter: &mut Emitter,
     ) -> Result<(), SourceError> {
-        tracing::debug!(%schema, %statement, "statement in the binlog");
-        let Some((database, table)) = truncated_table(statement, schema) else { return Ok(()) };
-        if self.config.skipped.truncates || !self.config.filter.includes(&database, &table) {
+        let statement = Statement::parse(text, default);
+        match &statement {
+            Statement::Other => tracing::debug!(%default, %text, "statement in the binlog"),
+            Statement::Truncate(name) => self.truncate(name, at, emitter)?,
+            _ if self.config.include_schema_changes => self.schema_change(&statement, text, at, emitter).await?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A truncate event of a captured table.
+    fn truncate(&mut self, name: &TableName, at: Event, emitter: &mut Emitter) -> Result<(), SourceError> {
+        if self.config.skipped.truncates || !self.config.filter.includes(&name.database, &name.table) {
             return Ok(());
         }
-        let Some(cached) = self.tables.get(&(database.clone(), table.clone())) else { return Ok(()) };
+        let Some(cached) = self.tables.get(&(name.database.clone(), name.table.clone())) else { return Ok(()) };
         let schema = Arc::clone(&cached.schema);
         if self.transaction.is_none() {
-            self.begin(None, pos, Some(thread), false, timestamp, emitter)?;
+            self.begin(None, at.pos, Some(at.thread), false, at.timestamp, emitter)?;
         }
-        let info = self.info(&schema, 0, timestamp, 0);
+        let info = self.info(&schema.schema, &schema.table, 0, at.timestamp, at.server_id);
         let record = self.envelopes.change(&schema, Op::Truncate, None, None, &info)?;
-        self.event(record, &schema, emitter)?;
+        self.event(record, &schema, emitter)
+    }
+
+    /// The schema change event of a DDL statement on captured tables or a captured database, with the changed
+    /// tables' definitions as they are now.
+    async fn schema_change(
+        &mut self,
+        statement: &Statement,
+        text: &str,
+        at: Event,
+        emitter: &mut Emitter,
+    ) -> Result<(), SourceError> {
+        let captured: Vec<&TableName> =
+            statement.tables().into_iter().filter(|t| self.config.filter.includes(&t.database, &t.table)).collect();
+        let database = match statement {
+            Statement::Database(database) if self.config.filter.includes_container(database) => database.clone(),
+            Statement::Database(_) => return Ok(()),
+            _ => match captured.first() {
+                Some(table) => table.database.clone(),
+                None => return Ok(()),
+            },
+        };
+        let mut changes = Vec::new();
+        for table in &captured {
+            let kind = match statement {
+                Statement::CreateTable(_) => "CREATE",
+                Statement::AlterTable(_) => "ALTER",
+                Statement::RenameTables(pairs) if pairs.iter().any(|(_, new)| new == *table) => "ALTER",
+                _ => continue,
+            };
+            let conn = self.catalog().await?;
+            if let Some(definition) = load_definition(conn, table).await? {
+                changes.push(TableChange { kind, table: (*table).clone(), definition });
+            }
+        }
+        let table = captured.iter().map(|t| t.table.as_str()).collect::<Vec<_>>().join(",");
+        let info = self.info(&database, &table, 0, at.timestamp, at.server_id);
+        let record = self.envelopes.schema_change(&database, text, &info, &changes)?;
+        tracing::info!(%database, ddl = %text, "schema change");
+        self.hold(record, emitter);
         Ok(())
+    }
+
+    /// The connection for `information_schema`, opened on first use.
+    async fn catalog(&mut self) -> Result<&mut Conn, SourceError> {
+        if self.catalog.is_none() {
+            self.catalog = Some(connect::sql(&self.config).await?);
+        }
+        self.catalog.as_mut().ok_or_else(|| SourceError::Refused("no catalog connection".to_owned()))
     }
 
     /// Notes the definition a table map gives, rebuilding the table's schemas when it changed.
@@ -334,10 +406,7 @@ impl Changes {
         }
         tracing::warn!(table = %format!("{}.{}", map.database, map.table),
             "the table map has no column names (binlog_row_metadata is not FULL): reading information_schema");
-        let conn = match &mut self.catalog {
-            Some(conn) => conn,
-            None => self.catalog.insert(connect::sql(&self.config).await?),
-        };
+        let conn = self.catalog().await?;
         let (columns, primary_key) = load_table_columns(conn, &map.database, &map.table).await?;
         if columns.len() != map.columns.len() {
             return Err(SourceError::Refused(format!(
@@ -370,7 +439,7 @@ impl Changes {
         let skipped = self.config.skipped;
         for (index, (before, after)) in change.rows.iter().enumerate() {
             let row_index = i32::try_from(index).unwrap_or(i32::MAX);
-            let info = self.info(&table, row_index, timestamp, server_id);
+            let info = self.info(&table.schema, &table.table, row_index, timestamp, server_id);
             let before = before.as_ref().map(|row| binlog_row(&table, row)).transpose()?;
             let after = after.as_ref().map(|row| binlog_row(&table, row)).transpose()?;
             match change.kind {
@@ -414,14 +483,14 @@ impl Changes {
         Ok(())
     }
 
-    /// The `source` block of row `row` of the current transaction.
-    fn info(&self, table: &TableSchema, row: i32, timestamp: u32, server_id: u32) -> SourceInfo {
+    /// The `source` block of row `row` of `database.table` in the current transaction.
+    fn info(&self, database: &str, table: &str, row: i32, timestamp: u32, server_id: u32) -> SourceInfo {
         let transaction = self.transaction.as_ref();
         SourceInfo {
             snapshot: SnapshotMarker::False,
             ts_ms: i64::from(timestamp) * 1000,
-            db: table.schema.clone(),
-            table: table.table.clone(),
+            db: database.to_owned(),
+            table: table.to_owned(),
             server_id,
             gtid: transaction.and_then(|t| t.gtid).map(|g| g.to_string()),
             file: transaction.map_or_else(|| self.file.clone(), |t| t.file.clone()),
@@ -482,57 +551,4 @@ fn binlog_row(table: &TableSchema, image: &BinlogRow) -> Result<Row, SourceError
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(table.row(values)?)
-}
-
-/// The table a `TRUNCATE [TABLE] name` statement empties, as (database, table); `default` is the statement's
-/// database. `None` for any other statement.
-fn truncated_table(statement: &str, default: &str) -> Option<(String, String)> {
-    let mut words = statement.split_whitespace();
-    if !words.next()?.eq_ignore_ascii_case("TRUNCATE") {
-        return None;
-    }
-    let mut name = words.next()?;
-    if name.eq_ignore_ascii_case("TABLE") {
-        name = words.next()?;
-    }
-    let name = name.trim_end_matches(';');
-    let parts: Vec<String> = split_qualified(name);
-    match parts.as_slice() {
-        [table] => Some((default.to_owned(), table.clone())),
-        [database, table] => Some((database.clone(), table.clone())),
-        _ => None,
-    }
-}
-
-/// `db.table`, `` `db`.`table` `` or `table`, unquoted.
-fn split_qualified(name: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    let mut chars = name.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '`' if quoted && chars.peek() == Some(&'`') => {
-                current.push('`');
-                chars.next();
-            }
-            '`' => quoted = !quoted,
-            '.' if !quoted => parts.push(std::mem::take(&mut current)),
-            other => current.push(other),
-        }
-    }
-    parts.push(current);
-    parts
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn truncate_statements_name_their_table() {
-        assert_eq!(truncated_table("TRUNCATE TABLE orders", "shop"), Some(("shop".into(), "orders".into())));
-        assert_eq!(truncated_table("truncate `in.v`.`or``d`", "shop"), Some(("in.v".into(), "or`d".into())));
-        assert_eq!(truncated_table("ALTER TABLE orders ADD x INT", "shop"), None);
-    }
 }

@@ -120,10 +120,13 @@ impl MySqlSourceTask {
                 Err(error.into_task_error())
             }
             None => {
-                tracing::info!("the MySQL source has nothing more to read");
                 if let Some(running) = self.running.take() {
-                    running.stop().await;
+                    // The channel closes when the pump ended: on its own, or by a panic, which fails the task.
+                    if let Err(ended) = running.pump.await {
+                        return Err(TaskError::Definite(format!("the MySQL source failed: {ended}")));
+                    }
                 }
+                tracing::info!("the MySQL source has nothing more to read");
                 self.finished = true;
                 Ok(Vec::new())
             }

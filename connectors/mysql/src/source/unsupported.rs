@@ -20,7 +20,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "field.name.adjustment.mode",
     "gtid.source.filter.dml.events",
     "include.query",
-    "include.schema.changes",
     "include.schema.comments",
     "incremental.snapshot.chunk.size",
     "inconsistent.schema.handling.mode",
