@@ -340,3 +340,29 @@ async fn validation_names_the_setting_to_fix() -> Result<()> {
     assert!(errors.iter().any(|e| e.message.contains("binlog_format")), "{errors:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn negative_fractional_times_read_alike_in_snapshot_and_binlog() -> Result<()> {
+    let server = start_server().await?;
+    server.root_sql(
+        "CREATE DATABASE shop; CREATE TABLE shop.times (id INT PRIMARY KEY, t1 TIME(1), t2 TIME(2), t6 TIME(6)); \
+         INSERT INTO shop.times VALUES (1, '-00:00:01.5', '-00:00:00.01', '-838:59:58.999999'), \
+         (2, '-123:04:05.9', '-99:00:00.99', '00:00:00.000001')",
+    )?;
+    let mut task = task(&props(&server, &[]), Vec::new()).await?;
+    let snapshot = poll(&mut task, 2).await?;
+    server.root_sql(
+        "INSERT INTO shop.times VALUES (11, '-00:00:01.5', '-00:00:00.01', '-838:59:58.999999'), \
+         (12, '-123:04:05.9', '-99:00:00.99', '00:00:00.000001')",
+    )?;
+    let streamed = poll(&mut task, 2).await?;
+    for (read, changed) in snapshot.iter().zip(&streamed) {
+        for column in ["t1", "t2", "t6"] {
+            assert_eq!(row_field(read, column), row_field(changed, column), "{column}");
+        }
+    }
+    assert_eq!(row_field(&snapshot[0], "t1"), &Value::Int64(-1_500_000));
+    assert_eq!(row_field(&snapshot[1], "t2"), &Value::Int64(-(99 * 3600 * 1_000_000 + 990_000)));
+    task.stop().await;
+    Ok(())
+}

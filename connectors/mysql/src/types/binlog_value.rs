@@ -55,8 +55,13 @@ pub(super) fn decode(ty: &MySqlType, value: &Value) -> Result<Datum, String> {
         }
         (MySqlType::Time { .. }, Value::Time(negative, days, hours, minutes, seconds, micros)) => {
             let hours = i64::from(*days) * 24 + i64::from(*hours);
-            let magnitude = micros_of(hours, i64::from(*minutes), i64::from(*seconds), i64::from(*micros));
-            Datum::Time(if *negative { -magnitude } else { magnitude })
+            let (minutes, seconds, micros) = (i64::from(*minutes), i64::from(*seconds), i64::from(*micros));
+            if micros >= 1_000_000 {
+                Datum::Time(unwrap_time2(*negative, hours, minutes, seconds, micros))
+            } else {
+                let magnitude = micros_of(hours, minutes, seconds, micros);
+                Datum::Time(if *negative { -magnitude } else { magnitude })
+            }
         }
         (MySqlType::Timestamp { .. }, Value::Bytes(text)) => timestamp(utf8(text)?).ok_or_else(unexpected)?,
         (MySqlType::Timestamp { .. }, Value::Int(seconds)) => timestamp(&seconds.to_string()).ok_or_else(unexpected)?,
@@ -119,6 +124,31 @@ fn utf8(bytes: &[u8]) -> Result<&str, String> {
     std::str::from_utf8(bytes).map_err(|_| format!("{bytes:?} is not UTF-8"))
 }
 
+/// What mysql_common 0.37.3 adds to the packed value of a negative TIME(1) or TIME(2) with a fraction: it computes
+/// the fraction in a `u32` that wraps (release builds; the workspace turns its overflow checks off for debug builds
+/// too), adding 2^32 to a fraction it multiplies by 10,000.
+const TIME2_WRAP: i64 = (1 << 32) * 10_000;
+
+/// The µs of a TIME mysql_common decoded with [`TIME2_WRAP`] added: such a value shows a fraction of a second of a
+/// million µs or more, which no correct value has. The packed value (`hms << 24 | fraction`, signed) is rebuilt from
+/// the fields, the wrap taken off, and the result read as MySQL's packed time.
+///
+/// Known limit: below -625 hours the wrapped value is itself negative with a plausible fraction, so it cannot be
+/// told from a correct one and stays wrong (only TIME(1) and TIME(2) values from -625:00:00 down to -838:59:59 with
+/// a fraction; TIME(0) and TIME(3..6) are decoded without the wrap).
+fn unwrap_time2(negative: bool, hours: i64, minutes: i64, seconds: i64, fraction: i64) -> i64 {
+    let packed = ((hours << 12 | minutes << 6 | seconds) << 24) + fraction;
+    let correct = if negative { -packed } else { packed } - TIME2_WRAP;
+    let magnitude = correct.abs();
+    let hms = magnitude >> 24;
+    let value = micros_of(hms >> 12 & 0x3ff, hms >> 6 & 0x3f, hms & 0x3f, magnitude & 0xff_ffff);
+    if correct < 0 {
+        -value
+    } else {
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +194,37 @@ mod tests {
         let latin1 = MySqlType::VarChar { charset: Charset::Latin1 };
         assert_eq!(decode(&latin1, &Value::Bytes(b"caf\xe9".to_vec())), Ok(Datum::Text("café".to_owned())));
         assert_eq!(decode(&MySqlType::Binary { length: 3 }, &Value::Bytes(vec![7])), Ok(Datum::Bytes(vec![7, 0, 0])));
+    }
+
+    /// mysql_common's `time_from_packed`: the value it yields for a packed TIME.
+    fn from_packed(packed: i64) -> Value {
+        let magnitude = packed.abs();
+        let hms = magnitude >> 24;
+        let hours = (hms >> 12) % 1024;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Value::Time(
+            packed < 0,
+            (hours / 24) as u32,
+            (hours % 24) as u8,
+            ((hms >> 6) % 64) as u8,
+            (hms % 64) as u8,
+            (magnitude % (1 << 24)) as u32,
+        )
+    }
+
+    #[test]
+    fn negative_time2_fractions_mysql_common_wraps_are_undone() {
+        // (packed value as MySQL packs it, µs): -00:00:01.5, -00:00:00.01, -624:59:58.9.
+        let hms = |h: i64, m: i64, s: i64| (h << 12 | m << 6 | s) << 24;
+        let cases = [
+            (-(hms(0, 0, 1) + 500_000), -1_500_000),
+            (-10_000, -10_000),
+            (-(hms(624, 59, 58) + 900_000), -2_249_998_900_000),
+        ];
+        for (packed, micros) in cases {
+            let wrapped = from_packed(packed + TIME2_WRAP);
+            assert_eq!(decode(&MySqlType::Time { fsp: 2 }, &wrapped), Ok(Datum::Time(micros)), "{packed}");
+            assert_eq!(decode(&MySqlType::Time { fsp: 2 }, &from_packed(packed)), Ok(Datum::Time(micros)));
+        }
     }
 }
