@@ -17,6 +17,6 @@ pub use flavor::Flavor;
 pub use gtid::{Gtid, GtidSet, MySqlGtid, ServerUuid};
 pub use mariadb::{MariaDbGtid, MariaDbGtidList};
 pub use position::BinlogPosition;
-pub use reader::BinlogReader;
+pub use reader::{position_on, BinlogReader};
 pub use stream::BinlogEventStream;
 pub use table_map::{TableColumn, TableMap};

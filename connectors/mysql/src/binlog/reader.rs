@@ -42,14 +42,10 @@ impl BinlogReader {
 
     /// Where the binary log stands now: `SHOW MASTER STATUS` and the executed GTID set.
     pub async fn current_position(&self) -> Result<BinlogPosition, BinlogError> {
-        const QUERY: &str = "SHOW MASTER STATUS";
         let mut conn = Conn::new(self.opts.clone()).await?;
-        let row: Row = conn.query_first(QUERY).await?.ok_or(BinlogError::UnexpectedAnswer { query: QUERY })?;
-        let file: String = row.get(0).ok_or(BinlogError::UnexpectedAnswer { query: QUERY })?;
-        let pos: u64 = row.get(1).ok_or(BinlogError::UnexpectedAnswer { query: QUERY })?;
-        let gtids: Option<String> = conn.query_first(format!("SELECT {}", self.flavor.gtid_variable())).await?;
+        let position = position_on(&mut conn, self.flavor).await?;
         conn.disconnect().await?;
-        Ok(BinlogPosition { file, pos, gtids: gtids.unwrap_or_default() })
+        Ok(position)
     }
 
     /// Streams the binary log from `file` at offset `pos` on a new connection. On MariaDB the stream includes its
@@ -113,6 +109,25 @@ impl BinlogReader {
         conn.query_drop("SET @master_binlog_checksum=@@global.binlog_checksum").await?;
         Ok(conn)
     }
+}
+
+/// Where the binary log stands, read on `conn` (inside a caller's lock or transaction when it needs one): the file
+/// and offset from `SHOW BINARY LOG STATUS` (MySQL 8.4 and later) or `SHOW MASTER STATUS`, and the flavour's executed
+/// GTID set.
+pub async fn position_on(conn: &mut Conn, flavor: Flavor) -> Result<BinlogPosition, BinlogError> {
+    const QUERY: &str = "SHOW MASTER STATUS";
+    let row: Option<Row> = match conn.query_first("SHOW BINARY LOG STATUS").await {
+        Ok(row) => row,
+        // MariaDB and MySQL before 8.2 do not know the new name.
+        Err(mysql_async::Error::Server(_)) => conn.query_first(QUERY).await?,
+        Err(other) => return Err(other.into()),
+    };
+    let row = row.ok_or(BinlogError::UnexpectedAnswer { query: QUERY })?;
+    let file: String = row.get(0).ok_or(BinlogError::UnexpectedAnswer { query: QUERY })?;
+    let pos: u64 = row.get(1).ok_or(BinlogError::UnexpectedAnswer { query: QUERY })?;
+    let gtids: Option<String> = conn.query_first(format!("SELECT {}", flavor.gtid_variable())).await?;
+    // MySQL writes long GTID sets over several lines.
+    Ok(BinlogPosition { file, pos, gtids: gtids.unwrap_or_default().replace('\n', "") })
 }
 
 /// Fails with [`BinlogError::Setting`] unless the global variable `variable` (read by `query`) is `required`.

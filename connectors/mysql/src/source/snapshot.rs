@@ -21,7 +21,7 @@ use super::envelope::{Envelopes, SourceInfo};
 use super::error::SourceError;
 use super::offsets::{self, Position};
 use super::schema::{build_table, Row, TableSchema};
-use crate::binlog::{BinlogError, Flavor, GtidSet};
+use crate::binlog::{position_on, BinlogError, Flavor, GtidSet};
 use crate::types::load_table_columns;
 
 /// Opens the snapshot's transaction on `conn` and returns the binlog position it corresponds to, its GTID set
@@ -45,33 +45,20 @@ pub async fn begin(conn: &mut Conn, config: &SourceConfig, flavor: Flavor) -> Re
             }
             let started = async {
                 conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT").await?;
-                mysql_position(conn).await
+                Ok::<_, SourceError>(position_on(conn, flavor).await?)
             }
             .await;
             if locked {
                 conn.query_drop("UNLOCK TABLES").await?;
             }
-            started?
+            let position = started?;
+            (position.file, position.pos, position.gtids)
         }
     };
     let mut set = GtidSet::parse(flavor, &gtids).map_err(BinlogError::Gtid)?;
     set.retain_sources(|id| config.keeps_gtid_source(id));
     let ts_sec = now_us().div_euclid(1_000_000);
     Ok(Position { file, pos, gtids: set.to_string(), ts_sec, server_id: 0 })
-}
-
-/// MySQL's binlog file, position and executed GTID set: `SHOW BINARY LOG STATUS` (8.4) or `SHOW MASTER STATUS`.
-async fn mysql_position(conn: &mut Conn) -> Result<(String, u64, String), SourceError> {
-    let row: Option<MySqlRow> = match conn.query_first("SHOW BINARY LOG STATUS").await {
-        Ok(row) => row,
-        Err(mysql_async::Error::Server(_)) => conn.query_first("SHOW MASTER STATUS").await?,
-        Err(other) => return Err(other.into()),
-    };
-    let row = row.ok_or_else(no_binlog)?;
-    let file: String = row.get(0).ok_or_else(no_binlog)?;
-    let pos: u64 = row.get(1).ok_or_else(no_binlog)?;
-    let gtids: Option<String> = row.get(4);
-    Ok((file, pos, gtids.unwrap_or_default().replace('\n', "")))
 }
 
 fn no_binlog() -> SourceError {
