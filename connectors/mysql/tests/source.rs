@@ -366,3 +366,34 @@ async fn negative_fractional_times_read_alike_in_snapshot_and_binlog() -> Result
     task.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn transaction_metadata_and_heartbeats() -> Result<()> {
+    let server = start_server().await?;
+    server.root_sql(SCHEMA)?;
+    let extra =
+        [("snapshot.mode", "no_data"), ("provide.transaction.metadata", "true"), ("heartbeat.interval.ms", "200")];
+    let mut task = task(&props(&server, &extra), Vec::new()).await?;
+    poll_for(&mut task, Duration::from_millis(500)).await?;
+    server.root_sql(
+        "BEGIN; INSERT INTO shop.orders (id, name) VALUES (1, 'a'); INSERT INTO shop.items VALUES ('x', 1); COMMIT",
+    )?;
+    let records = poll(&mut task, 4).await?;
+    let records: Vec<&SourceRecord> =
+        records.iter().filter(|r| !r.record.topic.starts_with("__debezium-heartbeat")).collect();
+    let topics: Vec<&str> = records.iter().map(|r| r.record.topic.as_str()).collect();
+    assert_eq!(topics[..4], ["my1.transaction", "my1.shop.orders", "my1.shop.items", "my1.transaction"]);
+    let gtid = field(source(records[1]), "gtid").clone();
+    assert_eq!(field(&records[0].record.value, "status"), &Value::from("BEGIN"));
+    assert_eq!(field(&records[0].record.value, "id"), &gtid);
+    let block = field(&records[2].record.value, "transaction");
+    assert_eq!((field(block, "id"), field(block, "total_order")), (&gtid, &Value::Int64(2)));
+    assert_eq!(field(&records[3].record.value, "status"), &Value::from("END"));
+    assert_eq!(field(&records[3].record.value, "event_count"), &Value::Int64(2));
+    // Idle: heartbeats carry the position after the transaction.
+    let beats = poll_for(&mut task, Duration::from_secs(1)).await?;
+    let beat = beats.iter().find(|r| r.record.topic == "__debezium-heartbeat.my1").expect("a heartbeat");
+    assert_eq!(beat.source_offset, records[3].source_offset);
+    task.stop().await;
+    Ok(())
+}
