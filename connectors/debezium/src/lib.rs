@@ -18,6 +18,7 @@ mod filters;
 mod message_key;
 pub mod names;
 mod properties;
+mod pump;
 mod settings;
 mod table;
 mod transaction;
@@ -31,6 +32,7 @@ pub use event::{now_us, snapshot_schema, topic_name, Op, SnapshotMarker, DEBEZIU
 pub use filters::TableFilter;
 pub use message_key::MessageKeyColumns;
 pub use properties::warnings;
+pub use pump::{PumpEnds, PumpStart, Pumped, RunningPump};
 pub use settings::{choose, BinaryHandling, DecimalHandling, TimePrecision};
 pub use table::{fallback_value, ColumnRules, ColumnSchema, Row, TableColumn, TableError, TableSchema};
 pub use transaction::{TransactionCounts, TransactionRecords};

@@ -4,5 +4,3 @@ use super::error::SourceError;
 
 /// Gathers records into batches for the channel to `poll`.
 pub type Emitter = tidemark_debezium::Emitter<SourceError>;
-/// What the pump hands over.
-pub type Handover = tidemark_debezium::Handover<SourceError>;

@@ -68,6 +68,12 @@ impl From<TableError<TypeError>> for SourceError {
     }
 }
 
+impl From<SourceError> for TaskError {
+    fn from(error: SourceError) -> Self {
+        error.into_task_error()
+    }
+}
+
 impl SourceError {
     /// The task error: transient for a lost connection or a server that is restarting or busy (the runtime
     /// retries, and the task resumes from its last position), definite otherwise.

@@ -6,5 +6,3 @@ pub use tidemark_debezium::{send_batch, send_failure, stopping, Flow};
 
 /// Gathers records into batches for the channel to `poll`.
 pub type Emitter = tidemark_debezium::Emitter<SourceError>;
-/// What the pump hands over.
-pub type Handover = tidemark_debezium::Handover<SourceError>;

@@ -64,6 +64,12 @@ pub enum SourceError {
     Refused(String),
 }
 
+impl From<SourceError> for TaskError {
+    fn from(error: SourceError) -> Self {
+        error.into_task_error()
+    }
+}
+
 impl SourceError {
     /// The task error: transient (retried with backoff) when the connection broke, the server is shutting down
     /// or busy, or the slot is still held by a stopping session; definite otherwise.

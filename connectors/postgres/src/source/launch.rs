@@ -7,14 +7,13 @@
 
 use std::sync::Arc;
 
-use serde_json::Value as Json;
-use tokio::sync::{mpsc, watch};
+use tidemark_debezium::PumpEnds;
+use tokio::sync::watch;
 
 use super::catalog::{self, SlotInfo};
 use super::columns::TypeCache;
 use super::config::SourceConfig;
 use super::connect;
-use super::emit::{Emitter, Handover};
 use super::envelope::Envelopes;
 use super::error::SourceError;
 use super::offsets::{Position, Stored};
@@ -25,14 +24,10 @@ use crate::replication::{Lsn, SnapshotAction};
 
 /// What the task hands the pump.
 pub struct Channels {
-    /// Where records go.
-    pub records: mpsc::Sender<Handover>,
-    /// The source partition of the records.
-    pub partition: Json,
+    /// Where records go, and the task's stop signal.
+    pub ends: PumpEnds<SourceError>,
     /// The durable position, as `commit` learns it.
     pub durable: watch::Receiver<Lsn>,
-    /// Turns true when the task stops.
-    pub shutdown: watch::Receiver<bool>,
 }
 
 /// Prepares a pump that resumes after `emitted` (the last offset handed to the runtime, or the stored one).
@@ -114,9 +109,9 @@ pub async fn launch(
         types: TypeCache::default(),
         snapshot,
         stream,
-        emitter: Emitter::new(channels.records, channels.partition),
+        emitter: channels.ends.emitter,
         durable: channels.durable,
-        shutdown: channels.shutdown,
+        shutdown: channels.ends.shutdown,
     })
 }
 

@@ -11,44 +11,20 @@ use futures::future::BoxFuture;
 use serde_json::Value as Json;
 use tidemark_connect::config::invalid_config_message;
 use tidemark_connect::connector::{SourceRecord, SourceTask, TaskError};
-use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tidemark_debezium::{PumpStart, Pumped};
+use tokio::sync::watch;
 
 use super::config::{config_def, SourceConfig};
 use super::connect;
-use super::emit::Handover;
 use super::envelope::Envelopes;
+use super::error::SourceError;
 use super::launch::{launch, Channels};
 use super::offsets::{self, Stored};
 use super::unsupported::UNSUPPORTED;
 use crate::replication::Lsn;
 
-/// How long `poll` waits for records before answering with none.
-const POLL_WAIT: Duration = Duration::from_millis(500);
-/// Batches the pump may have ready ahead of `poll`.
-const AHEAD: usize = 4;
-/// How long `stop` waits for the pump's last words.
+/// How long dropping the slot at stop may take.
 const STOP_WAIT: Duration = Duration::from_secs(30);
-
-/// A running pump and the ends of its channels.
-struct Running {
-    records: mpsc::Receiver<Handover>,
-    durable: watch::Sender<Lsn>,
-    shutdown: watch::Sender<bool>,
-    pump: JoinHandle<()>,
-}
-
-impl Running {
-    /// Stops the pump and waits for it (it sends its last status update first).
-    async fn stop(self) {
-        let Running { shutdown, mut pump, .. } = self;
-        shutdown.send_replace(true);
-        if tokio::time::timeout(STOP_WAIT, &mut pump).await.is_err() {
-            tracing::warn!("the Postgres source did not stop in time; aborting it");
-            pump.abort();
-        }
-    }
-}
 
 /// The Postgres source task.
 pub struct PostgresSourceTask {
@@ -60,9 +36,9 @@ pub struct PostgresSourceTask {
     emitted: Option<Stored>,
     /// The latest position known durable.
     durable: Lsn,
-    running: Option<Running>,
-    /// The pump ended without failing (`initial_only` after its snapshot): nothing more will come.
-    finished: bool,
+    /// Tells the running pump the durable position.
+    durable_sender: Option<watch::Sender<Lsn>>,
+    pump: Pumped<SourceError>,
 }
 
 impl PostgresSourceTask {
@@ -77,65 +53,31 @@ impl PostgresSourceTask {
             warnings: tidemark_debezium::warnings(&config_def(), props, UNSUPPORTED),
             emitted: None,
             durable: Lsn::ZERO,
-            running: None,
-            finished: false,
+            durable_sender: None,
+            pump: Pumped::new("Postgres"),
         })
     }
 
     /// Starts a pump from the last position handed over.
-    async fn launch(&self) -> Result<Running, TaskError> {
-        let (records_sender, records) = mpsc::channel(AHEAD);
+    async fn launch(&mut self) -> Result<(), TaskError> {
+        let (start, ends) = PumpStart::new(self.partition.clone());
         let (durable, durable_receiver) = watch::channel(self.durable);
-        let (shutdown, shutdown_receiver) = watch::channel(false);
-        let channels = Channels {
-            records: records_sender,
-            partition: self.partition.clone(),
-            durable: durable_receiver,
-            shutdown: shutdown_receiver,
-        };
-        let pump =
-            launch(&self.config, &self.envelopes, self.emitted, channels).await.map_err(|e| e.into_task_error())?;
-        Ok(Running { records, durable, shutdown, pump: tokio::spawn(pump.run()) })
+        let channels = Channels { ends, durable: durable_receiver };
+        let pump = launch(&self.config, &self.envelopes, self.emitted, channels).await?;
+        self.durable_sender = Some(durable);
+        self.pump.started(start.spawn(pump.run()));
+        Ok(())
     }
 
     async fn next_batch(&mut self) -> Result<Vec<SourceRecord>, TaskError> {
-        if self.finished {
-            tokio::time::sleep(POLL_WAIT).await;
-            return Ok(Vec::new());
+        if self.pump.needs_start() {
+            self.launch().await?;
         }
-        let running = match &mut self.running {
-            Some(running) => running,
-            None => self.running.insert(self.launch().await?),
-        };
-        let received = match tokio::time::timeout(POLL_WAIT, running.records.recv()).await {
-            Err(_) => return Ok(Vec::new()),
-            Ok(received) => received,
-        };
-        match received {
-            Some(Ok(records)) => {
-                if let Some(last) = records.last() {
-                    self.emitted = offsets::parse(&last.source_offset).ok().or(self.emitted);
-                }
-                Ok(records)
-            }
-            Some(Err(error)) => {
-                if let Some(running) = self.running.take() {
-                    running.stop().await;
-                }
-                Err(error.into_task_error())
-            }
-            None => {
-                if let Some(running) = self.running.take() {
-                    // The channel closes when the pump ended: on its own, or by a panic, which fails the task.
-                    if let Err(ended) = running.pump.await {
-                        return Err(TaskError::Definite(format!("the Postgres source failed: {ended}")));
-                    }
-                }
-                tracing::info!("the Postgres source has nothing more to read");
-                self.finished = true;
-                Ok(Vec::new())
-            }
+        let records = self.pump.next_batch().await?;
+        if let Some(last) = records.last() {
+            self.emitted = offsets::parse(&last.source_offset).ok().or(self.emitted);
         }
+        Ok(records)
     }
 
     /// Drops the slot (`slot.drop.on.stop`), waiting for the stopped stream to let go of it.
@@ -181,17 +123,15 @@ impl SourceTask for PostgresSourceTask {
                 self.durable = self.durable.max(position.lsn);
             }
         }
-        if let Some(running) = &self.running {
-            running.durable.send_replace(self.durable);
+        if let Some(durable) = &self.durable_sender {
+            durable.send_replace(self.durable);
         }
         Box::pin(async { Ok(()) })
     }
 
     fn stop(&mut self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            if let Some(running) = self.running.take() {
-                running.stop().await;
-            }
+            self.pump.stop().await;
             if self.config.drop_slot_on_stop {
                 self.drop_slot().await;
             }
