@@ -76,17 +76,17 @@ impl Sql {
     }
 }
 
-/// Runs tests/python/postgres_connect.py with `args`; answers its standard output.
+/// Runs tests/python/connect_client.py with `args`; answers its standard output.
 fn python_script(args: &[&str]) -> Result<String> {
     let output = Command::new(python())
-        .arg(repo_root().join("tests/python/postgres_connect.py"))
+        .arg(repo_root().join("tests/python/connect_client.py"))
         .args(args)
         .output()
-        .context("running tests/python/postgres_connect.py")?;
+        .context("running tests/python/connect_client.py")?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     ensure!(
         output.status.success(),
-        "postgres_connect.py {args:?}: {stdout}\n{}",
+        "connect_client.py {args:?}: {stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     Ok(stdout)

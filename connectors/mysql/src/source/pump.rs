@@ -29,6 +29,9 @@ pub struct Pump {
     snapshot: Option<(Conn, Position)>,
     /// Where streaming starts, and the stream when it is already open; `None` for no streaming.
     stream: Option<(Position, Option<BinlogEventStream>)>,
+    /// Where streaming starts instead when the server no longer has the binlog of `stream`'s position (the
+    /// snapshot's own position, after a snapshot taken with an older stored position).
+    fallback: Option<Position>,
     emitter: Emitter,
     shutdown: watch::Receiver<bool>,
 }
@@ -44,6 +47,9 @@ impl Pump {
         shutdown: watch::Receiver<bool>,
     ) -> Result<Self, SourceError> {
         let reader = BinlogReader::connect(connect::opts(&config), config.server_id).await?;
+        // An unfinished snapshot's position is where the next snapshot's stream starts, so that what changed since
+        // (rows deleted in between, above all) is streamed after the new snapshot; but it is no place to resume from.
+        let earlier = stored.as_ref().map(|s| s.position.clone());
         let resume = stored.filter(|s| !s.snapshot_incomplete).map(|s| s.position);
         let mode = config.snapshot_mode;
         let mut snapshot = match mode {
@@ -52,6 +58,7 @@ impl Pump {
             SnapshotMode::Initial | SnapshotMode::InitialOnly | SnapshotMode::WhenNeeded => resume.is_none(),
         };
         let mut stream = None;
+        let mut purged = false;
         if mode != SnapshotMode::InitialOnly {
             if let (false, Some(position)) = (snapshot, &resume) {
                 match open_stream(&reader, position).await {
@@ -59,6 +66,7 @@ impl Pump {
                     Err(BinlogError::Purged { message }) if mode == SnapshotMode::WhenNeeded => {
                         tracing::warn!(%message, "the stored binlog position is gone; taking a new snapshot (when_needed)");
                         snapshot = true;
+                        purged = true;
                     }
                     Err(BinlogError::Purged { message }) => {
                         return Err(SourceError::Refused(format!(
@@ -72,11 +80,20 @@ impl Pump {
                 }
             }
         }
+        let mut fallback = None;
         let snapshot = if snapshot {
             let mut conn = connect::sql(&config).await?;
             let position = snapshot::begin(&mut conn, &config, reader.flavor()).await?;
             if mode != SnapshotMode::InitialOnly {
-                stream = Some((position.clone(), None));
+                // After the snapshot, stream from the stored position when there is one: changes between it and the
+                // snapshot come again (at least once), and deletes the snapshot cannot show are not lost.
+                match earlier.filter(|_| !purged) {
+                    Some(earlier) => {
+                        stream = Some((earlier, None));
+                        fallback = Some(position.clone());
+                    }
+                    None => stream = Some((position.clone(), None)),
+                }
             }
             Some((conn, position))
         } else {
@@ -88,7 +105,7 @@ impl Pump {
             let position = Position { file: now.file, pos: now.pos, gtids: now.gtids, ts_sec: 0, server_id: 0 };
             stream = Some((position, None));
         }
-        Ok(Pump { config, envelopes, reader, snapshot, stream, emitter, shutdown })
+        Ok(Pump { config, envelopes, reader, snapshot, stream, fallback, emitter, shutdown })
     }
 
     /// Runs to the end; a failure is handed over to `poll` after the records before it.
@@ -110,10 +127,18 @@ impl Pump {
                 tracing::debug!(error = %error, "closing the snapshot's connection");
             }
         }
-        let Some((position, opened)) = self.stream.take() else { return Ok(()) };
+        let Some((mut position, opened)) = self.stream.take() else { return Ok(()) };
         let stream = match opened {
             Some(stream) => stream,
-            None => open_stream(&self.reader, &position).await?,
+            None => match (open_stream(&self.reader, &position).await, self.fallback.take()) {
+                (Ok(stream), _) => stream,
+                (Err(BinlogError::Purged { message }), Some(fallback)) => {
+                    tracing::warn!(%message, "the position before the snapshot is gone; streaming from the snapshot's");
+                    position = fallback;
+                    open_stream(&self.reader, &position).await?
+                }
+                (Err(other), _) => return Err(other.into()),
+            },
         };
         let gtids = GtidSet::parse(self.reader.flavor(), &position.gtids).map_err(BinlogError::Gtid)?;
         tracing::info!(file = %position.file, pos = position.pos, gtids = %position.gtids, "streaming the binlog");

@@ -3,11 +3,11 @@ created over plain HTTP (urllib) as a Kafka Connect user would, and their topics
 through the bundled registry with its AvroDeserializer, or as plain JSON / text as the connector was configured.
 
 Usage:
-  postgres_connect.py create CONNECT_URL FILE...
+  connect_client.py create CONNECT_URL FILE...
       POSTs each file (Kafka Connect's `{"name": ..., "config": {...}}`) to /connectors, checks the answer (201, the
       password hidden) and waits until every connector's task is RUNNING.
-  postgres_connect.py avro BOOTSTRAP REGISTRY_URL TOPIC COUNT
-  postgres_connect.py json BOOTSTRAP TOPIC COUNT
+  connect_client.py avro BOOTSTRAP REGISTRY_URL TOPIC COUNT
+  connect_client.py json BOOTSTRAP TOPIC COUNT
       Reads TOPIC from its start until COUNT records arrived (60 s at most), then one more second to catch any record
       too many, and prints them as one JSON list. Each record is {"offset", "key", "value", "headers"} and, for
       Avro, "key_schema" and "value_schema": the names of the writer schemas the registry holds for the ids in the
