@@ -10,13 +10,12 @@ use common::Backend;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde_json::{json, Value as Json};
 use tidemark_connect::state::{RunState, TargetState};
 use tidemark_connect::worker::{OffsetEntry, Plugins, Worker, WorkerError};
-use tidemark_log_client::{LogClient, LogRecord, ProducerRecord};
+use tidemark_log_client::{LogClient, ProducerRecord};
 
 fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -25,14 +24,6 @@ fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 async fn worker(log: &Arc<dyn LogClient>) -> Arc<Worker> {
     let state = common::worker_state(log, 2).await;
     Worker::new(Arc::clone(log), state, Plugins::default(), "127.0.0.1:8083".into())
-}
-
-async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The JSON lines of the file sink's file.
@@ -80,12 +71,12 @@ async fn the_file_sink_gets_every_datagen_record_and_commits_past_them(backend: 
     let file = dir.path().join("out/orders.jsonl");
     worker.put_connector("sink", sink_config(&file, "orders"), true).await.expect("create the sink");
 
-    wait_until("the file holds 300 records", async || lines(&file).len() >= 300).await;
+    common::wait_until("the file holds 300 records", async || lines(&file).len() >= 300).await;
     let written = lines(&file);
     let sequences: BTreeSet<i64> = written.iter().filter_map(|l| l["value"]["order_id"].as_i64()).collect();
     assert_eq!(sequences, (0..300).collect::<BTreeSet<_>>(), "every record, each once: {:?}", written.first());
     assert!(written.iter().all(|l| l["topic"] == json!("orders") && l["offset"].is_i64() && l["key"].is_i64()));
-    wait_until("the group committed past every record", async || committed(&worker, "sink").await == 300).await;
+    common::wait_until("the group committed past every record", async || committed(&worker, "sink").await == 300).await;
     assert_eq!(task_state(&worker, "sink").map(|s| s.0), Some(RunState::Running));
     worker.shutdown().await;
 }
@@ -98,22 +89,6 @@ fn raw(value: &str) -> ProducerRecord {
         headers: vec![("trace".into(), Some(Bytes::from_static(b"t-1")))],
         timestamp: None,
     }
-}
-
-async fn read_all(log: &Arc<dyn LogClient>, topic: &str) -> Vec<LogRecord> {
-    let mut reader = log.reader(topic, 0, 0).expect("reader");
-    let mut all = Vec::new();
-    loop {
-        let more = reader.next_records(Duration::from_millis(200)).await.expect("read");
-        if more.is_empty() {
-            return all;
-        }
-        all.extend(more);
-    }
-}
-
-fn header<'a>(record: &'a LogRecord, key: &str) -> Option<&'a str> {
-    record.headers.iter().find(|(k, _)| k == key).and_then(|(_, v)| std::str::from_utf8(v.as_deref()?).ok())
 }
 
 on_both_logs!(a_poison_record_is_dead_lettered_or_fails_the_task);
@@ -136,31 +111,34 @@ async fn a_poison_record_is_dead_lettered_or_fails_the_task(backend: Backend) {
         ("errors.deadletterqueue.context.headers.enable", "true"),
     ]));
     worker.put_connector("tolerant", tolerant.clone(), true).await.expect("create");
-    wait_until("both good records are written", async || lines(&file).len() == 2).await;
+    common::wait_until("both good records are written", async || lines(&file).len() == 2).await;
     let values: Vec<Json> = lines(&file).into_iter().map(|l| l["value"].clone()).collect();
     assert_eq!(values, [json!({"n": 1}), json!({"n": 3})]);
-    wait_until("every offset is committed", async || committed(&worker, "tolerant").await == 3).await;
+    common::wait_until("every offset is committed", async || committed(&worker, "tolerant").await == 3).await;
 
-    let dead = read_all(log, "raw-dlq").await;
+    let dead = common::read_all(log, "raw-dlq").await;
     assert_eq!(dead.len(), 1, "one dead letter");
     let letter = &dead[0];
     assert_eq!(letter.value.as_deref(), Some(&b"not json {"[..]), "the record's bytes as read");
-    assert_eq!(header(letter, "trace"), Some("t-1"), "its own headers are kept");
-    assert_eq!(header(letter, "__connect.errors.topic"), Some("raw"));
-    assert_eq!(header(letter, "__connect.errors.partition"), Some("0"));
-    assert_eq!(header(letter, "__connect.errors.offset"), Some("1"));
-    assert_eq!(header(letter, "__connect.errors.connector.name"), Some("tolerant"));
-    assert_eq!(header(letter, "__connect.errors.task.id"), Some("0"));
-    assert_eq!(header(letter, "__connect.errors.stage"), Some("VALUE_CONVERTER"));
-    assert_eq!(header(letter, "__connect.errors.class.name"), Some("org.apache.kafka.connect.json.JsonConverter"));
-    assert!(header(letter, "__connect.errors.exception.message").is_some_and(|m| !m.is_empty()));
+    assert_eq!(common::header(letter, "trace"), Some("t-1"), "its own headers are kept");
+    assert_eq!(common::header(letter, "__connect.errors.topic"), Some("raw"));
+    assert_eq!(common::header(letter, "__connect.errors.partition"), Some("0"));
+    assert_eq!(common::header(letter, "__connect.errors.offset"), Some("1"));
+    assert_eq!(common::header(letter, "__connect.errors.connector.name"), Some("tolerant"));
+    assert_eq!(common::header(letter, "__connect.errors.task.id"), Some("0"));
+    assert_eq!(common::header(letter, "__connect.errors.stage"), Some("VALUE_CONVERTER"));
+    assert_eq!(
+        common::header(letter, "__connect.errors.class.name"),
+        Some("org.apache.kafka.connect.json.JsonConverter")
+    );
+    assert!(common::header(letter, "__connect.errors.exception.message").is_some_and(|m| !m.is_empty()));
 
     let strict_file = dir.path().join("strict.jsonl");
     let mut strict = tolerant;
     strict.insert("file".into(), strict_file.to_str().expect("utf-8").to_owned());
     strict.insert("errors.tolerance".into(), "none".into());
     worker.put_connector("strict", strict, true).await.expect("create");
-    wait_until("the strict task fails", async || {
+    common::wait_until("the strict task fails", async || {
         task_state(&worker, "strict").is_some_and(|s| s.0 == RunState::Failed)
     })
     .await;
@@ -178,13 +156,13 @@ async fn offsets_of_stopped_connectors_are_altered_and_reset(backend: Backend) {
     let worker = worker(log).await;
     let source = props(&[("connector.class", "datagen"), ("kafka.topic", "t"), ("rate", "0"), ("iterations", "10")]);
     worker.put_connector("gen", source, true).await.expect("create");
-    wait_until("10 records are durable", async || {
+    common::wait_until("10 records are durable", async || {
         log.end_offsets("t").await.is_ok_and(|e| e.iter().sum::<i64>() == 10)
     })
     .await;
     let file = dir.path().join("t.jsonl");
     worker.put_connector("sink", sink_config(&file, "t"), true).await.expect("create");
-    wait_until("the sink committed 10", async || committed(&worker, "sink").await == 10).await;
+    common::wait_until("the sink committed 10", async || committed(&worker, "sink").await == 10).await;
 
     let source_offsets = worker.offsets("gen").await.expect("offsets");
     assert_eq!(source_offsets.len(), 1);
@@ -198,7 +176,7 @@ async fn offsets_of_stopped_connectors_are_altered_and_reset(backend: Backend) {
     worker.set_target("gen", TargetState::Stopped).await.expect("stop");
     worker.alter_offsets("gen", rewind).await.expect("alter");
     worker.set_target("gen", TargetState::Started).await.expect("start");
-    wait_until("the source wrote 5 more from its new position", async || {
+    common::wait_until("the source wrote 5 more from its new position", async || {
         log.end_offsets("t").await.is_ok_and(|e| e.iter().sum::<i64>() == 15)
     })
     .await;
@@ -212,6 +190,6 @@ async fn offsets_of_stopped_connectors_are_altered_and_reset(backend: Backend) {
     assert_eq!(worker.offsets("sink").await.expect("offsets"), Vec::<OffsetEntry>::new());
     std::fs::remove_file(&file).expect("remove the sink's file");
     worker.set_target("sink", TargetState::Started).await.expect("start");
-    wait_until("the reset sink read everything again", async || lines(&file).len() == 15).await;
+    common::wait_until("the reset sink read everything again", async || lines(&file).len() == 15).await;
     worker.shutdown().await;
 }

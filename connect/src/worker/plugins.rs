@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use crate::connector::{Connector, SinkConnector, SourceConnector};
 use crate::plugins::{
-    DatagenConnector, FileSinkConnector, DATAGEN_ALIAS, DATAGEN_CLASS, FILE_SINK_ALIAS, FILE_SINK_CLASS,
+    DatagenConnector, FileSinkConnector, HttpSinkConnector, DATAGEN_ALIAS, DATAGEN_CLASS, FILE_SINK_ALIAS,
+    FILE_SINK_CLASS, HTTP_SINK_ALIASES, HTTP_SINK_CLASS,
 };
 
 /// A connector of either kind.
@@ -65,6 +66,11 @@ impl Default for Plugins {
                     class: FILE_SINK_CLASS,
                     aliases: &[FILE_SINK_ALIAS],
                     kind: ConnectorKind::Sink(Arc::new(FileSinkConnector)),
+                },
+                Plugin {
+                    class: HTTP_SINK_CLASS,
+                    aliases: HTTP_SINK_ALIASES,
+                    kind: ConnectorKind::Sink(Arc::new(HttpSinkConnector)),
                 },
             ],
         }

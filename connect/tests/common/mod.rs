@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tidemark_broker::{Broker, BrokerConfig};
 use tidemark_connect::state::{StateTopics, WorkerState};
-use tidemark_log_client::{InProcessLog, KafkaLog, LogClient};
+use tidemark_log_client::{InProcessLog, KafkaLog, LogClient, LogRecord};
 use tidemark_tests::TidemarkProcess;
 
 /// Which log client a scenario runs on.
@@ -91,4 +92,31 @@ macro_rules! on_both_logs {
             }
         }
     };
+}
+
+/// Waits (up to 30 s) until `done`, failing the test with `what` otherwise.
+pub async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every record of partition 0 of `topic`.
+pub async fn read_all(log: &Arc<dyn LogClient>, topic: &str) -> Vec<LogRecord> {
+    let mut reader = log.reader(topic, 0, 0).expect("reader");
+    let mut all = Vec::new();
+    loop {
+        let more = reader.next_records(Duration::from_millis(200)).await.expect("read");
+        if more.is_empty() {
+            return all;
+        }
+        all.extend(more);
+    }
+}
+
+/// The value of header `key` of `record`, as text.
+pub fn header<'a>(record: &'a LogRecord, key: &str) -> Option<&'a str> {
+    record.headers.iter().find(|(k, _)| k == key).and_then(|(_, v)| std::str::from_utf8(v.as_deref()?).ok())
 }
