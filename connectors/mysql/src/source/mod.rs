@@ -5,7 +5,9 @@
 //! # How it works
 //! 1. **Start** (`pump.rs`): the task looks at its stored offset and `snapshot.mode` and decides whether to take a
 //!    snapshot and where the binlog is read from; a stored position the server no longer has re-snapshots under
-//!    `when_needed` and fails the task otherwise.
+//!    `when_needed` and fails the task otherwise. A snapshot taken while a position is stored (an interrupted
+//!    snapshot, `always`) is followed by streaming from that older position, so the changes made in between, deletes
+//!    above all, come after it.
 //! 2. **Snapshot** (`snapshot.rs`): a consistent-snapshot transaction and the binlog position it corresponds to
 //!    (MariaDB reports it lock-free; MySQL holds a global read lock only while reading it), then every captured table
 //!    (`config.rs` filters) read in that transaction as `op: "r"` events.
