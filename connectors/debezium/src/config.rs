@@ -171,11 +171,24 @@ pub fn common_config_keys(container: Container) -> Vec<ConfigKey> {
         )
         .checked(non_negative),
         ConfigKey::optional(
+            "heartbeat.action.query",
+            ConfigType::String,
+            "",
+            "A statement run on the source database at each heartbeat (for instance an update of a heartbeat table, \
+             so an otherwise idle database moves its log position).",
+        ),
+        ConfigKey::optional(
             "provide.transaction.metadata",
             ConfigType::Boolean,
             "false",
             "Emit BEGIN and END records of each transaction on <prefix>.transaction and a transaction block (id, \
              total_order, data_collection_order) in each change event.",
+        ),
+        ConfigKey::optional(
+            "topic.transaction",
+            ConfigType::String,
+            "transaction",
+            "The transaction metadata topic is <topic.prefix>.<topic.transaction>.",
         ),
         ConfigKey::optional(
             "skipped.operations",
@@ -185,6 +198,12 @@ pub fn common_config_keys(container: Container) -> Vec<ConfigKey> {
         )
         .checked(|v| SkippedOperations::parse(v).map(drop)),
     ]
+}
+
+/// The transaction metadata topic of `props`: `<topic.prefix>.<topic.transaction>`.
+pub fn transaction_topic(prefix: &str, props: &std::collections::BTreeMap<String, String>) -> String {
+    let suffix = props.get("topic.transaction").map(|s| s.trim()).filter(|s| !s.is_empty()).unwrap_or("transaction");
+    format!("{prefix}.{suffix}")
 }
 
 /// A list of regular expressions.

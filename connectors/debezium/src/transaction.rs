@@ -63,8 +63,8 @@ pub struct TransactionRecords {
 }
 
 impl TransactionRecords {
-    /// The records of a connector with `topic.prefix` `prefix`.
-    pub fn new(prefix: &str) -> Result<Self, SchemaError> {
+    /// The records of a connector, on `topic` (`<topic.prefix>.<topic.transaction>`).
+    pub fn new(topic: &str) -> Result<Self, SchemaError> {
         let string = || SchemaBuilder::string().build();
         let long = || SchemaBuilder::int64().build();
         let key = SchemaBuilder::struct_()
@@ -94,7 +94,7 @@ impl TransactionRecords {
             .field("total_order", long()?)
             .field("data_collection_order", long()?);
         Ok(TransactionRecords {
-            topic: topic_name(&format!("{prefix}.transaction")),
+            topic: topic_name(topic),
             key: key.build()?,
             value: value.build()?,
             collection,
@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn begin_events_and_end_as_debezium_writes_them() {
-        let records = TransactionRecords::new("my1").expect("records");
+        let records = TransactionRecords::new("my1.transaction").expect("records");
         let mut counts = TransactionCounts::new(1_486_500_577_125_999);
         let begin = records.begin(&counts, "0-1-17").expect("begin");
         assert_eq!(begin.topic, "my1.transaction");
@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn tombstones_are_not_counted() {
-        let records = TransactionRecords::new("pg1").expect("records");
+        let records = TransactionRecords::new("pg1.transaction").expect("records");
         let mut counts = TransactionCounts::new(0);
         let mut tombstone = ConnectRecord::new("t", (None, Value::Null), (None, Value::Null));
         records.enrich(&mut tombstone, &mut counts, "s.t".to_owned(), "7:1").expect("tombstone");

@@ -426,3 +426,24 @@ async fn an_interrupted_snapshot_is_taken_again_and_what_changed_meanwhile_strea
     second.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_heartbeat_action_query_runs_at_each_heartbeat_and_its_changes_stream() -> Result<()> {
+    let server = start_server().await?;
+    server.root_sql(SCHEMA)?;
+    server.root_sql("CREATE TABLE shop.beats (id INT PRIMARY KEY, n INT NOT NULL); GRANT INSERT, UPDATE ON shop.beats TO 'tidemark'@'%'")?;
+    let extra = [
+        ("snapshot.mode", "no_data"),
+        ("heartbeat.interval.ms", "200"),
+        ("heartbeat.action.query", "INSERT INTO shop.beats VALUES (1, 1) ON DUPLICATE KEY UPDATE n = n + 1"),
+        ("topic.transaction", "tx"),
+    ];
+    let mut task = task(&props(&server, &extra), Vec::new()).await?;
+    let records = poll_for(&mut task, Duration::from_secs(2)).await?;
+    let beats = records.iter().filter(|r| r.record.topic == "my1.shop.beats").count();
+    assert!(beats >= 2, "the action's own changes stream: {:?}", summary(&records));
+    let n: i64 = server.root_sql("SELECT n FROM shop.beats WHERE id = 1")?.trim().parse()?;
+    assert!(n >= 2, "the action ran at each heartbeat: n = {n}");
+    task.stop().await;
+    Ok(())
+}

@@ -543,6 +543,26 @@ async fn heartbeats_carry_the_position_past_uncaptured_changes() -> Result<()> {
 }
 
 #[tokio::test]
+async fn the_heartbeat_action_query_runs_at_each_heartbeat() -> Result<()> {
+    let server = start_server().await?;
+    let client = sql(&server).await?;
+    client.batch_execute("CREATE TABLE beats (id int PRIMARY KEY, n int NOT NULL)").await?;
+    let extra = [
+        ("snapshot.mode", "never"),
+        ("heartbeat.interval.ms", "200"),
+        ("heartbeat.action.query", "INSERT INTO beats VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = beats.n + 1"),
+    ];
+    let mut task = task(&props(&server, &extra), Vec::new()).await?;
+    let records = poll_for(&mut task, Duration::from_secs(2)).await?;
+    let beats = records.iter().filter(|r| r.record.topic == "pg1.public.beats").count();
+    assert!(beats >= 2, "the action's own changes stream: {:?}", summary(&records));
+    let n: i32 = client.query_one("SELECT n FROM beats WHERE id = 1", &[]).await?.get(0);
+    assert!(n >= 2, "the action ran at each heartbeat: n = {n}");
+    task.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_restart_after_an_unfinished_snapshot_takes_it_again() -> Result<()> {
     let server = start_server().await?;
     let client = sql(&server).await?;

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use regex::Regex;
 use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
-use tidemark_debezium::config::{common_config_keys, Container, SkippedOperations, SnapshotMode, NON_NEGATIVE};
+use tidemark_debezium::config::{
+    common_config_keys, transaction_topic, Container, SkippedOperations, SnapshotMode, NON_NEGATIVE,
+};
 use tidemark_debezium::{ColumnFilter, ColumnRules, MessageKeyColumns, TableFilter};
 
 use crate::types::{type_config_keys, TypeSettings};
@@ -64,6 +66,10 @@ pub struct SourceConfig {
     pub transaction_metadata: bool,
     /// `connect.timeout.ms`.
     pub connect_timeout: Duration,
+    /// `<topic.prefix>.<topic.transaction>`.
+    pub transaction_topic: String,
+    /// `heartbeat.action.query`, when set.
+    pub heartbeat_action: Option<String>,
     /// The column types' settings.
     pub types: TypeSettings,
 }
@@ -191,6 +197,8 @@ impl SourceConfig {
             heartbeat_interval: (heartbeat > 0).then(|| Duration::from_millis(heartbeat)),
             skipped: SkippedOperations::parse(&text("skipped.operations")).unwrap_or_default(),
             transaction_metadata: flag("provide.transaction.metadata"),
+            transaction_topic: transaction_topic(&text("topic.prefix"), props),
+            heartbeat_action: Some(text("heartbeat.action.query")).filter(|q| !q.is_empty()),
             connect_timeout: Duration::from_millis(millis("connect.timeout.ms").max(1)),
             types,
         })

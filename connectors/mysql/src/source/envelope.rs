@@ -56,8 +56,9 @@ fn schema_error(name: &str) -> impl FnOnce(tidemark_connect::data::SchemaError) 
 }
 
 impl Envelopes {
-    /// The shared schemas of a connector with `topic.prefix` `prefix`.
-    pub fn new(prefix: &str) -> Result<Self, SourceError> {
+    /// The shared schemas of a connector with `topic.prefix` `prefix`, writing transaction metadata on
+    /// `transaction_topic`.
+    pub fn new(prefix: &str, transaction_topic: &str) -> Result<Self, SourceError> {
         const SOURCE: &str = "io.debezium.connector.mysql.Source";
         let string = || SchemaBuilder::string().build();
         let optional_string = || SchemaBuilder::string().optional().build();
@@ -85,7 +86,7 @@ impl Envelopes {
                 .build()
         })()
         .map_err(schema_error(SOURCE))?;
-        let transactions = TransactionRecords::new(prefix).map_err(schema_error("transaction metadata"))?;
+        let transactions = TransactionRecords::new(transaction_topic).map_err(schema_error("transaction metadata"))?;
         let heartbeats = Heartbeats::new(prefix).map_err(schema_error("io.debezium.connector.common.Heartbeat"))?;
         let schema_changes = SchemaChanges::new(prefix, &source)
             .map_err(schema_error("io.debezium.connector.mysql.SchemaChangeValue"))?;
@@ -175,7 +176,7 @@ mod tests {
 
     #[test]
     fn the_source_block() {
-        let envelopes = Envelopes::new("my1").expect("envelopes");
+        let envelopes = Envelopes::new("my1", "my1.transaction").expect("envelopes");
         let info = SourceInfo {
             snapshot: SnapshotMarker::False,
             ts_ms: 1_700_000_000_000,

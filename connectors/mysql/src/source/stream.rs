@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mysql_async::binlog::row::BinlogRow;
+use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use tidemark_connect::record::ConnectRecord;
 use tidemark_debezium::{send_batch, stopping, tombstone, Flow, Op, SnapshotMarker, TransactionCounts};
@@ -151,6 +152,7 @@ impl Changes {
                     if self.transaction.is_none() {
                         emitter.push(self.envelopes.heartbeat()?, streaming_offset(&self.position));
                     }
+                    self.heartbeat_action().await;
                 }
             }
         }
@@ -361,6 +363,19 @@ impl Changes {
         tracing::info!(%database, ddl = %text, "schema change");
         self.hold(record, emitter);
         Ok(())
+    }
+
+    /// Runs `heartbeat.action.query`, when set; its own change comes back through the binlog like any other.
+    async fn heartbeat_action(&mut self) {
+        let Some(query) = self.config.heartbeat_action.clone() else { return };
+        let ran = match self.catalog().await {
+            Ok(conn) => conn.query_drop(query).await.map_err(SourceError::from),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = ran {
+            tracing::warn!(%error, "heartbeat.action.query failed");
+            self.catalog = None;
+        }
     }
 
     /// The connection for `information_schema`, opened on first use.

@@ -44,5 +44,4 @@ pub const UNSUPPORTED: &[&str] = &[
     "topic.delimiter",
     "topic.heartbeat.prefix",
     "topic.naming.strategy",
-    "topic.transaction",
 ];

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
-use tidemark_debezium::config::{common_config_keys, Container, POSITIVE};
+use tidemark_debezium::config::{common_config_keys, transaction_topic, Container, POSITIVE};
 pub use tidemark_debezium::config::{SkippedOperations, SnapshotMode};
 use tidemark_debezium::{ColumnFilter, MessageKeyColumns, TableFilter};
 
@@ -63,6 +63,10 @@ pub struct SourceConfig {
     pub skipped: SkippedOperations,
     /// `provide.transaction.metadata`.
     pub transaction_metadata: bool,
+    /// `<topic.prefix>.<topic.transaction>`.
+    pub transaction_topic: String,
+    /// `heartbeat.action.query`, when set.
+    pub heartbeat_action: Option<String>,
     /// The settings the column types read (`decimal.handling.mode`, ...).
     pub types: TypeSettings,
 }
@@ -197,6 +201,8 @@ impl SourceConfig {
             status_interval: Duration::from_millis(millis("status.update.interval.ms").max(1)),
             skipped: SkippedOperations::parse(&text("skipped.operations")).unwrap_or_default(),
             transaction_metadata: flag("provide.transaction.metadata"),
+            transaction_topic: transaction_topic(&text("topic.prefix"), props),
+            heartbeat_action: Some(text("heartbeat.action.query")).filter(|q| !q.is_empty()),
             types,
         })
     }

@@ -65,8 +65,9 @@ fn optional_long() -> SchemaBuilder {
 }
 
 impl Envelopes {
-    /// The shared schemas of a connector with `topic.prefix` `prefix` capturing database `dbname`.
-    pub fn new(prefix: &str, dbname: &str) -> Result<Self, SourceError> {
+    /// The shared schemas of a connector with `topic.prefix` `prefix` capturing database `dbname`, writing
+    /// transaction metadata on `transaction_topic`.
+    pub fn new(prefix: &str, dbname: &str, transaction_topic: &str) -> Result<Self, SourceError> {
         let b = |builder: SchemaBuilder, name: &str| build(builder, name);
         let snapshot = snapshot_schema();
         let source = SchemaBuilder::struct_()
@@ -86,7 +87,7 @@ impl Envelopes {
             .field("lsn", b(optional_long(), "lsn")?)
             .field("xmin", b(optional_long(), "xmin")?);
         let source = b(source, "io.debezium.connector.postgresql.Source")?;
-        let transactions = TransactionRecords::new(prefix)?;
+        let transactions = TransactionRecords::new(transaction_topic)?;
         let optional_string = b(string().optional(), "prefix")?;
         let message_key = SchemaBuilder::struct_()
             .name("io.debezium.connector.postgresql.MessageKey")
@@ -222,7 +223,7 @@ mod tests {
 
     #[test]
     fn the_source_block() {
-        let envelopes = Envelopes::new("pg1", "shop").expect("envelopes");
+        let envelopes = Envelopes::new("pg1", "shop", "pg1.transaction").expect("envelopes");
         let source = envelopes.source(&info()).expect("source");
         let source = source.as_struct().expect("struct");
         let get = |name: &str| source.get(name).expect(name).clone();
@@ -245,7 +246,7 @@ mod tests {
 
     #[test]
     fn messages_and_heartbeats() {
-        let envelopes = Envelopes::new("pg1", "shop").expect("envelopes");
+        let envelopes = Envelopes::new("pg1", "shop", "pg1.transaction").expect("envelopes");
         let info = SourceInfo { schema: String::new(), table: String::new(), ..info() };
         let record = envelopes.message("outbox", Bytes::from_static(b"hi"), &info).expect("message");
         assert_eq!(record.topic, "pg1.message");

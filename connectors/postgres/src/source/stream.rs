@@ -15,7 +15,7 @@ use tokio_postgres::Client;
 use super::changes::Changes;
 use super::config::SourceConfig;
 use super::emit::{stopping, Emitter, Flow};
-use super::error::SourceError;
+use super::error::{sql_message, SourceError};
 use super::pump::StreamStart;
 use crate::pgoutput::{Decoder, DecoderOptions, ProtocolVersion};
 use crate::replication::{quote_identifier, Lsn, ReplicationMessage, ReplicationStream};
@@ -33,6 +33,7 @@ pub struct Streaming {
     reported: Lsn,
     status_interval: Duration,
     heartbeat_interval: Option<Duration>,
+    heartbeat_action: Option<String>,
 }
 
 impl Streaming {
@@ -61,6 +62,7 @@ impl Streaming {
             reported: Lsn::ZERO,
             status_interval: config.status_interval,
             heartbeat_interval: config.heartbeat_interval,
+            heartbeat_action: config.heartbeat_action.clone(),
         })
     }
 
@@ -93,7 +95,15 @@ impl Streaming {
                     Err(_) => return self.finish(durable).await,
                 },
                 _ = status.tick() => self.report(durable, true).await?,
-                _ = tick(&mut heartbeat) => self.changes.heartbeat(emitter)?,
+                _ = tick(&mut heartbeat) => {
+                    self.changes.heartbeat(emitter)?;
+                    if let Some(query) = &self.heartbeat_action {
+                        // Its own change comes back through the stream like any other.
+                        if let Err(error) = client.batch_execute(query).await {
+                            tracing::warn!(error = %sql_message(&error), "heartbeat.action.query failed");
+                        }
+                    }
+                }
                 _ = stopping(shutdown) => return self.finish(durable).await,
             }
         }

@@ -48,9 +48,9 @@ fn data_error(source: tidemark_connect::data::DataError) -> SourceError {
 }
 
 impl TransactionRecords {
-    /// The records of a connector with `topic.prefix` `prefix`.
-    pub fn new(prefix: &str) -> Result<Self, SourceError> {
-        Records::new(prefix)
+    /// The records of a connector, on `topic`.
+    pub fn new(topic: &str) -> Result<Self, SourceError> {
+        Records::new(topic)
             .map(TransactionRecords)
             .map_err(|source| SourceError::Schema { name: "transaction metadata".to_owned(), source })
     }
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn ids_are_txid_and_lsn_and_messages_are_counted() {
-        let records = TransactionRecords::new("pg1").expect("records");
+        let records = TransactionRecords::new("pg1.transaction").expect("records");
         let mut counts = TransactionCounts::new(571, 1_486_500_577_125_999);
         let begin = records.begin(&counts, Lsn(53_195_829)).expect("begin");
         assert_eq!(begin.key.as_struct().map(|k| k.values().to_vec()), Some(vec![Value::from("571:53195829")]));
