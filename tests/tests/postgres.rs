@@ -289,6 +289,45 @@ fn debeziums_example_config_works_as_it_is_with_avro_through_the_bundled_registr
     Ok(())
 }
 
+/// A table change the registry refuses (a column's type changed incompatibly under the default BACKWARD level)
+/// fails the task with the registry's message and the table's topic named, and nothing of the refused version is
+/// written.
+#[test]
+fn a_schema_change_the_registry_refuses_fails_the_task_naming_the_table() -> Result<()> {
+    let server = PostgresServer::start()?;
+    let sql = Sql::connect(&server)?;
+    sql.execute("CREATE TABLE parts (id int PRIMARY KEY, qty int8); INSERT INTO parts VALUES (1, 5);")?;
+    let dir = tempfile::tempdir()?;
+    let tidemark = TidemarkProcess::start_up(dir.path(), "127.0.0.1:0", "127.0.0.1:0", &[])?;
+    let connect = tidemark.connect_url.as_deref().context("no connect worker")?;
+    let definition = json!({"name": "parts", "config": {
+        "connector.class": "postgres",
+        "database.hostname": server.host,
+        "database.port": server.port.to_string(),
+        "database.user": server.user,
+        "database.password": server.password,
+        "database.dbname": server.dbname,
+        "topic.prefix": "shop",
+        "table.include.list": "public.parts",
+    }});
+    create_connectors(connect, dir.path(), &[definition])?;
+    assert_eq!(avro_records(&tidemark, "shop.public.parts", 1)?.len(), 1);
+
+    sql.execute("ALTER TABLE parts ALTER COLUMN qty TYPE text; INSERT INTO parts VALUES (2, 'many');")?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let state = loop {
+        let state = task_state(connect, "parts");
+        if state.contains("FAILED") {
+            break state;
+        }
+        ensure!(Instant::now() < deadline, "the task did not fail: {state}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(state.contains("shop.public.parts"), "the table's topic is named: {state}");
+    assert!(state.to_ascii_lowercase().contains("incompatible"), "the registry's message: {state}");
+    Ok(())
+}
+
 /// Debezium's outbox table, as its "Outbox Event Router" documentation defines it.
 const OUTBOX: &str = "CREATE TABLE outbox (
         id uuid NOT NULL PRIMARY KEY,

@@ -266,8 +266,13 @@ async fn convert_one(
     (stage, class): (Stage, &str),
     context: &SourceTaskContext,
 ) -> Result<Option<bytes::Bytes>, RecordFailure> {
-    let failure = |message: String| RecordFailure { stage, class_name: class.to_owned(), message };
     let topic = record.topic.as_str();
+    // The topic names the table of a database source's event, so a refused schema change says whose it is.
+    let failure = |message: String| RecordFailure {
+        stage,
+        class_name: class.to_owned(),
+        message: format!("converting a record for topic {topic}: {message}"),
+    };
     let policy = context.pipeline.dead_letters.policy();
     prepare(policy, || converter.prepare_write(topic, schema)).await.map_err(|e| failure(e.to_string()))?;
     converter.to_bytes(topic, schema, value).map_err(|e| failure(e.to_string()))
