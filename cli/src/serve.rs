@@ -11,6 +11,7 @@ use tidemark_connect::converters::AVRO_CONVERTER;
 use tidemark_connect::rest;
 use tidemark_connect::state::{StateTopics, WorkerState};
 use tidemark_connect::worker::{ConnectorKind, Plugin, Plugins, Worker};
+use tidemark_jdbc::{JdbcSinkConnector, JDBC_SINK_ALIAS, JDBC_SINK_CLASS};
 use tidemark_log_client::{InProcessLog, KafkaLog, LogClient};
 use tidemark_mysql::source::{MySqlConnector, MARIADB_CLASS, MYSQL_ALIAS, MYSQL_CLASS};
 use tidemark_postgres::source::{PostgresConnector, POSTGRES_ALIAS, POSTGRES_CLASS};
@@ -103,6 +104,11 @@ fn plugins() -> Plugins {
             class: MYSQL_CLASS,
             aliases: &[MYSQL_ALIAS, MARIADB_CLASS],
             kind: ConnectorKind::Source(Arc::new(MySqlConnector)),
+        },
+        Plugin {
+            class: JDBC_SINK_CLASS,
+            aliases: &[JDBC_SINK_ALIAS],
+            kind: ConnectorKind::Sink(Arc::new(JdbcSinkConnector)),
         },
     ])
 }

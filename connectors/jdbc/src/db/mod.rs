@@ -1,0 +1,100 @@
+//! A connection to the destination ([`Session`]), Postgres ([`postgres`]) or MySQL/MariaDB ([`mysql`]), and its
+//! failures sorted by what the sink does about them ([`DbError`]).
+
+pub mod mysql;
+pub mod postgres;
+pub mod text;
+
+use thiserror::Error;
+
+use crate::config::SinkConfig;
+use crate::dialect::Dialect;
+use crate::value::SqlValue;
+
+/// A database failure, in the database's words, sorted by what the sink does about it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DbError {
+    /// The database refused a row (a constraint, a value the column cannot hold): the record is rejected.
+    #[error("{0}")]
+    Refused(String),
+    /// The connection broke, the server is unavailable or rolled the transaction back (a deadlock): retrying may
+    /// help.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The login was refused (user or password).
+    #[error("{0}")]
+    Login(String),
+    /// The database cannot be used (it does not exist, or the user may not use it).
+    #[error("{0}")]
+    Database(String),
+    /// Anything else (a missing privilege, a statement the database refuses): retrying cannot help.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A column of an existing table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableColumn {
+    /// Its name.
+    pub name: String,
+    /// Its type, as a cast names it (Postgres) or as `information_schema` says (MySQL).
+    pub sql_type: String,
+}
+
+/// An existing table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    /// Its columns in order.
+    pub columns: Vec<TableColumn>,
+}
+
+/// An open connection to the destination.
+pub enum Session {
+    /// To Postgres.
+    Postgres(postgres::PgSession),
+    /// To MySQL or MariaDB.
+    MySql(mysql::MySqlSession),
+}
+
+impl Session {
+    /// Connects to the database of `connection.url` with the settings' credentials.
+    pub async fn connect(config: &SinkConfig) -> Result<Self, DbError> {
+        Ok(match config.url.dialect {
+            Dialect::Postgres => Session::Postgres(postgres::PgSession::connect(config).await?),
+            Dialect::MySql => Session::MySql(mysql::MySqlSession::connect(config).await?),
+        })
+    }
+
+    /// Runs SQL without parameters (transaction control, DDL).
+    pub async fn run(&mut self, sql: &str) -> Result<(), DbError> {
+        match self {
+            Session::Postgres(session) => session.run(sql).await,
+            Session::MySql(session) => session.run(sql).await,
+        }
+    }
+
+    /// Runs a statement with `params`; answers the rows it changed.
+    pub async fn execute(&mut self, sql: &str, params: &[&SqlValue]) -> Result<u64, DbError> {
+        match self {
+            Session::Postgres(session) => session.execute(sql, params).await,
+            Session::MySql(session) => session.execute(sql, params).await,
+        }
+    }
+
+    /// The table `name`, `None` when there is none.
+    pub async fn table(&mut self, name: &str) -> Result<Option<TableInfo>, DbError> {
+        match self {
+            Session::Postgres(session) => session.table(name).await,
+            Session::MySql(session) => session.table(name).await,
+        }
+    }
+
+    /// Closes the connection.
+    pub async fn close(self) {
+        match self {
+            // Dropping the client ends the connection task.
+            Session::Postgres(_) => {}
+            Session::MySql(session) => session.close().await,
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! A batch's changes written in one transaction ([`write`]): the planned multi-row statements, then `COMMIT`.
+//!
+//! When the database refuses a row (a constraint, a value the column cannot hold) a multi-row statement cannot say
+//! which: the transaction is rolled back and the changes written again one by one, each in a savepoint, in one new
+//! transaction. A refused change is rolled back to its savepoint and answered as rejected with the database's
+//! message; the others are committed. Any other failure rolls the transaction back and is the caller's: nothing of
+//! the batch is written.
+
+use std::collections::HashSet;
+
+use tidemark_connect::connector::Rejected;
+
+use crate::change::{Change, Operation};
+use crate::db::{DbError, Session};
+use crate::dialect::Dialect;
+use crate::plan::{plan, Statement};
+use crate::tables::Tables;
+use crate::value::SqlValue;
+
+/// The savepoint each change is written under when written one by one.
+const SAVEPOINT: &str = "tidemark_row";
+
+/// Writes `changes` (skipping those of the `absent` tables) in one transaction, `batch_size` rows per statement at
+/// most; answers the changes the database refused.
+pub async fn write(
+    session: &mut Session,
+    dialect: Dialect,
+    tables: &Tables,
+    absent: &HashSet<String>,
+    changes: &[Change],
+    batch_size: usize,
+) -> Result<Vec<Rejected>, DbError> {
+    let statements: Vec<Statement<'_>> =
+        plan(changes, batch_size).into_iter().filter(|s| !absent.contains(&s.layout.table)).collect();
+    if statements.is_empty() {
+        return Ok(Vec::new());
+    }
+    let writer = Writer { dialect, tables };
+    match writer.all_at_once(session, &statements).await {
+        Ok(()) => Ok(Vec::new()),
+        Err(DbError::Refused(reason)) => {
+            tracing::debug!(%reason, "the database refused a row; writing the batch record by record");
+            let changes = changes.iter().filter(|c| !absent.contains(&c.layout.table));
+            writer.one_by_one(session, changes).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// What the statements are written with.
+struct Writer<'a> {
+    dialect: Dialect,
+    tables: &'a Tables,
+}
+
+impl Writer<'_> {
+    async fn all_at_once(&self, session: &mut Session, statements: &[Statement<'_>]) -> Result<(), DbError> {
+        session.run("START TRANSACTION").await?;
+        for statement in statements {
+            if let Err(error) = self.execute(session, statement).await {
+                rollback(session).await;
+                return Err(error);
+            }
+        }
+        session.run("COMMIT").await
+    }
+
+    async fn one_by_one<'c>(
+        &self,
+        session: &mut Session,
+        changes: impl Iterator<Item = &'c Change>,
+    ) -> Result<Vec<Rejected>, DbError> {
+        session.run("START TRANSACTION").await?;
+        let mut rejected = Vec::new();
+        for change in changes {
+            if change.operation == Operation::Update && change.layout.values.is_empty() {
+                continue;
+            }
+            let statement = Statement { operation: change.operation, layout: &change.layout, rows: vec![change] };
+            if let Err(error) = self.savepoint(session, &statement, &mut rejected).await {
+                rollback(session).await;
+                return Err(error);
+            }
+        }
+        match session.run("COMMIT").await {
+            // A deferred constraint checked at commit cannot be told to a record.
+            Err(DbError::Refused(message)) => Err(DbError::Failed(message)),
+            outcome => outcome.map(|()| rejected),
+        }
+    }
+
+    /// Writes one change under a savepoint; a refusal rolls back to it and is recorded.
+    async fn savepoint(
+        &self,
+        session: &mut Session,
+        statement: &Statement<'_>,
+        rejected: &mut Vec<Rejected>,
+    ) -> Result<(), DbError> {
+        session.run(&format!("SAVEPOINT {SAVEPOINT}")).await?;
+        match self.execute(session, statement).await {
+            Ok(_) => session.run(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).await,
+            Err(DbError::Refused(reason)) => {
+                session.run(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}")).await?;
+                let index = statement.rows.first().map_or(0, |c| c.index);
+                rejected.push(Rejected { index, reason });
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn execute(&self, session: &mut Session, statement: &Statement<'_>) -> Result<u64, DbError> {
+        let layout = statement.layout;
+        let (key, values) = (layout.key_names(), layout.value_names());
+        let rows = statement.rows.len();
+        let sql = match statement.operation {
+            Operation::Insert => {
+                let columns: Vec<&str> = key.iter().chain(&values).copied().collect();
+                self.dialect.insert(&layout.table, &columns, rows)
+            }
+            Operation::Upsert => self.dialect.upsert(&layout.table, &key, &values, rows),
+            Operation::Update => {
+                let casts = match self.dialect {
+                    Dialect::Postgres => {
+                        let columns: Vec<&str> = key.iter().chain(&values).copied().collect();
+                        self.tables.column_types(&layout.table, &columns)
+                    }
+                    Dialect::MySql => Vec::new(),
+                };
+                let casts: Vec<&str> = casts.iter().map(String::as_str).collect();
+                self.dialect.update(&layout.table, &key, &values, rows, &casts)
+            }
+            Operation::Delete => self.dialect.delete(&layout.table, &key, rows),
+        };
+        // A delete's change has no values: its layout has none.
+        let params: Vec<&SqlValue> =
+            statement.rows.iter().flat_map(|change| change.key.iter().chain(&change.values)).collect();
+        session.execute(&sql, &params).await
+    }
+}
+
+/// Rolls the transaction back; a failure is logged, since the failure that led here is what the caller reports.
+async fn rollback(session: &mut Session) {
+    if let Err(error) = session.run("ROLLBACK").await {
+        tracing::debug!(%error, "rolling back");
+    }
+}
