@@ -32,6 +32,10 @@ pub const MICRO_TIME: &str = "io.debezium.time.MicroTime";
 pub const TIMESTAMP: &str = "io.debezium.time.Timestamp";
 /// `io.debezium.time.MicroTimestamp`: INT64 microseconds since the epoch.
 pub const MICRO_TIMESTAMP: &str = "io.debezium.time.MicroTimestamp";
+/// `io.debezium.time.NanoTime`: INT64 nanoseconds past midnight.
+pub const NANO_TIME: &str = "io.debezium.time.NanoTime";
+/// `io.debezium.time.NanoTimestamp`: INT64 nanoseconds since the epoch.
+pub const NANO_TIMESTAMP: &str = "io.debezium.time.NanoTimestamp";
 /// `io.debezium.time.ZonedTime`: STRING, ISO-8601 in UTC.
 pub const ZONED_TIME: &str = "io.debezium.time.ZonedTime";
 /// `io.debezium.time.ZonedTimestamp`: STRING, ISO-8601 in UTC.

@@ -9,11 +9,6 @@ use tidemark_debezium::names;
 
 use crate::dialect::Dialect;
 
-/// `io.debezium.time.NanoTime`: INT64 nanoseconds past midnight (not among `tidemark_debezium::names`, whose
-/// sources never emit it).
-pub const NANO_TIME: &str = "io.debezium.time.NanoTime";
-/// `io.debezium.time.NanoTimestamp`: INT64 nanoseconds since the epoch (likewise).
-pub const NANO_TIMESTAMP: &str = "io.debezium.time.NanoTimestamp";
 
 /// The unit of a time of day or an instant held as an integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,10 +132,10 @@ fn semantic(schema: &Schema, physical: Type) -> Option<Kind> {
         names::DATE => (Kind::Date, Type::Int32),
         names::TIME => (Kind::Time(TimeUnit::Millis), Type::Int32),
         names::MICRO_TIME => (Kind::Time(TimeUnit::Micros), Type::Int64),
-        NANO_TIME => (Kind::Time(TimeUnit::Nanos), Type::Int64),
+        names::NANO_TIME => (Kind::Time(TimeUnit::Nanos), Type::Int64),
         names::TIMESTAMP => (Kind::Timestamp(TimeUnit::Millis), Type::Int64),
         names::MICRO_TIMESTAMP => (Kind::Timestamp(TimeUnit::Micros), Type::Int64),
-        NANO_TIMESTAMP => (Kind::Timestamp(TimeUnit::Nanos), Type::Int64),
+        names::NANO_TIMESTAMP => (Kind::Timestamp(TimeUnit::Nanos), Type::Int64),
         names::ZONED_TIMESTAMP => (Kind::ZonedTimestamp, Type::String),
         names::ZONED_TIME => (Kind::ZonedTime, Type::String),
         names::YEAR => (Kind::Year, Type::Int32),
@@ -180,7 +175,7 @@ mod tests {
         assert_eq!(Kind::of(&decimal, Dialect::MySql), Ok(Kind::Decimal { precision: Some(10), scale: 2 }));
         assert_eq!(Kind::of(&logical::date().build().expect("date"), Dialect::MySql), Ok(Kind::Date));
         assert_eq!(named(SchemaBuilder::int64(), names::MICRO_TIMESTAMP), Kind::Timestamp(TimeUnit::Micros));
-        assert_eq!(named(SchemaBuilder::int64(), NANO_TIME), Kind::Time(TimeUnit::Nanos));
+        assert_eq!(named(SchemaBuilder::int64(), names::NANO_TIME), Kind::Time(TimeUnit::Nanos));
         assert_eq!(named(SchemaBuilder::string(), names::ZONED_TIMESTAMP), Kind::ZonedTimestamp);
         assert_eq!(named(SchemaBuilder::string(), names::JSON), Kind::Json);
         assert_eq!(named(SchemaBuilder::string(), names::ENUM), Kind::Text);
