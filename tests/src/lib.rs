@@ -2,6 +2,8 @@
 //! directory, and builds librdkafka clients pointed at it.
 #![forbid(unsafe_code)]
 
+pub mod cdc;
+pub mod connect_client;
 pub mod mariadb;
 pub mod postgres;
 mod process;

@@ -23,70 +23,18 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
+use anyhow::{anyhow, ensure, Context, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::{json, Value as Json};
+use tidemark_tests::cdc::{check_table, Change};
+use tidemark_tests::connect_client::{at, avro_records, create_connectors, json_records, stored_offset, task_state};
 use tidemark_tests::mariadb::MariaDbServer;
-use tidemark_tests::{client_config, python, repo_root, run_cli, TidemarkProcess};
+use tidemark_tests::{client_config, run_cli, TidemarkProcess};
 
 /// How long a test waits for what should take a few seconds at most.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// Runs tests/python/connect_client.py with `args`; answers its standard output.
-fn python_script(args: &[&str]) -> Result<String> {
-    let output = Command::new(python())
-        .arg(repo_root().join("tests/python/connect_client.py"))
-        .args(args)
-        .output()
-        .context("running tests/python/connect_client.py")?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    ensure!(
-        output.status.success(),
-        "connect_client.py {args:?}: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(stdout)
-}
-
-/// Writes each connector definition to a file in `dir` and creates them all over REST (python, urllib); returns
-/// once every task is RUNNING.
-fn create_connectors(connect_url: &str, dir: &Path, definitions: &[Json]) -> Result<()> {
-    let mut files = Vec::new();
-    for definition in definitions {
-        let name = definition["name"].as_str().context("a connector without a name")?;
-        let file = dir.join(format!("{name}.json"));
-        std::fs::write(&file, serde_json::to_vec_pretty(definition)?)?;
-        files.push(file.to_string_lossy().into_owned());
-    }
-    let args: Vec<&str> = ["create", connect_url].into_iter().chain(files.iter().map(String::as_str)).collect();
-    python_script(&args)?;
-    Ok(())
-}
-
-/// The records of `topic` read with confluent-kafka's AvroDeserializer through the registry (see the script for
-/// their form), once at least `count` arrived.
-fn avro_records(tidemark: &TidemarkProcess, topic: &str, count: usize) -> Result<Vec<Json>> {
-    let registry = tidemark.registry_url.as_deref().context("no registry")?;
-    let out = python_script(&["avro", &tidemark.bootstrap, registry, topic, &count.to_string()])?;
-    let records: Vec<Json> = serde_json::from_str(&out).with_context(|| format!("not JSON: {out}"))?;
-    ensure!(records.len() >= count, "{} of {count} records in {topic}: {records:#?}", records.len());
-    Ok(records)
-}
-
-/// The records of `topic` read with a plain confluent-kafka consumer: key as text, value parsed as JSON.
-fn json_records(tidemark: &TidemarkProcess, topic: &str, count: usize) -> Result<Vec<Json>> {
-    let out = python_script(&["json", &tidemark.bootstrap, topic, &count.to_string()])?;
-    let records: Vec<Json> = serde_json::from_str(&out).with_context(|| format!("not JSON: {out}"))?;
-    ensure!(records.len() >= count, "{} of {count} records in {topic}: {records:#?}", records.len());
-    Ok(records)
-}
-
-/// `value` at a JSON pointer (`/value/after/id`), `null` when absent.
-fn at<'a>(value: &'a Json, pointer: &str) -> &'a Json {
-    value.pointer(pointer).unwrap_or(&Json::Null)
-}
 
 /// The topics the broker at `bootstrap` has.
 fn topic_names(bootstrap: &str) -> Result<BTreeSet<String>> {
@@ -755,33 +703,6 @@ fn end_offsets(consumer: &BaseConsumer) -> [i64; 2] {
     ends
 }
 
-/// One record of a table topic, as the checks see it.
-#[derive(Debug, Clone)]
-struct Change {
-    table: usize,
-    offset: i64,
-    id: i64,
-    /// `None` for a tombstone.
-    value: Option<Json>,
-}
-
-impl Change {
-    fn op(&self) -> &str {
-        self.value.as_ref().and_then(|v| v["op"].as_str()).unwrap_or("tombstone")
-    }
-
-    /// A row's (version, val, amount) when the record carries one (r, c, u).
-    fn row(&self) -> Option<(i64, String, i64)> {
-        let after = &self.value.as_ref()?["after"];
-        Some((after["version"].as_i64()?, after["val"].as_str()?.to_owned(), after["amount"].as_i64()?))
-    }
-
-    /// Whether this is the last record of a snapshot.
-    fn ends_snapshot(&self) -> bool {
-        self.value.as_ref().is_some_and(|v| v["source"]["snapshot"] == "last")
-    }
-}
-
 /// The next record `consumer` has, decoded (JSON key `{"id": N}`, JSON value), within `wait`.
 fn next_change(consumer: &BaseConsumer, wait: Duration) -> Result<Option<Change>> {
     let Some(message) = consumer.poll(wait) else { return Ok(None) };
@@ -791,33 +712,6 @@ fn next_change(consumer: &BaseConsumer, wait: Duration) -> Result<Option<Change>
     let id = key["id"].as_i64().with_context(|| format!("key {key}"))?;
     let value = message.payload().map(serde_json::from_slice::<Json>).transpose()?;
     Ok(Some(Change { table, offset: message.offset(), id, value }))
-}
-
-/// The connector's task state, as `tidemark connector status` tells it.
-fn task_state(connect_url: &str, name: &str) -> String {
-    match run_cli(&["connector", "status", name, "--connect-url", connect_url]) {
-        Ok(out) => serde_json::from_str::<Json>(&out)
-            .ok()
-            .and_then(|status| status.pointer("/tasks/0").cloned())
-            .map_or(out, |task| task.to_string()),
-        Err(error) => error.to_string(),
-    }
-}
-
-/// The connector's stored source offset (`GET /connectors/{name}/offsets`, over a bare HTTP/1.0 request), `null`
-/// when none is stored yet.
-fn stored_offset(connect_url: &str, name: &str) -> Result<Json> {
-    use std::io::Read;
-    let address = connect_url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(stream, "GET /connectors/{name}/offsets HTTP/1.0\r\nHost: {address}\r\n\r\n")?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer)?;
-    let (head, body) = answer.split_once("\r\n\r\n").with_context(|| format!("not HTTP: {answer}"))?;
-    ensure!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{answer}");
-    let offsets: Json = serde_json::from_str(body)?;
-    Ok(at(&offsets, "/offsets/0/offset").clone())
 }
 
 /// Where `tidemark up` listens; the same across restarts.
@@ -1064,140 +958,5 @@ fn under_kill_9_in_the_snapshot_and_the_stream_the_topics_end_equal_to_the_table
     }
     drop(tidemark);
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-/// What a record says about its key, ranked in commit order: a row version (`version` grows by one with each
-/// update, an insert or a key change into this id is version 1), or the delete (a `d` event or its tombstone, also
-/// for a key changed away), which ends the key's life (ids are never reused).
-fn rank(change: &Change) -> Result<i64> {
-    match change.op() {
-        "d" | "tombstone" => Ok(i64::MAX),
-        "r" | "c" | "u" => change.row().map(|(version, _, _)| version).with_context(|| format!("no row: {change:?}")),
-        other => bail!("unexpected op {other}: {change:?}"),
-    }
-}
-
-/// The invariant for one table: `rows` is `SELECT * FROM` it, `histories` the records of its topic per key in
-/// topic order.
-///
-/// 1. **Latest value per key equals the table**: a key's last record is its row as the table has it (version, val,
-///    amount), or a delete/tombstone when the table has no such row; every row of the table has records.
-/// 2. **Per-key order matches commit order, allowing at-least-once replays.** A restart re-emits changes from the
-///    last durable position, so the topic holds, per key, a sequence of windows of the key's commit history, each
-///    window in order, a later one starting no later than where the history is fully covered. So versions may
-///    repeat and go back at a replay, but for every version the *last* record carrying it comes after the last
-///    record of every older version: ordering the distinct ranks by their last occurrence must give them in
-///    increasing order. An event emitted out of commit order and never replayed breaks this, as does a stale
-///    version coming last.
-/// 3. **No change lost**: the versions seen of a key from its last snapshot record on are contiguous (every change
-///    after the snapshot's binlog position is streamed), inserts carry version 1 and updates a later one.
-///
-/// Answers how many keys went back to an older version somewhere (a replay), for the record.
-fn check_table(
-    table: &str,
-    rows: &BTreeMap<i64, (i64, String, i64)>,
-    histories: &HashMap<i64, Vec<&Change>>,
-) -> Result<usize> {
-    let mut problems = Vec::new();
-    let mut replayed = 0;
-    for (id, row) in rows {
-        if !histories.contains_key(id) {
-            problems.push(format!("row {id} {row:?} has no record"));
-        }
-    }
-    for (id, history) in histories {
-        let last = history.last().context("empty history")?;
-        match (rows.get(id), last.row()) {
-            (Some(row), Some(seen)) if &seen == row => {}
-            (None, None) => {}
-            (expected, seen) => problems.push(format!(
-                "key {id}: the table has {expected:?}, the topic ends with {} {seen:?} at offset {}",
-                last.op(),
-                last.offset
-            )),
-        }
-        let mut last_position: BTreeMap<i64, usize> = BTreeMap::new();
-        for (position, change) in history.iter().enumerate() {
-            last_position.insert(rank(change)?, position);
-            match (change.op(), change.row()) {
-                ("c", Some((version, _, _))) if version != 1 => {
-                    problems.push(format!("key {id}: an insert with version {version} at offset {}", change.offset))
-                }
-                ("u", Some((version, _, _))) if version < 2 => {
-                    problems.push(format!("key {id}: an update with version {version} at offset {}", change.offset))
-                }
-                _ => {}
-            }
-        }
-        let ranks: Vec<i64> = history.iter().map(|c| rank(c)).collect::<Result<_>>()?;
-        if ranks.windows(2).any(|w| w[1] < w[0]) {
-            replayed += 1;
-        }
-        let mut by_last_occurrence: Vec<(usize, i64)> = last_position.iter().map(|(r, p)| (*p, *r)).collect();
-        by_last_occurrence.sort_unstable();
-        if by_last_occurrence.windows(2).any(|w| w[0].1 >= w[1].1) {
-            let sequence: Vec<String> =
-                history.iter().map(|c| format!("{}@{}:{}", c.op(), c.offset, rank(c).unwrap_or(-1))).collect();
-            problems.push(format!("key {id}: versions out of commit order: {}", sequence.join(" ")));
-        }
-        let from = history.iter().rposition(|c| c.op() == "r").unwrap_or(0);
-        let versions: BTreeSet<i64> = ranks[from..].iter().copied().filter(|r| *r != i64::MAX).collect();
-        if let (Some(first), Some(last)) = (versions.first(), versions.last()) {
-            if (last - first + 1) as usize != versions.len() {
-                problems.push(format!("key {id}: versions seen {versions:?} miss some"));
-            }
-        }
-    }
-    ensure!(
-        problems.is_empty(),
-        "{table}: {} problems, first ones:\n{}",
-        problems.len(),
-        problems[..problems.len().min(20)].join("\n")
-    );
-    Ok(replayed)
-}
-
-/// A synthetic record of key `id` at `offset`: `op` with `version` (ignored for deletes and tombstones).
-fn synthetic(offset: i64, id: i64, op: &str, version: i64) -> Change {
-    let value = match op {
-        "tombstone" => None,
-        "d" => Some(json!({"op": "d", "before": {"id": id}, "after": null})),
-        _ => {
-            Some(json!({"op": op, "after": {"id": id, "version": version, "val": format!("v{version}"), "amount": 7}}))
-        }
-    };
-    Change { table: 0, offset, id, value }
-}
-
-/// The check of the kill -9 test can fail: it accepts replays, and refuses reordering, loss and stale values.
-#[test]
-fn the_invariant_check_accepts_replays_and_refuses_reordering_loss_and_stale_values() -> Result<()> {
-    let check = |history: &[(&str, i64)], row: Option<i64>| {
-        let changes: Vec<Change> =
-            history.iter().enumerate().map(|(i, (op, v))| synthetic(i as i64, 1, op, *v)).collect();
-        let mut histories = HashMap::new();
-        if !changes.is_empty() {
-            histories.insert(1, changes.iter().collect::<Vec<_>>());
-        }
-        let rows: BTreeMap<i64, (i64, String, i64)> = row.map(|v| (1, (v, format!("v{v}"), 7))).into_iter().collect();
-        check_table("t", &rows, &histories)
-    };
-    // A replay of a suffix after a restart; a key changed away (delete and tombstone), replayed.
-    assert_eq!(check(&[("r", 3), ("u", 4), ("u", 5), ("u", 4), ("u", 5)], Some(5))?, 1);
-    assert_eq!(check(&[("c", 1), ("u", 2), ("d", 0), ("tombstone", 0), ("u", 2), ("d", 0)], None)?, 1);
-    // A snapshot taken again at a later position skips the versions between the two.
-    assert_eq!(check(&[("r", 3), ("r", 7), ("u", 8)], Some(8))?, 0);
-    // Out of commit order, never repaired; a lost update (also after a snapshot); a stale value last; a deleted row
-    // coming back; a row without records; an insert that is not version 1; a row deleted while only an older
-    // snapshot had read it.
-    assert!(check(&[("c", 1), ("u", 3), ("u", 2), ("u", 4)], Some(4)).is_err());
-    assert!(check(&[("c", 1), ("u", 2), ("u", 4)], Some(4)).is_err());
-    assert!(check(&[("r", 2), ("u", 3), ("u", 5)], Some(5)).is_err());
-    assert!(check(&[("c", 1), ("u", 2), ("u", 3), ("u", 2)], Some(3)).is_err());
-    assert!(check(&[("c", 1), ("d", 0), ("tombstone", 0), ("u", 2)], None).is_err());
-    assert!(check(&[], Some(1)).is_err());
-    assert!(check(&[("c", 2)], Some(2)).is_err());
-    assert!(check(&[("r", 3)], None).is_err());
     Ok(())
 }
