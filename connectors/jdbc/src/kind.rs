@@ -9,7 +9,6 @@ use tidemark_debezium::names;
 
 use crate::dialect::Dialect;
 
-
 /// The unit of a time of day or an instant held as an integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeUnit {

@@ -34,7 +34,8 @@ impl MySqlSourceTask {
     /// A task for a connector config.
     pub fn new(props: &BTreeMap<String, String>) -> Result<Self, TaskError> {
         let config = SourceConfig::from_props(props).map_err(|e| TaskError::Definite(invalid_config_message(&e)))?;
-        let envelopes = Envelopes::new(&config.topic_prefix, &config.transaction_topic).map_err(|e| e.into_task_error())?;
+        let envelopes =
+            Envelopes::new(&config.topic_prefix, &config.transaction_topic).map_err(|e| e.into_task_error())?;
         Ok(MySqlSourceTask {
             partition: offsets::partition(&config.topic_prefix),
             config: Arc::new(config),
