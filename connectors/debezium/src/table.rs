@@ -7,7 +7,7 @@
 //! [`ColumnSchema`]); the snapshot and the stream must build it the same way so a table has the same schemas in both.
 
 use bytes::Bytes;
-use tidemark_connect::data::{DataError, SchemaBuilder, SchemaError, SchemaRef, Struct, Type, Value};
+use tidemark_connect::data::{logical, DataError, SchemaBuilder, SchemaError, SchemaRef, Struct, Type, Value};
 
 use crate::column_filter::ColumnFilter;
 use crate::event::topic_name;
@@ -216,7 +216,8 @@ impl<C: ColumnSchema> TableSchema<C> {
 }
 
 /// The value Debezium puts in a required field it has no value for (a column outside the replica identity in a
-/// delete's old key): the field's default, else the zero of its type.
+/// delete's old key): the field's default, else the zero of its type (for a Kafka `Decimal`, the number zero: one
+/// zero byte of unscaled value, as an empty one is no number).
 pub fn fallback_value(schema: &SchemaRef) -> Value {
     if let Some(default) = schema.default_value() {
         return default.clone();
@@ -233,6 +234,7 @@ pub fn fallback_value(schema: &SchemaRef) -> Value {
         Type::Float64 => Value::Float64(0.0),
         Type::Boolean => Value::Boolean(false),
         Type::String => Value::String(String::new()),
+        Type::Bytes if schema.name() == Some(logical::DECIMAL) => Value::Bytes(Bytes::from_static(&[0])),
         Type::Bytes => Value::Bytes(Bytes::new()),
         Type::Array => Value::Array(Vec::new()),
         Type::Map => Value::Map(Vec::new()),
@@ -373,6 +375,8 @@ mod tests {
         assert_eq!(fallback_value(&required(SchemaBuilder::string().optional())), Value::Null);
         let with_default = required(SchemaBuilder::int64().default_value(Value::Int64(7)));
         assert_eq!(fallback_value(&with_default), Value::Int64(7));
+        let decimal = required(SchemaBuilder::bytes().name(logical::DECIMAL).parameter(logical::SCALE, "2"));
+        assert_eq!(fallback_value(&decimal), Value::Bytes(Bytes::from_static(&[0])), "the decimal 0.00");
         let point = required(SchemaBuilder::struct_().field("x", required(SchemaBuilder::float64())));
         let value = fallback_value(&point);
         assert_eq!(value.as_struct().map(|s| s.values().to_vec()), Some(vec![Value::Float64(0.0)]));
