@@ -7,6 +7,7 @@ pub mod connect_client;
 pub mod mariadb;
 pub mod postgres;
 mod process;
+pub mod rng;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -6,11 +6,12 @@
 //! `mariadbd` is missing) and run with `--user=root`. The harness creates the user `tidemark` with the grants
 //! Debezium asks for; `root` stays reachable through the Unix socket (`unix_socket` authentication).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use tempfile::TempDir;
 
 use crate::process::{free_port, run};
@@ -180,6 +181,61 @@ impl MariaDbServer {
 impl Drop for MariaDbServer {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A `mariadb` client session as `root`, fed statements on its standard input, which it runs as they come; it
+/// stops at the first failing statement. Killed when dropped.
+pub struct RootSession {
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+}
+
+impl RootSession {
+    /// Starts the client on `server`'s socket.
+    pub fn open(server: &MariaDbServer) -> Result<Self> {
+        let mut child = Command::new(binary("mariadb")?)
+            .arg("--no-defaults")
+            .arg(format!("--socket={}", server.socket.display()))
+            .args(["--user=root", "--batch", "--skip-column-names"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting the mariadb client")?;
+        let stdin = child.stdin.take();
+        Ok(RootSession { child: Some(child), stdin })
+    }
+
+    /// Hands `sql` (a line of statements) to the session; when the client is gone (it stops at the first failing
+    /// statement), fails with what it said.
+    pub fn send(&mut self, sql: &str) -> Result<()> {
+        let stdin = self.stdin.as_mut().context("the session is closed")?;
+        if let Err(error) =
+            stdin.write_all(sql.as_bytes()).and_then(|()| stdin.write_all(b"\n")).and_then(|()| stdin.flush())
+        {
+            let said = self.child.take().and_then(|child| child.wait_with_output().ok());
+            let said = said.map(|output| String::from_utf8_lossy(&output.stderr).into_owned()).unwrap_or_default();
+            return Err(anyhow!("the mariadb client is gone ({error}): {said}"));
+        }
+        Ok(())
+    }
+
+    /// Ends the input and waits until every statement ran; fails with the client's errors.
+    pub fn close(mut self) -> Result<()> {
+        drop(self.stdin.take());
+        let output = self.child.take().context("the session is closed")?.wait_with_output()?;
+        ensure!(output.status.success(), "the mariadb client failed: {}", String::from_utf8_lossy(&output.stderr));
+        Ok(())
+    }
+}
+
+impl Drop for RootSession {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

@@ -15,9 +15,7 @@
 //! REST API and confluent-kafka.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -30,7 +28,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde_json::{json, Value as Json};
 use tidemark_tests::cdc::{check_table, Change};
 use tidemark_tests::connect_client::{at, avro_records, create_connectors, json_records, stored_offset, task_state};
-use tidemark_tests::mariadb::MariaDbServer;
+use tidemark_tests::mariadb::{MariaDbServer, RootSession};
+use tidemark_tests::rng::Rng;
 use tidemark_tests::{client_config, run_cli, TidemarkProcess};
 
 /// How long a test waits for what should take a few seconds at most.
@@ -457,24 +456,6 @@ const PREFIX: &str = "chaos";
 /// Streamed changes to wait for before a kill and after a restart.
 const STREAMED: usize = 400;
 
-/// SplitMix64: a small deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// What the workload did.
 #[derive(Debug, Default)]
 struct WorkloadStats {
@@ -484,63 +465,6 @@ struct WorkloadStats {
     updates: u64,
     key_changes: u64,
     deletes: u64,
-}
-
-/// A MariaDB program from `PATH`, `/usr/sbin` or `/usr/bin` (as the harness finds them).
-fn mariadb_binary(name: &str) -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.exists())
-        .ok_or_else(|| anyhow!("{name} is missing: install mariadb-server (scripts/test does)"))
-}
-
-/// A `mariadb` client session as `root`, fed statements on its standard input, which it runs as they come; it
-/// stops at the first failing statement. Killed when dropped.
-struct Session {
-    child: Option<Child>,
-    stdin: Option<ChildStdin>,
-}
-
-impl Session {
-    fn open(server: &MariaDbServer) -> Result<Self> {
-        let mut child = Command::new(mariadb_binary("mariadb")?)
-            .arg("--no-defaults")
-            .arg(format!("--socket={}", server.socket.display()))
-            .args(["--user=root", "--batch", "--skip-column-names"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("starting the mariadb client")?;
-        let stdin = child.stdin.take();
-        Ok(Session { child: Some(child), stdin })
-    }
-
-    /// Hands `sql` (a line of statements) to the session.
-    fn send(&mut self, sql: &str) -> Result<()> {
-        let stdin = self.stdin.as_mut().context("the session is closed")?;
-        stdin.write_all(sql.as_bytes()).and_then(|()| stdin.write_all(b"\n")).and_then(|()| stdin.flush())?;
-        Ok(())
-    }
-
-    /// Ends the input and waits until every statement ran; fails with the client's errors.
-    fn close(mut self) -> Result<()> {
-        drop(self.stdin.take());
-        let output = self.child.take().context("the session is closed")?.wait_with_output()?;
-        ensure!(output.status.success(), "the mariadb client failed: {}", String::from_utf8_lossy(&output.stderr));
-        Ok(())
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
 
 /// The statement `UPDATE <table> SET <version bump> WHERE <condition>`: `val` is computed before `version` changes
@@ -557,7 +481,7 @@ fn bump(table: &str, amount: u64, condition: &str) -> String {
 /// or two live rows (bumping their `version`), changes a live row's primary key to a fresh id (a new key whose life
 /// starts at version 1), or deletes a live row. Ids are never reused, not even those of rolled-back inserts.
 fn writer(server: &MariaDbServer, writer: i64, seed: u64, stop: &AtomicBool) -> Result<WorkloadStats> {
-    let mut session = Session::open(server)?;
+    let mut session = RootSession::open(server)?;
     let mut rng = Rng(seed ^ (writer as u64).wrapping_mul(0xA076_1D64_78BD_642F));
     let mut live: Vec<Vec<i64>> =
         TABLES.iter().map(|_| (1..=ROWS).filter(|id| id % WRITERS == writer).collect()).collect();

@@ -25,6 +25,7 @@ use serde_json::{json, Value as Json};
 use tidemark_tests::cdc::{check_table, Change};
 use tidemark_tests::connect_client::{at, avro_records, create_connectors, json_records, stored_offset, task_state};
 use tidemark_tests::postgres::PostgresServer;
+use tidemark_tests::rng::Rng;
 use tidemark_tests::{client_config, run_cli, TidemarkProcess};
 use tokio_postgres::{NoTls, Row};
 
@@ -436,24 +437,6 @@ const SEED: u64 = 0x7D0E_0006;
 const MARKER: i64 = 0;
 /// The topic prefix.
 const PREFIX: &str = "chaos";
-
-/// SplitMix64: a small deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// What the workload did.
 #[derive(Debug, Default)]

@@ -20,9 +20,7 @@
 //! source's, row for row (both sides dumped with `SELECT ... ORDER BY` the key, each value as text).
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -32,9 +30,11 @@ use anyhow::{anyhow, ensure, Context, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::{json, Value as Json};
-use tidemark_tests::mariadb::MariaDbServer;
+use tidemark_tests::connect_client::{create_connectors, task_state};
+use tidemark_tests::mariadb::{MariaDbServer, RootSession};
 use tidemark_tests::postgres::PostgresServer;
-use tidemark_tests::{client_config, python, repo_root, run_cli, TidemarkProcess};
+use tidemark_tests::rng::Rng;
+use tidemark_tests::{client_config, TidemarkProcess};
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 /// How long a test waits for what should take a few seconds at most.
@@ -55,44 +55,17 @@ const TABLES: [&str; 2] = ["accounts", "orders"];
 // What both tests share: connectors over REST, restarts, waits, topics and consumer groups, the workload's dice.
 // ---------------------------------------------------------------------------------------------------------------
 
-/// SplitMix64: a small deterministic generator.
-struct Rng(u64);
+/// An amount with two decimals, as SQL text.
+fn amount(rng: &mut Rng) -> String {
+    let cents = rng.below(10_000_000);
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
 
-impl Rng {
-    fn new(seed: u64, writer: i64) -> Self {
-        Rng(seed ^ (writer as u64).wrapping_mul(0xA076_1D64_78BD_642F))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// One of `items`.
-    fn pick(&mut self, items: &[i64]) -> i64 {
-        items[self.below(items.len() as u64) as usize]
-    }
-
-    /// An amount with two decimals, as SQL text.
-    fn amount(&mut self) -> String {
-        let cents = self.below(10_000_000);
-        format!("{}.{:02}", cents / 100, cents % 100)
-    }
-
-    /// A value of an added column: NULL one time in four, else a number, as SQL text.
-    fn nullable_number(&mut self) -> String {
-        match self.below(4) {
-            0 => "NULL".to_owned(),
-            _ => self.below(1_000_000).to_string(),
-        }
+/// A value of an added column: NULL one time in four, else a number, as SQL text.
+fn nullable_number(rng: &mut Rng) -> String {
+    match rng.below(4) {
+        0 => "NULL".to_owned(),
+        _ => rng.below(1_000_000).to_string(),
     }
 }
 
@@ -217,48 +190,6 @@ fn transaction(
         }
     }
     statements
-}
-
-/// Runs tests/python/connect_client.py with `args`; answers its standard output.
-fn python_script(args: &[&str]) -> Result<String> {
-    let output = Command::new(python())
-        .arg(repo_root().join("tests/python/connect_client.py"))
-        .args(args)
-        .output()
-        .context("running tests/python/connect_client.py")?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    ensure!(
-        output.status.success(),
-        "connect_client.py {args:?}: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(stdout)
-}
-
-/// Writes each connector definition to a file in `dir` and creates them all over REST (python, urllib); returns
-/// once every task is RUNNING.
-fn create_connectors(connect_url: &str, dir: &Path, definitions: &[Json]) -> Result<()> {
-    let mut files = Vec::new();
-    for definition in definitions {
-        let name = definition["name"].as_str().context("a connector without a name")?;
-        let file = dir.join(format!("{name}.json"));
-        std::fs::write(&file, serde_json::to_vec_pretty(definition)?)?;
-        files.push(file.to_string_lossy().into_owned());
-    }
-    let args: Vec<&str> = ["create", connect_url].into_iter().chain(files.iter().map(String::as_str)).collect();
-    python_script(&args)?;
-    Ok(())
-}
-
-/// The connector's task state, as `tidemark connector status` tells it.
-fn task_state(connect_url: &str, name: &str) -> String {
-    match run_cli(&["connector", "status", name, "--connect-url", connect_url]) {
-        Ok(out) => serde_json::from_str::<Json>(&out)
-            .ok()
-            .and_then(|status| status.pointer("/tasks/0").cloned())
-            .map_or(out, |task| task.to_string()),
-        Err(error) => error.to_string(),
-    }
 }
 
 /// The JDBC sink reading `topics` (Debezium envelopes in Avro, the worker's default) into `url`: upserts keyed by
@@ -529,10 +460,10 @@ impl Statements for PgStatements {
         let rows: Vec<String> = ids
             .iter()
             .map(|id| match (table, evolved) {
-                (0, false) => format!("({id}, 1, 'v1', {}, now())", rng.amount()),
-                (0, true) => format!("({id}, 1, 'v1', {}, now(), 'n{}')", rng.amount(), rng.below(1000)),
+                (0, false) => format!("({id}, 1, 'v1', {}, now())", amount(rng)),
+                (0, true) => format!("({id}, 1, 'v1', {}, now(), 'n{}')", amount(rng), rng.below(1000)),
                 (_, false) => format!("({}, {id}, 1, 'v1', {})", id % 4, rng.below(2) == 0),
-                (_, true) => format!("({}, {id}, 1, 'v1', {}, {})", id % 4, rng.below(2) == 0, rng.nullable_number()),
+                (_, true) => format!("({}, {id}, 1, 'v1', {}, {})", id % 4, rng.below(2) == 0, nullable_number(rng)),
             })
             .collect();
         let columns = match (table, evolved) {
@@ -552,12 +483,12 @@ impl Statements for PgStatements {
                 let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
                 format!(
                     "UPDATE accounts SET {bump}, amount = {}, seen = now(){note} WHERE id IN ({});",
-                    rng.amount(),
+                    amount(rng),
                     ids.join(", ")
                 )
             }
             _ => {
-                let tag = if evolved { format!(", tag = {}", rng.nullable_number()) } else { String::new() };
+                let tag = if evolved { format!(", tag = {}", nullable_number(rng)) } else { String::new() };
                 let keys: Vec<String> = ids.iter().map(|id| format!("({}, {id})", id % 4)).collect();
                 format!("UPDATE orders SET {bump}, flag = NOT flag{tag} WHERE (region, id) IN ({});", keys.join(", "))
             }
@@ -568,7 +499,7 @@ impl Statements for PgStatements {
         match table {
             0 => format!(
                 "UPDATE accounts SET id = {new}, version = 1, val = 'v1', amount = {} WHERE id = {old};",
-                rng.amount()
+                amount(rng)
             ),
             _ => format!(
                 "UPDATE orders SET region = {}, id = {new}, version = 1, val = 'v1' WHERE region = {} AND id = {old};",
@@ -841,70 +772,6 @@ const SHOP: &str = "shop";
 /// Rows in each MariaDB source table before the connectors exist.
 const MARIADB_ROWS: i64 = 1_500;
 
-/// A MariaDB program from `PATH`, `/usr/sbin` or `/usr/bin` (as the harness finds them).
-fn mariadb_binary(name: &str) -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.exists())
-        .ok_or_else(|| anyhow!("{name} is missing: install mariadb-server (scripts/test does)"))
-}
-
-/// A `mariadb` client session as `root`, fed statements on its standard input, which it runs as they come; it
-/// stops at the first failing statement. Killed when dropped.
-struct Session {
-    child: Option<Child>,
-    stdin: Option<ChildStdin>,
-}
-
-impl Session {
-    fn open(server: &MariaDbServer) -> Result<Self> {
-        let mut child = Command::new(mariadb_binary("mariadb")?)
-            .arg("--no-defaults")
-            .arg(format!("--socket={}", server.socket.display()))
-            .args(["--user=root", "--batch", "--skip-column-names"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("starting the mariadb client")?;
-        let stdin = child.stdin.take();
-        Ok(Session { child: Some(child), stdin })
-    }
-
-    /// Hands `sql` (a line of statements) to the session; when the client is gone (it stops at the first failing
-    /// statement), fails with what it said.
-    fn send(&mut self, sql: &str) -> Result<()> {
-        let stdin = self.stdin.as_mut().context("the session is closed")?;
-        if let Err(error) =
-            stdin.write_all(sql.as_bytes()).and_then(|()| stdin.write_all(b"\n")).and_then(|()| stdin.flush())
-        {
-            let said = self.child.take().and_then(|child| child.wait_with_output().ok());
-            let said = said.map(|output| String::from_utf8_lossy(&output.stderr).into_owned()).unwrap_or_default();
-            return Err(anyhow!("the mariadb client is gone ({error}): {said}"));
-        }
-        Ok(())
-    }
-
-    /// Ends the input and waits until every statement ran; fails with the client's errors.
-    fn close(mut self) -> Result<()> {
-        drop(self.stdin.take());
-        let output = self.child.take().context("the session is closed")?.wait_with_output()?;
-        ensure!(output.status.success(), "the mariadb client failed: {}", String::from_utf8_lossy(&output.stderr));
-        Ok(())
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// The MariaDB source tables and their first rows, the target database and the `tidemark` user's grants on it.
 /// `seen` is a `DATETIME(3)` (Debezium's `Timestamp`), `amount` a `DECIMAL(12,2)`.
 fn mariadb_schema() -> String {
@@ -936,10 +803,10 @@ impl Statements for MariaDbStatements {
         let rows: Vec<String> = ids
             .iter()
             .map(|id| match (table, evolved) {
-                (0, false) => format!("({id}, 1, 'v1', {}, NOW(3))", rng.amount()),
-                (0, true) => format!("({id}, 1, 'v1', {}, NOW(3), 'n{}')", rng.amount(), rng.below(1000)),
+                (0, false) => format!("({id}, 1, 'v1', {}, NOW(3))", amount(rng)),
+                (0, true) => format!("({id}, 1, 'v1', {}, NOW(3), 'n{}')", amount(rng), rng.below(1000)),
                 (_, false) => format!("({}, {id}, 1, 'v1')", id % 4),
-                (_, true) => format!("({}, {id}, 1, 'v1', {})", id % 4, rng.nullable_number()),
+                (_, true) => format!("({}, {id}, 1, 'v1', {})", id % 4, nullable_number(rng)),
             })
             .collect();
         let columns = match (table, evolved) {
@@ -960,12 +827,12 @@ impl Statements for MariaDbStatements {
                 let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
                 format!(
                     "UPDATE {SHOP}.accounts SET {bump}, amount = {}, seen = NOW(3){note} WHERE id IN ({});",
-                    rng.amount(),
+                    amount(rng),
                     ids.join(", ")
                 )
             }
             _ => {
-                let tag = if evolved { format!(", tag = {}", rng.nullable_number()) } else { String::new() };
+                let tag = if evolved { format!(", tag = {}", nullable_number(rng)) } else { String::new() };
                 let keys: Vec<String> = ids.iter().map(|id| format!("(region = {} AND id = {id})", id % 4)).collect();
                 format!("UPDATE {SHOP}.orders SET {bump}{tag} WHERE {};", keys.join(" OR "))
             }
@@ -976,7 +843,7 @@ impl Statements for MariaDbStatements {
         match table {
             0 => format!(
                 "UPDATE {SHOP}.accounts SET id = {new}, version = 1, val = 'v1', amount = {} WHERE id = {old};",
-                rng.amount()
+                amount(rng)
             ),
             _ => format!(
                 "UPDATE {SHOP}.orders SET region = {}, id = {new}, version = 1, val = 'v1' \
@@ -1003,7 +870,7 @@ fn mariadb_writer(
     seed: u64,
     (stop, evolved): (&AtomicBool, &AtomicBool),
 ) -> Result<WorkloadStats> {
-    let mut session = Session::open(server)?;
+    let mut session = RootSession::open(server)?;
     // No gap locks: the writers own distinct ids, and fresh ids of both interleave.
     session.send("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED;")?;
     let mut rng = Rng::new(seed, writer);
