@@ -55,6 +55,44 @@ impl ConnectApi {
         Ok(())
     }
 
+    /// `PUT /connectors/<name>/stop`: the tasks stop, the connector stays (its offsets can then be altered).
+    pub fn stop(&self, name: &str) -> Result<()> {
+        self.put(&format!("{}/connectors/{name}/stop", self.base))
+    }
+
+    /// `PUT /connectors/<name>/resume`: a paused or stopped connector's tasks start again.
+    pub fn resume(&self, name: &str) -> Result<()> {
+        self.put(&format!("{}/connectors/{name}/resume", self.base))
+    }
+
+    /// `PATCH /connectors/<name>/offsets` (KIP-875) of a stopped source connector: `offset` for `partition`.
+    pub fn alter_offset(&self, name: &str, partition: &Value, offset: &Value) -> Result<()> {
+        let url = format!("{}/connectors/{name}/offsets", self.base);
+        let body = json!({ "offsets": [{ "partition": partition, "offset": offset }] });
+        let (status, text) = self.runtime.block_on(async {
+            let response = self.client.patch(&url).json(&body).send().await?;
+            let status = response.status();
+            Ok::<_, reqwest::Error>((status, response.text().await?))
+        })?;
+        if !status.is_success() {
+            bail!("altering the offsets of {name}: {status} {text}");
+        }
+        Ok(())
+    }
+
+    /// A `PUT` without a body; fails unless the worker answers with success.
+    fn put(&self, url: &str) -> Result<()> {
+        let (status, text) = self.runtime.block_on(async {
+            let response = self.client.put(url).send().await?;
+            let status = response.status();
+            Ok::<_, reqwest::Error>((status, response.text().await?))
+        })?;
+        if !status.is_success() {
+            bail!("PUT {url}: {status} {text}");
+        }
+        Ok(())
+    }
+
     /// `GET /connectors/<name>/status` as JSON.
     pub fn status(&self, name: &str) -> Result<Value> {
         let url = format!("{}/connectors/{name}/status", self.base);

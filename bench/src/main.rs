@@ -7,11 +7,17 @@
 //! broker → file sink) against librdkafka producing and then consuming records of the same size.
 //! `tidemark-bench pg [--tidemark PATH]` measures the Postgres source (issue 6) against `pg_recvlogical` and binary
 //! COPY on a throwaway Postgres cluster.
+//! `tidemark-bench mysql [--tidemark PATH]` measures the MySQL source (issue 7) against `mariadb-binlog
+//! --read-from-remote-server` and `mariadb -e "SELECT * FROM t"` on a throwaway MariaDB server.
 //!
 //! This is a benchmark, not a test: it always exits 0 once it has measured, whether goals are met or not.
 #![forbid(unsafe_code)]
 
 mod broker;
+mod cdc_drain;
+mod cdc_latency;
+mod cdc_report;
+mod cdc_up;
 mod compaction;
 mod connect;
 mod connect_api;
@@ -20,12 +26,19 @@ mod connect_ref;
 mod connect_report;
 mod consume;
 mod disk;
+mod fsync_probe;
 mod groups;
 mod latency;
+mod mysql;
+mod mysql_drain;
+mod mysql_latency;
+mod mysql_report;
+mod mysql_snapshot;
+mod mysql_sql;
+mod mysql_stream;
+mod mysql_workload;
 mod pg;
-mod pg_cpu;
 mod pg_drain;
-mod pg_fsync;
 mod pg_latency;
 mod pg_recv;
 mod pg_report;
@@ -37,6 +50,7 @@ mod produce;
 mod rebalance;
 mod report;
 mod run;
+mod server_cpu;
 mod settings;
 mod stats;
 
@@ -51,6 +65,7 @@ const USAGE: &str = "usage: tidemark-bench broker [--tidemark PATH-TO-TIDEMARK-B
        tidemark-bench groups [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench connect [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench pg [--tidemark PATH-TO-TIDEMARK-BINARY]
+       tidemark-bench mysql [--tidemark PATH-TO-TIDEMARK-BINARY]
 
 Environment: BENCH_BYTES (payload of the 1 KiB run, default 2GiB), BENCH_SMALL_RECORDS (records of the
 100 B run, default 2000000), BENCH_LATENCY_RATE (default 5000), BENCH_LATENCY_SECS (default 5),
@@ -63,7 +78,11 @@ BENCH_CONNECT_FLUSH_MS (the sink's offset.flush.interval.ms, default 1000),
 BENCH_PG_BIG_ROWS (rows of the one big transaction of `pg`, default 1000000), BENCH_PG_SMALL_TXNS (its single-row
 transactions, default 200000), BENCH_PG_SNAPSHOT_ROWS (default 2000000), BENCH_PG_LATENCY_RATE (transactions/s,
 default 2000), BENCH_PG_LATENCY_SECS (default 10), BENCH_PG_PERF (a directory: perf record of tidemark up during
-each of its runs).";
+each of its runs),
+BENCH_MYSQL_BIG_ROWS (rows of the one big transaction of `mysql`, default 1000000), BENCH_MYSQL_SMALL_TXNS (its
+single-row transactions, default 200000), BENCH_MYSQL_SNAPSHOT_ROWS (default 2000000), BENCH_MYSQL_LATENCY_RATE
+(transactions/s, default 2000), BENCH_MYSQL_LATENCY_SECS (default 10), BENCH_MYSQL_PERF (a directory: perf record of
+tidemark up during each of its runs).";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -80,6 +99,10 @@ fn main() -> Result<()> {
         Some("pg") => {
             let binary = tidemark_binary(&args[1..])?;
             pg::run(&pg::PgSettings::from_env()?, &binary)
+        }
+        Some("mysql") => {
+            let binary = tidemark_binary(&args[1..])?;
+            mysql::run(&mysql::MySqlSettings::from_env()?, &binary)
         }
         Some("-h" | "--help") => {
             println!("{USAGE}");

@@ -6,28 +6,25 @@
 //!    `pg_recvlogical` and the connector each drain the same WAL, written before either starts);
 //! 3. the snapshot of a large table ([`crate::pg_snapshot`]: against binary COPY to nowhere);
 //! 4. latency at a fixed transaction rate ([`crate::pg_latency`]), and the latency of a small durable append on
-//!    the same disk ([`crate::pg_fsync`]) to read it against.
+//!    the same disk ([`crate::fsync_probe`]) to read it against.
 //!
 //! [`crate::pg_report`] prints the figures.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use tidemark_tests::postgres::PostgresServer;
 
-use crate::broker::{self, Broker, CONNECT_READY};
-use crate::connect_api::ConnectApi;
-use crate::pg_cpu::ServerCpu;
-use crate::pg_latency::{LatencyRun, Percentiles};
+use crate::broker::{self, Broker};
+use crate::cdc_latency::Percentiles;
+use crate::cdc_up::{load_average, UpClients};
+use crate::fsync_probe::APPEND_SYNC_PROBES;
+use crate::pg_latency::LatencyRun;
 use crate::pg_snapshot::SnapshotRun;
 use crate::pg_sql::Sql;
 use crate::pg_stream::{Shape, StreamRun};
-use crate::produce::{self, BenchProducer};
 use crate::run::{progress, WorkDir};
+use crate::server_cpu::ServerCpu;
 use crate::settings::env_size;
 
 /// What the `pg` benchmark runs; every field comes from a `BENCH_*` environment variable.
@@ -76,55 +73,8 @@ pub struct PgContext<'a> {
     pub server_cpu: ServerCpu,
     /// `pg_recvlogical`.
     pub pg_recvlogical: &'a Path,
-    /// The connect worker of `tidemark up`.
-    pub api: &'a ConnectApi,
-    /// `tidemark up`'s process id.
-    pub up_pid: u32,
-    /// Its Kafka listener.
-    pub bootstrap: String,
-    /// `getconf CLK_TCK`.
-    pub ticks: f64,
-    perf_dir: Option<&'a Path>,
-    /// Creates topics (auto-creation through a metadata request).
-    creator: BenchProducer,
-    /// Reads watermarks.
-    watermarks: BaseConsumer,
-}
-
-impl PgContext<'_> {
-    /// Makes `topic` exist (one partition) before a clock starts.
-    pub fn create_topic(&self, topic: &str) -> Result<()> {
-        produce::wait_for_topic(&self.creator, topic).map(drop)
-    }
-
-    /// Records in partition 0 of `topic` (high minus low watermark).
-    pub fn records_in(&self, topic: &str) -> Result<i64> {
-        let (low, high) = self
-            .watermarks
-            .fetch_watermarks(topic, 0, Duration::from_secs(10))
-            .with_context(|| format!("reading the watermarks of {topic}"))?;
-        Ok(high - low)
-    }
-
-    /// Runs `f`, with `perf record` attached to `tidemark up` meanwhile when `BENCH_PG_PERF` is set.
-    pub fn profiled<T>(&self, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        let Some(dir) = self.perf_dir else { return f() };
-        let output = dir.join(format!("{name}.perf.data"));
-        let mut perf = Command::new("perf")
-            .args(["record", "-F", "499", "-g", "-p", &self.up_pid.to_string(), "-o"])
-            .arg(&output)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting perf record")?;
-        std::thread::sleep(Duration::from_millis(300));
-        let result = f();
-        // perf writes its file on SIGINT.
-        let _ = Command::new("kill").args(["-INT", &perf.id().to_string()]).status();
-        let _ = perf.wait();
-        progress(&format!("profile of {name}: {}", output.display()));
-        result
-    }
+    /// `tidemark up` and its clients.
+    pub up: UpClients,
 }
 
 /// Everything the `pg` benchmark measured.
@@ -143,15 +93,6 @@ pub struct PgRuns {
     pub load: (String, String),
     /// `SELECT version()`.
     pub postgres_version: String,
-}
-
-/// Durable appends of the disk reference.
-const APPEND_SYNC_PROBES: usize = 2000;
-
-/// The 1, 5 and 15 minute load averages.
-fn load_average() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
 }
 
 /// Runs the `pg` benchmark and prints the report to stdout (progress goes to stderr).
@@ -173,36 +114,19 @@ pub fn run(settings: &PgSettings, binary: &Path) -> Result<()> {
     let work = WorkDir(settings.dir.join(format!("tidemark-bench-pg-{}", std::process::id())));
     std::fs::create_dir_all(&work.0).with_context(|| format!("creating {}", work.0.display()))?;
     let mut up = Broker::start_up(binary, &work.0.join("data"), &[])?;
-    let api = ConnectApi::new(up.listener(CONNECT_READY).context("no connect listener")?)?;
     progress(&format!(
         "tidemark up: pid {}, Kafka listener {}; Postgres on port {}",
         up.pid(),
         up.bootstrap,
         server.port
     ));
-    let watermarks: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &up.bootstrap)
-        .set("group.id", "tidemark-bench-pg")
-        .create()
-        .context("creating the watermark reader")?;
-    let ctx = PgContext {
-        server: &server,
-        sql: &sql,
-        server_cpu,
-        pg_recvlogical: &pg_recvlogical,
-        api: &api,
-        up_pid: up.pid(),
-        bootstrap: up.bootstrap.clone(),
-        ticks,
-        perf_dir: settings.perf_dir.as_deref(),
-        creator: produce::producer(&up.bootstrap, false)?,
-        watermarks,
-    };
+    let clients = UpClients::new(&up, ticks, settings.perf_dir.as_deref(), "tidemark-bench-pg")?;
+    let ctx = PgContext { server: &server, sql: &sql, server_cpu, pg_recvlogical: &pg_recvlogical, up: clients };
     let runs = measure(settings, &ctx);
     up.check_alive()?;
     let (big, small, snapshot, latency) = runs?;
     progress(&format!("disk: {APPEND_SYNC_PROBES} appends of 4 KiB, each followed by fdatasync"));
-    let append_sync = crate::pg_fsync::append_sync_latency(&work.0, APPEND_SYNC_PROBES)?;
+    let append_sync = crate::fsync_probe::append_sync_latency(&work.0, APPEND_SYNC_PROBES)?;
     let load = (load_before, load_average());
     let runs = PgRuns { big, small, snapshot, latency, append_sync, load, postgres_version };
     let final_sample = broker::sample(Some(up.pid()), ticks)?;

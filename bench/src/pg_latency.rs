@@ -4,53 +4,16 @@
 //! transaction's commit time (`source.ts_us`, Postgres's clock, the same machine). Latency = when the consumer
 //! had the record, minus either.
 
-use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
-use serde_json::Value;
-use tokio_postgres::Statement;
 
+use crate::cdc_latency::{self, now_us, Percentiles, Read, DRAIN_TIMEOUT, WARMUP};
 use crate::pg::PgContext;
 use crate::pg_drain::{self, PgConnector};
-use crate::pg_sql::Sql;
 use crate::pg_workload;
 use crate::run::{progress, Cost};
-
-/// Rows sent before the measured ones (connections warm, first schemas cached), all read back by the consumer
-/// before the measured rows start; not counted.
-const WARMUP: u64 = 200;
-/// How long the consumer waits for the last records after the last INSERT.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Latency percentiles of one measure.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Percentiles {
-    /// Median.
-    pub p50: Duration,
-    /// 99th percentile.
-    pub p99: Duration,
-    /// Largest.
-    pub max: Duration,
-}
-
-impl Percentiles {
-    /// Percentiles of microsecond samples (sorted here); negative samples count as zero.
-    pub fn of(mut samples: Vec<i64>) -> Self {
-        samples.sort_unstable();
-        let at = |q: f64| -> Duration {
-            let index = ((samples.len() as f64 * q).ceil() as usize).saturating_sub(1);
-            Duration::from_micros(samples.get(index).copied().unwrap_or(0).max(0) as u64)
-        };
-        Self { p50: at(0.50), p99: at(0.99), max: at(1.0) }
-    }
-}
 
 /// The latency run.
 #[derive(Debug, Clone)]
@@ -76,11 +39,6 @@ pub struct LatencyRun {
     pub cost: Cost,
 }
 
-/// Microseconds since the Unix epoch.
-fn now_us() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
-}
-
 /// Runs `rate` single-row transactions per second for `secs` seconds (after a warm-up) into a fresh `table`.
 pub fn run(ctx: &PgContext<'_>, table: &str, rate: u64, secs: u64) -> Result<LatencyRun> {
     let sql = ctx.sql;
@@ -97,33 +55,30 @@ pub fn run(ctx: &PgContext<'_>, table: &str, rate: u64, secs: u64) -> Result<Lat
         ],
     };
     let topic = connector.topic();
-    ctx.create_topic(&topic)?;
-    ctx.api.create(&connector.name, &connector.config(ctx.server))?;
-    pg_drain::wait_streaming(ctx.api, sql, &connector)?;
+    ctx.up.create_topic(&topic)?;
+    ctx.up.api.create(&connector.name, &connector.config(ctx.server))?;
+    pg_drain::wait_streaming(&ctx.up.api, sql, &connector)?;
 
     let total = WARMUP + rate * secs;
     progress(&format!("{table}: {total} single-row transactions at {rate}/s ({WARMUP} warm-up), consumer on {topic}"));
     let received = Arc::new(AtomicU64::new(0));
-    let consumer = spawn_consumer(&ctx.bootstrap, &topic, total, Arc::clone(&received))?;
+    let client_id = "tidemark-bench-pg-latency";
+    let consumer =
+        cdc_latency::spawn_consumer(&ctx.up.bootstrap, &topic, client_id, total, Arc::clone(&received), sample)?;
     let start_lsn = sql.current_lsn()?;
     let insert = sql.prepare(&format!("INSERT INTO {table} VALUES ($1, $2, 'latency probe')"))?;
+    let send = |id: i64| sql.run(&insert, &[&id, &now_us()]).map(drop);
     // The warm-up rows at the same rate, and every one of them read back, before the measured rows start.
-    pace(sql, &insert, 1..=WARMUP as i64, rate)?;
-    let deadline = Instant::now() + DRAIN_TIMEOUT;
-    while received.load(Ordering::Relaxed) < WARMUP {
-        if Instant::now() > deadline {
-            bail!("the consumer did not read the {WARMUP} warm-up records within {DRAIN_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let (result, cost) = crate::run::measured(ctx.ticks, Some(ctx.up_pid), || {
-        let (round_trips, achieved_rate) = pace(sql, &insert, WARMUP as i64 + 1..=total as i64, rate)?;
+    cdc_latency::pace(1..=WARMUP as i64, rate, send)?;
+    cdc_latency::wait_received(&received, WARMUP).context("the warm-up records")?;
+    let (result, cost) = crate::run::measured(ctx.up.ticks, Some(ctx.up.pid), || {
+        let paced = cdc_latency::pace(WARMUP as i64 + 1..=total as i64, rate, send)?;
         let samples = consumer.join().map_err(|_| anyhow::anyhow!("the consumer thread panicked"))??;
-        Ok((round_trips, achieved_rate, samples))
+        Ok((paced, samples))
     })?;
-    let (round_trips, achieved_rate, samples) = result;
+    let (paced, samples) = result;
     let wal_bytes = sql.wal_bytes(&start_lsn, &sql.current_lsn()?)?;
-    ctx.api.delete(&connector.name)?;
+    ctx.up.api.delete(&connector.name)?;
     sql.drop_slot(&connector.slot)?;
     let got = received.load(Ordering::Relaxed);
     if got < total {
@@ -135,11 +90,11 @@ pub fn run(ctx: &PgContext<'_>, table: &str, rate: u64, secs: u64) -> Result<Lat
     Ok(LatencyRun {
         rate,
         measured: total - WARMUP,
-        achieved_rate,
+        achieved_rate: paced.achieved,
         from_commit: Percentiles::of(from_commit),
         from_send: Percentiles::of(from_send),
         commit_to_append: Percentiles::of(commit_to_append),
-        insert_round_trip: Percentiles::of(round_trips),
+        insert_round_trip: Percentiles::of(paced.round_trips),
         wal_bytes,
         cost,
     })
@@ -153,93 +108,19 @@ struct Sample {
     commit_to_append: i64,
 }
 
-/// Inserts the rows `ids` at `rate` per second (each due at a fixed time from the first; a late one goes at once);
-/// answers each INSERT's round trip in microseconds and the rate achieved.
-fn pace(sql: &Sql, insert: &Statement, ids: RangeInclusive<i64>, rate: u64) -> Result<(Vec<i64>, f64)> {
-    let first = *ids.start();
-    let mut round_trips = Vec::with_capacity(ids.clone().count());
-    let start = Instant::now();
-    for id in ids {
-        let due = start + Duration::from_secs_f64((id - first) as f64 / rate as f64);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        }
-        let sent = Instant::now();
-        sql.run(insert, &[&id, &now_us()])?;
-        round_trips.push(sent.elapsed().as_micros() as i64);
+/// The sample of a measured record: the event's commit time (`source.ts_us`, Postgres's clock) and the client's
+/// clock before the INSERT (`after.sent_us`) against the consumer's clock; `None` for a warm-up row.
+fn sample(read: Read<'_>) -> Result<Option<Sample>> {
+    let value = read.value;
+    let id = value["after"]["id"].as_i64().context("no after.id in the value")?;
+    if id as u64 <= WARMUP {
+        return Ok(None);
     }
-    let achieved = round_trips.len() as f64 / start.elapsed().as_secs_f64();
-    Ok((round_trips, achieved))
-}
-
-/// A consumer of `topic` (assigned from its start, no group) on its own thread, until it has read `total`
-/// records or [`DRAIN_TIMEOUT`] passes without a record; answers a [`Sample`] for each measured record.
-fn spawn_consumer(
-    bootstrap: &str,
-    topic: &str,
-    total: u64,
-    received: Arc<AtomicU64>,
-) -> Result<std::thread::JoinHandle<Result<Vec<Sample>>>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("client.id", "tidemark-bench-pg-latency")
-        .set("group.id", "tidemark-bench-pg-latency")
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false")
-        .set("fetch.wait.max.ms", "100")
-        .set("fetch.queue.backoff.ms", "0")
-        .create()
-        .context("creating the latency consumer")?;
-    let mut assignment = TopicPartitionList::new();
-    assignment.add_partition_offset(topic, 0, Offset::Beginning).context("building the assignment")?;
-    consumer.assign(&assignment).context("assigning the topic")?;
-    Ok(std::thread::spawn(move || {
-        let mut samples = Vec::with_capacity(total as usize);
-        let mut last_record = Instant::now();
-        while received.load(Ordering::Relaxed) < total {
-            let Some(message) = consumer.poll(Duration::from_millis(100)) else {
-                if last_record.elapsed() > DRAIN_TIMEOUT {
-                    break;
-                }
-                continue;
-            };
-            let read_us = now_us();
-            let message = message.context("consuming")?;
-            last_record = Instant::now();
-            received.fetch_add(1, Ordering::Relaxed);
-            let value: Value = serde_json::from_slice(message.payload().unwrap_or_default())
-                .context("the record's value is not JSON")?;
-            let id = value["after"]["id"].as_i64().context("no after.id in the value")?;
-            if id as u64 <= WARMUP {
-                continue;
-            }
-            let sent_us = value["after"]["sent_us"].as_i64().context("no after.sent_us in the value")?;
-            let commit_us = value["source"]["ts_us"].as_i64().context("no source.ts_us in the value")?;
-            let append_us = message.timestamp().to_millis().unwrap_or(0) * 1000;
-            samples.push(Sample {
-                from_commit: read_us - commit_us,
-                from_send: read_us - sent_us,
-                commit_to_append: append_us - commit_us,
-            });
-        }
-        Ok(samples)
+    let sent_us = value["after"]["sent_us"].as_i64().context("no after.sent_us in the value")?;
+    let commit_us = value["source"]["ts_us"].as_i64().context("no source.ts_us in the value")?;
+    Ok(Some(Sample {
+        from_commit: read.read_us - commit_us,
+        from_send: read.read_us - sent_us,
+        commit_to_append: read.append_us - commit_us,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::Percentiles;
-
-    #[test]
-    fn percentiles_by_rank() {
-        let p = Percentiles::of((1..=100).rev().collect());
-        assert_eq!(p.p50, Duration::from_micros(50));
-        assert_eq!(p.p99, Duration::from_micros(99));
-        assert_eq!(p.max, Duration::from_micros(100));
-        let p = Percentiles::of(vec![-5, 3]);
-        assert_eq!((p.p50, p.max), (Duration::ZERO, Duration::from_micros(3)));
-        assert_eq!(Percentiles::of(Vec::new()).max, Duration::ZERO);
-    }
 }

@@ -1,12 +1,10 @@
 //! Printing the `pg` benchmark's figures, references, runs and diagnostics.
 
 use std::path::Path;
-use std::time::Duration;
 
 use crate::broker::ProcSample;
+use crate::cdc_report::{drained, ms, percentiles};
 use crate::pg::{PgRuns, PgSettings};
-use crate::pg_drain::Drained;
-use crate::pg_latency::Percentiles;
 use crate::pg_stream::{Shape, StreamRun};
 use crate::report::{thousands, verdict};
 
@@ -15,40 +13,12 @@ const GOAL_STREAM_VS_RECVLOGICAL: f64 = 0.8;
 /// Goal: snapshot rows/s ÷ binary COPY rows/s.
 const GOAL_SNAPSHOT_VS_COPY: f64 = 0.5;
 
-/// Seconds with two decimals, or `-`.
-fn secs(moment: Option<Duration>) -> String {
-    moment.map_or("-".to_owned(), |d| format!("{:.2} s", d.as_secs_f64()))
-}
-
-/// Milliseconds with two decimals.
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// `p50 X, p99 Y, max Z`.
-fn percentiles(p: &Percentiles) -> String {
-    format!("p50 {}, p99 {}, max {}", ms(p.p50), ms(p.p99), ms(p.max))
-}
-
 /// The label of a streaming run.
 fn label(run: &StreamRun) -> String {
     match run.shape {
         Shape::OneTransaction => "1 txn".to_owned(),
         Shape::RowPerTransaction => format!("{} txns", thousands(run.rows as f64)),
     }
-}
-
-/// What the connector's run shows beyond its rate: start-up and the rate from the first record on.
-fn drained(run: &Drained) -> String {
-    format!(
-        "{} records durable at {} = {} records/s; first record durable at {}, {} records/s from then on; {}",
-        thousands(run.records as f64),
-        secs(Some(run.elapsed)),
-        thousands(run.records_per_s()),
-        secs(run.first_written),
-        run.streaming_per_s().map_or("-".to_owned(), thousands),
-        run.describe_batches(),
-    )
 }
 
 /// Prints the report.

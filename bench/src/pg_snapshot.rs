@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
+use crate::cdc_drain::Drained;
 use crate::pg::PgContext;
-use crate::pg_drain::{self, Drained, PgConnector};
+use crate::pg_drain::{self, PgConnector};
 use crate::pg_workload;
 use crate::run::{measured, progress, Cost};
 
@@ -69,7 +70,7 @@ pub fn run(ctx: &PgContext<'_>, table: &str, rows: u64) -> Result<SnapshotRun> {
         snapshot_mode: "initial_only",
         extra: Vec::new(),
     };
-    ctx.create_topic(&connector.topic())?;
+    ctx.up.create_topic(&connector.topic())?;
     let copy = |when: &str| -> Result<Copied> {
         progress(&format!("{table}: COPY to nowhere ({when})"));
         let started = Instant::now();
@@ -80,13 +81,15 @@ pub fn run(ctx: &PgContext<'_>, table: &str, rows: u64) -> Result<SnapshotRun> {
     let copy_before = copy("before Tidemark")?;
     progress(&format!("{table}: Tidemark snapshots into {}", connector.topic()));
     let ((tidemark, tidemark_cost), tidemark_server_cpu) = ctx.server_cpu.during(|| {
-        ctx.profiled(&connector.name, || {
-            measured(ctx.ticks, Some(ctx.up_pid), || pg_drain::run_until_written(ctx.api, ctx.server, &connector, rows))
+        ctx.up.profiled(&connector.name, || {
+            measured(ctx.up.ticks, Some(ctx.up.pid), || {
+                pg_drain::run_until_written(&ctx.up.api, ctx.server, &connector, rows)
+            })
         })
     })?;
-    ctx.api.delete(&connector.name)?;
+    ctx.up.api.delete(&connector.name)?;
     let copy_after = copy("after Tidemark")?;
-    let in_topic = ctx.records_in(&connector.topic())?;
+    let in_topic = ctx.up.records_in(&connector.topic())?;
     if in_topic != rows as i64 {
         bail!("{}: {in_topic} records in the topic, {rows} expected", connector.topic());
     }

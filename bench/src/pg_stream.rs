@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
+use crate::cdc_drain::Drained;
 use crate::pg::PgContext;
-use crate::pg_drain::{self, Drained, PgConnector};
+use crate::pg_drain::{self, PgConnector};
 use crate::pg_recv;
 use crate::pg_workload::{self, PUBLICATION};
 use crate::run::{measured, progress, Cost};
@@ -92,7 +93,7 @@ pub fn run(ctx: &PgContext<'_>, shape: Shape, table: &str, rows: u64) -> Result<
         snapshot_mode: "no_data",
         extra: Vec::new(),
     };
-    ctx.create_topic(&connector.topic())?;
+    ctx.up.create_topic(&connector.topic())?;
 
     progress(&format!("{table}: writing {rows} rows ({shape:?}), the slots exist, no reader"));
     let start_lsn = sql.current_lsn()?;
@@ -110,16 +111,18 @@ pub fn run(ctx: &PgContext<'_>, shape: Shape, table: &str, rows: u64) -> Result<
 
     progress(&format!("{table}: Tidemark drains slot {tidemark_slot} into {}", connector.topic()));
     let ((tidemark, tidemark_cost), tidemark_server_cpu) = ctx.server_cpu.during(|| {
-        ctx.profiled(&connector.name, || {
-            measured(ctx.ticks, Some(ctx.up_pid), || pg_drain::run_until_written(ctx.api, ctx.server, &connector, rows))
+        ctx.up.profiled(&connector.name, || {
+            measured(ctx.up.ticks, Some(ctx.up.pid), || {
+                pg_drain::run_until_written(&ctx.up.api, ctx.server, &connector, rows)
+            })
         })
     })?;
-    ctx.api.delete(&connector.name)?;
+    ctx.up.api.delete(&connector.name)?;
     let reference_after = recv(ctx, table, &after_slot, &end_lsn)?;
     for slot in slots {
         sql.drop_slot(slot)?;
     }
-    let in_topic = ctx.records_in(&connector.topic())?;
+    let in_topic = ctx.up.records_in(&connector.topic())?;
     if in_topic != rows as i64 {
         bail!("{}: {in_topic} records in the topic, {rows} expected", connector.topic());
     }
@@ -140,12 +143,12 @@ pub fn run(ctx: &PgContext<'_>, shape: Shape, table: &str, rows: u64) -> Result<
 /// Drains `slot` of `table`'s workload with `pg_recvlogical` to `end_lsn`.
 fn recv(ctx: &PgContext<'_>, table: &str, slot: &str, end_lsn: &str) -> Result<RecvRun> {
     progress(&format!("{table}: pg_recvlogical drains slot {slot} to {end_lsn}"));
-    let children_before = crate::pg_cpu::reaped_children_secs(ctx.ticks)?;
+    let children_before = crate::server_cpu::reaped_children_secs(ctx.up.ticks)?;
     let ((elapsed, cost), server_cpu) = ctx.server_cpu.during(|| {
-        measured(ctx.ticks, Some(ctx.up_pid), || {
+        measured(ctx.up.ticks, Some(ctx.up.pid), || {
             pg_recv::drain(ctx.pg_recvlogical, ctx.server, slot, PUBLICATION, end_lsn)
         })
     })?;
-    let cpu = crate::pg_cpu::reaped_children_secs(ctx.ticks)? - children_before;
+    let cpu = crate::server_cpu::reaped_children_secs(ctx.up.ticks)? - children_before;
     Ok(RecvRun { elapsed, cpu, server_cpu, cost })
 }

@@ -1,7 +1,7 @@
-//! A disk reference for the `pg` benchmark's latency run: the latency of one small append made durable
-//! (`write` of 4 KiB then `fdatasync`) next to `tidemark up`'s data, as the log does for each batch it
-//! acknowledges. Measured right after the latency run, with the worker idle; on a disk other work shares, its tail
-//! is the tail the latency run can expect.
+//! A disk reference for the latency runs of the database-source benchmarks (`pg`, `mysql`): the latency of one
+//! small append made durable (`write` of 4 KiB then `fdatasync`) next to `tidemark up`'s data, as the log does for
+//! each batch it acknowledges. Measured right after the latency run, with the worker idle; on a disk other work
+//! shares, its tail is the tail the latency run can expect.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -10,10 +10,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::pg_latency::Percentiles;
+use crate::cdc_latency::Percentiles;
 
 /// Bytes per append.
 const APPEND: usize = 4096;
+/// Durable appends of the probe.
+pub const APPEND_SYNC_PROBES: usize = 2000;
 
 /// `count` appends of 4 KiB to a fresh file in `dir`, each followed by `fdatasync`; the file is removed afterwards.
 pub fn append_sync_latency(dir: &Path, count: usize) -> Result<Percentiles> {

@@ -1,7 +1,8 @@
-//! CPU seconds of the processes the `pg` benchmark does not measure through [`crate::run::measured`]: the Postgres
-//! server (the postmaster and its children, such as the walsender that serves a reader) and this process's own
-//! reaped children (`pg_recvlogical` itself). Read from /proc; a diagnostic that tells which side of the
-//! replication connection was busy.
+//! CPU seconds of the processes the database-source benchmarks (`pg`, `mysql`) do not measure through
+//! [`crate::run::measured`]: the database server (Postgres: the postmaster and its children, such as the walsender
+//! that serves a reader; MariaDB: its one multi-threaded `mariadbd`) and this process's own reaped children (the
+//! reference readers, `pg_recvlogical` or `mariadb-binlog`). Read from /proc; a diagnostic that tells which side of
+//! the replication connection was busy.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,25 +42,40 @@ pub fn reaped_children_secs(ticks: f64) -> Result<f64> {
     Ok(stat("self")?.children_ticks as f64 / ticks)
 }
 
-/// The Postgres server's processes, found from its postmaster.
+/// A database server's processes: a Postgres postmaster and its children, or one process (`mariadbd`).
 #[derive(Debug, Clone, Copy)]
 pub struct ServerCpu {
+    /// The postmaster, or the one process.
     postmaster: u32,
+    /// Whether the server's work runs in the children of `postmaster` (Postgres) or in `postmaster` itself.
+    children: bool,
     ticks: f64,
 }
 
 impl ServerCpu {
-    /// The server whose backend has process id `backend_pid` (`SELECT pg_backend_pid()`): its parent is the
-    /// postmaster.
+    /// The Postgres server whose backend has process id `backend_pid` (`SELECT pg_backend_pid()`): its parent is
+    /// the postmaster.
     pub fn of_backend(backend_pid: u32, ticks: f64) -> Result<Self> {
-        Ok(Self { postmaster: stat(&backend_pid.to_string())?.ppid, ticks })
+        Ok(Self { postmaster: stat(&backend_pid.to_string())?.ppid, children: true, ticks })
     }
 
-    /// Runs `f` and answers, with its result, the CPU seconds the server's processes used meanwhile. The
-    /// postmaster's children are sampled every [`SAMPLE_EVERY`] on a thread of their own, each counted up to its
+    /// A server that is one process, threads and all (`mariadbd`).
+    pub fn of_process(pid: u32, ticks: f64) -> Result<Self> {
+        stat(&pid.to_string())?;
+        Ok(Self { postmaster: pid, children: false, ticks })
+    }
+
+    /// Runs `f` and answers, with its result, the CPU seconds the server's processes used meanwhile. A one-process
+    /// server is read before and after; the postmaster's children are sampled every [`SAMPLE_EVERY`] on a thread of their own, each counted up to its
     /// last sample: a walsender that exits during `f` is counted whole but for its last moments, whether or not
     /// the postmaster has reaped it yet.
     pub fn during<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<(T, f64)> {
+        if !self.children {
+            let before = stat(&self.postmaster.to_string())?.own_ticks;
+            let value = f()?;
+            let after = stat(&self.postmaster.to_string())?.own_ticks;
+            return Ok((value, after.saturating_sub(before) as f64 / self.ticks));
+        }
         let start = self.children_ticks();
         let own_before = stat(&self.postmaster.to_string())?.own_ticks;
         let stop = Arc::new(AtomicBool::new(false));
