@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use mysql_async::binlog::row::BinlogRow;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -36,9 +37,6 @@ use crate::binlog::{
     BinlogEntry, BinlogError, BinlogEvent, BinlogEventStream, Gtid, GtidSet, RowsChange, RowsKind, TableMap,
 };
 use crate::types::{load_table_columns, ColumnDef};
-
-/// How long gathered records may wait for more before they are handed to `poll` anyway.
-const LINGER: Duration = Duration::from_millis(1);
 
 /// Where a statement stands in the binlog.
 #[derive(Debug, Clone, Copy)]
@@ -130,24 +128,23 @@ impl Changes {
         let mut heartbeat = tokio::time::interval(beat.unwrap_or(Duration::from_secs(3600)));
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.tick().await;
-        loop {
+        'read: loop {
+            // Take what has arrived without waiting, up to a batch, and hand it over: batches are as large as the
+            // binlog is ahead, and a lone change goes out at once.
+            while !emitter.is_full() {
+                let Some(entry) = stream.next().now_or_never() else { break };
+                self.handle(arrived(entry)?, emitter).await?;
+            }
+            if !emitter.is_empty() {
+                if send_batch(emitter, shutdown).await == Flow::Stop {
+                    break;
+                }
+                continue;
+            }
             tokio::select! {
                 biased;
-                _ = stopping(shutdown) => break,
-                entry = stream.next() => {
-                    let entry = entry.ok_or(SourceError::Binlog(BinlogError::Mysql(mysql_async::Error::Driver(
-                        mysql_async::DriverError::ConnectionClosed,
-                    ))))??;
-                    self.handle(entry, emitter).await?;
-                    if emitter.is_full() && send_batch(emitter, shutdown).await == Flow::Stop {
-                        break;
-                    }
-                }
-                _ = tokio::time::sleep(LINGER), if !emitter.is_empty() => {
-                    if send_batch(emitter, shutdown).await == Flow::Stop {
-                        break;
-                    }
-                }
+                _ = stopping(shutdown) => break 'read,
+                entry = stream.next() => self.handle(arrived(entry)?, emitter).await?,
                 _ = heartbeat.tick(), if beat.is_some() => {
                     if self.transaction.is_none() {
                         emitter.push(self.envelopes.heartbeat()?, streaming_offset(&self.position));
@@ -546,6 +543,14 @@ impl Changes {
             emitter.push(previous, streaming_offset(&self.position));
         }
     }
+}
+
+/// An event the stream yielded; its end is a lost connection (the task resumes from its last position).
+fn arrived(entry: Option<Result<BinlogEntry, BinlogError>>) -> Result<BinlogEntry, SourceError> {
+    let closed = || {
+        SourceError::Binlog(BinlogError::Mysql(mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed)))
+    };
+    Ok(entry.ok_or_else(closed)??)
 }
 
 fn metadata_error(source: tidemark_connect::data::DataError) -> SourceError {
