@@ -20,6 +20,7 @@ use futures::FutureExt;
 use mysql_async::binlog::row::BinlogRow;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
+use serde_json::Value as Json;
 use tidemark_connect::record::ConnectRecord;
 use tidemark_debezium::{send_batch, stopping, tombstone, Flow, Op, SnapshotMarker, TransactionCounts};
 use tokio::sync::watch;
@@ -89,6 +90,8 @@ pub struct Changes {
     envelopes: Arc<Envelopes>,
     /// Where the last completed transaction ended.
     position: Position,
+    /// `position` as a record's offset, built once per transaction rather than once per record.
+    offset: Json,
     /// The executed GTID set up to `position` (the sources `gtid.source.*` keep).
     gtids: GtidSet,
     /// The binlog file being read.
@@ -109,6 +112,7 @@ impl Changes {
             envelopes,
             file: position.file.clone(),
             next_event: position.pos,
+            offset: streaming_offset(&position),
             position,
             gtids,
             transaction: None,
@@ -147,7 +151,7 @@ impl Changes {
                 entry = stream.next() => self.handle(arrived(entry)?, emitter).await?,
                 _ = heartbeat.tick(), if beat.is_some() => {
                     if self.transaction.is_none() {
-                        emitter.push(self.envelopes.heartbeat()?, streaming_offset(&self.position));
+                        emitter.push(self.envelopes.heartbeat()?, self.offset.clone());
                     }
                     self.heartbeat_action().await;
                 }
@@ -175,6 +179,7 @@ impl Changes {
                 if self.transaction.is_none() {
                     self.position.file = self.file.clone();
                     self.position.pos = pos;
+                    self.offset = streaming_offset(&self.position);
                 }
             }
             BinlogEvent::MariaDbGtid { gtid, standalone, .. } => {
@@ -281,8 +286,9 @@ impl Changes {
             ts_sec: i64::from(timestamp),
             server_id,
         };
+        self.offset = streaming_offset(&self.position);
         if let Some(record) = transaction.and_then(|t| t.held) {
-            emitter.push(record, streaming_offset(&self.position));
+            emitter.push(record, self.offset.clone());
         }
         Ok(())
     }
@@ -536,11 +542,11 @@ impl Changes {
     /// the transaction.
     fn hold(&mut self, record: ConnectRecord, emitter: &mut Emitter) {
         let Some(transaction) = &mut self.transaction else {
-            emitter.push(record, streaming_offset(&self.position));
+            emitter.push(record, self.offset.clone());
             return;
         };
         if let Some(previous) = transaction.held.replace(record) {
-            emitter.push(previous, streaming_offset(&self.position));
+            emitter.push(previous, self.offset.clone());
         }
     }
 }
