@@ -17,8 +17,9 @@ use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
 use serde_json::Value as Json;
+use tidemark_connect::state::RunState;
 use tidemark_connect::worker::{Plugins, Worker};
-use tidemark_log_client::{LogClient, ProducerRecord};
+use tidemark_log_client::{LogClient, ProducerRecord, TopicSpec};
 
 /// The record the server refuses.
 const BAD_ID: i64 = 13;
@@ -131,5 +132,61 @@ async fn every_good_record_is_delivered_and_the_bad_one_dead_lettered(backend: B
         assert_eq!(hook.authorization.lock().expect("lock").as_deref(), Some("Bearer s3cret"));
         assert!(hook.requests.load(Ordering::Relaxed) > expected.len() as u64 / 7, "{name}: 503s were retried");
     }
+    worker.shutdown().await;
+}
+
+on_both_logs!(tasks_max_tasks_share_the_partitions_as_one_consumer_group);
+
+/// With `tasks.max=2` on a topic of two partitions, two tasks run as members of the connector's one consumer group
+/// (`connect-<name>`): every record arrives, and that group committed past all of them on both partitions.
+async fn tasks_max_tasks_share_the_partitions_as_one_consumer_group(backend: Backend) {
+    let test_log = common::test_log(backend).await;
+    let log: &Arc<dyn LogClient> = &test_log.log;
+    let spec = TopicSpec { name: "split".into(), partitions: 2, replication_factor: -1, configs: BTreeMap::new() };
+    log.ensure_topic(&spec).await.expect("topic");
+    for partition in 0..2 {
+        let records: Vec<ProducerRecord> = (0..20)
+            .map(|n| ProducerRecord {
+                partition: Some(partition),
+                key: None,
+                value: Some(Bytes::from(format!(r#"{{"id":{}}}"#, 1000 + partition * 100 + n))),
+                headers: Vec::new(),
+                timestamp: None,
+            })
+            .collect();
+        log.produce("split", records).await.expect("produce");
+    }
+    let state = common::worker_state(log, 2).await;
+    let worker = Worker::new(Arc::clone(log), state, Plugins::default(), "127.0.0.1:8083".into());
+    let hook = Arc::new(Hook::default());
+    let url = serve(Arc::clone(&hook)).await;
+    let config = props(&[
+        ("connector.class", "http"),
+        ("topics", "split"),
+        ("tasks.max", "2"),
+        ("http.api.url", &url),
+        ("retry.backoff.ms", "5"),
+        ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+        ("value.converter.schemas.enable", "false"),
+        ("offset.flush.interval.ms", "100"),
+    ]);
+    worker.put_connector("split", config, true).await.expect("create");
+    let expected: Vec<i64> = (1000..1020).chain(1100..1120).collect();
+    common::wait_until("every record is delivered", async || {
+        let mut seen = hook.delivered.lock().expect("lock").clone();
+        seen.sort_unstable();
+        seen.dedup();
+        seen == expected
+    })
+    .await;
+    let (_, tasks) = worker.status("split").expect("status");
+    assert_eq!(tasks.len(), 2, "two tasks");
+    assert!(tasks.iter().all(|t| t.as_ref().is_some_and(|s| s.state == RunState::Running)), "{tasks:?}");
+    common::wait_until("the group committed both partitions", async || {
+        log.group_offsets("connect-split").await.is_ok_and(|offsets| {
+            offsets.iter().filter(|(topic, _, _)| topic == "split").map(|(_, _, offset)| offset).sum::<i64>() == 40
+        })
+    })
+    .await;
     worker.shutdown().await;
 }
