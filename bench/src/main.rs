@@ -9,6 +9,8 @@
 //! COPY on a throwaway Postgres cluster.
 //! `tidemark-bench mysql [--tidemark PATH]` measures the MySQL source (issue 7) against `mariadb-binlog
 //! --read-from-remote-server` and `mariadb -e "SELECT * FROM t"` on a throwaway MariaDB server.
+//! `tidemark-bench sink [--tidemark PATH]` measures the JDBC sink (issue 8) into Postgres against `COPY FROM STDIN`
+//! of the same rows on a throwaway Postgres cluster.
 //!
 //! This is a benchmark, not a test: it always exits 0 once it has measured, whether goals are met or not.
 #![forbid(unsafe_code)]
@@ -52,6 +54,12 @@ mod report;
 mod run;
 mod server_cpu;
 mod settings;
+mod sink;
+mod sink_pass;
+mod sink_refs;
+mod sink_report;
+mod sink_rows;
+mod sink_topics;
 mod stats;
 
 use std::path::PathBuf;
@@ -66,6 +74,7 @@ const USAGE: &str = "usage: tidemark-bench broker [--tidemark PATH-TO-TIDEMARK-B
        tidemark-bench connect [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench pg [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench mysql [--tidemark PATH-TO-TIDEMARK-BINARY]
+       tidemark-bench sink [--tidemark PATH-TO-TIDEMARK-BINARY]
 
 Environment: BENCH_BYTES (payload of the 1 KiB run, default 2GiB), BENCH_SMALL_RECORDS (records of the
 100 B run, default 2000000), BENCH_LATENCY_RATE (default 5000), BENCH_LATENCY_SECS (default 5),
@@ -82,7 +91,10 @@ each of its runs),
 BENCH_MYSQL_BIG_ROWS (rows of the one big transaction of `mysql`, default 1000000), BENCH_MYSQL_SMALL_TXNS (its
 single-row transactions, default 200000), BENCH_MYSQL_SNAPSHOT_ROWS (default 2000000), BENCH_MYSQL_LATENCY_RATE
 (transactions/s, default 2000), BENCH_MYSQL_LATENCY_SECS (default 10), BENCH_MYSQL_PERF (a directory: perf record of
-tidemark up during each of its runs).";
+tidemark up during each of its runs),
+BENCH_SINK_ROWS (rows of `sink`, each topic's records, default 1000000), BENCH_SINK_MAX_POLL (the sink's
+consumer.override.max.poll.records, default the worker's 500), BENCH_SINK_BATCH (the sink's batch.size, default 500),
+BENCH_SINK_PERF (a directory: perf record of tidemark up during each pass).";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -103,6 +115,10 @@ fn main() -> Result<()> {
         Some("mysql") => {
             let binary = tidemark_binary(&args[1..])?;
             mysql::run(&mysql::MySqlSettings::from_env()?, &binary)
+        }
+        Some("sink") => {
+            let binary = tidemark_binary(&args[1..])?;
+            sink::run(&sink::SinkSettings::from_env()?, &binary)
         }
         Some("-h" | "--help") => {
             println!("{USAGE}");

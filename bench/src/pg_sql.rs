@@ -1,16 +1,21 @@
-//! A blocking SQL client for the `pg` benchmark (tokio-postgres on a runtime of its own, as [`crate::connect_api`]
-//! does for REST), and the few statements the benchmark needs: replication slots, LSNs, and binary COPY read to
-//! nowhere (the snapshot's reference).
+//! A blocking SQL client for the `pg` and `sink` benchmarks (tokio-postgres on a runtime of its own, as
+//! [`crate::connect_api`] does for REST), and the few statements they need: replication slots, LSNs, binary COPY
+//! read to nowhere (the snapshot's reference), COPY from the benchmark and statements with text parameters (the
+//! sink's references).
 
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use futures::StreamExt;
-use tokio_postgres::types::ToSql;
+use bytes::{Bytes, BytesMut};
+use futures::{SinkExt, StreamExt};
+use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
 use tokio_postgres::{Client, NoTls, Statement};
 
 /// How long a slot may stay in use by a stopping reader before dropping it gives up.
 const SLOT_RELEASE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How much COPY data goes into one CopyData message.
+const COPY_CHUNK: usize = 1 << 20;
 
 /// One ordinary connection to the benchmark's Postgres.
 pub struct Sql {
@@ -114,4 +119,53 @@ impl Sql {
             Ok(bytes)
         })
     }
+
+    /// Runs `COPY ... FROM STDIN` with `data` (sent in 1 MiB messages); answers the rows copied.
+    pub fn copy_in(&self, copy: &str, data: &Bytes) -> Result<u64> {
+        self.runtime.block_on(async {
+            let sink = self.client.copy_in::<_, Bytes>(copy).await.with_context(|| format!("starting {copy:?}"))?;
+            let mut sink = std::pin::pin!(sink);
+            let mut at = 0;
+            while at < data.len() {
+                let end = (at + COPY_CHUNK).min(data.len());
+                sink.send(data.slice(at..end)).await.context("sending COPY data")?;
+                at = end;
+            }
+            sink.as_mut().finish().await.with_context(|| format!("finishing {copy:?}"))
+        })
+    }
+
+    /// Prepares `sql` and runs it with every parameter bound in text form, whatever its type, as the JDBC sink's
+    /// Postgres session does (one prepare and one execute per call); answers the rows changed.
+    pub fn execute_text(&self, sql: &str, params: &[&str]) -> Result<u64> {
+        let statement = self.prepare(sql)?;
+        self.run_text(&statement, params)
+    }
+
+    /// Runs a prepared statement with every parameter bound in text form; answers the rows changed.
+    pub fn run_text(&self, statement: &Statement, params: &[&str]) -> Result<u64> {
+        let params = params.iter().map(|p| Text(p));
+        self.runtime.block_on(self.client.execute_raw(statement, params)).context("running a statement")
+    }
+}
+
+/// A parameter in Postgres's text form: the server parses it by the type it inferred for the parameter.
+#[derive(Debug)]
+struct Text<'a>(&'a str);
+
+impl ToSql for Text<'_> {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(IsNull::No)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    fn encode_format(&self, _: &Type) -> Format {
+        Format::Text
+    }
+
+    to_sql_checked!();
 }
