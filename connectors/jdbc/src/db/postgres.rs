@@ -1,12 +1,13 @@
 //! A Postgres session on tokio-postgres: every parameter is bound as text ([`TextParam`]), which the server parses
 //! by the type it infers for the parameter from the column it goes to; errors sorted by SQLSTATE.
 
+use std::collections::HashMap;
 use std::error::Error as _;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, NoTls, Statement};
 
 use super::text::write_text;
 use super::{DbError, TableColumn, TableInfo};
@@ -22,9 +23,15 @@ const COLUMNS: &str = "SELECT a.attname::text, format_type(a.atttypid, NULL) FRO
      LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
      WHERE c.oid = to_regclass($1) ORDER BY a.attnum";
 
+/// Statements kept prepared per connection; past this many, the cache starts afresh.
+const PREPARED_STATEMENTS: usize = 64;
+
 /// An open connection.
 pub struct PgSession {
     client: Client,
+    /// Statements prepared on this connection by their SQL text: preparing a multi-row statement again for every
+    /// batch costs the server about as much as writing its rows.
+    prepared: HashMap<String, Statement>,
 }
 
 impl PgSession {
@@ -45,7 +52,7 @@ impl PgSession {
                 tracing::debug!(%error, "a Postgres sink connection ended");
             }
         });
-        Ok(PgSession { client })
+        Ok(PgSession { client, prepared: HashMap::new() })
     }
 
     /// Runs SQL without parameters.
@@ -55,8 +62,23 @@ impl PgSession {
 
     /// Runs a statement with `params`; answers the rows it changed.
     pub async fn execute(&mut self, sql: &str, params: &[&SqlValue]) -> Result<u64, DbError> {
-        let statement = self.client.prepare(sql).await.map_err(classify)?;
-        self.client.execute_raw(&statement, params.iter().map(|value| TextParam(value))).await.map_err(classify)
+        let statement = match self.prepared.get(sql) {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = self.client.prepare(sql).await.map_err(classify)?;
+                if self.prepared.len() >= PREPARED_STATEMENTS {
+                    self.prepared.clear();
+                }
+                self.prepared.insert(sql.to_owned(), statement.clone());
+                statement
+            }
+        };
+        let executed = self.client.execute_raw(&statement, params.iter().map(|value| TextParam(value))).await;
+        if executed.is_err() {
+            // A table changed or dropped under a prepared statement: prepare afresh next time.
+            self.prepared.remove(sql);
+        }
+        executed.map_err(classify)
     }
 
     /// The table `name` (in the search path), `None` when there is none.
