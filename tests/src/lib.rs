@@ -197,3 +197,35 @@ pub fn run_cli(args: &[&str]) -> Result<String> {
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
+
+/// Where a `tidemark up` listens, to start it again on the same addresses.
+pub struct UpAddresses {
+    /// The Kafka listener.
+    pub kafka: String,
+    /// The registry, `host:port`.
+    pub registry: String,
+    /// The connect worker, `host:port`.
+    pub connect: String,
+}
+
+impl UpAddresses {
+    /// The addresses a started `tidemark up` bound.
+    pub fn of(tidemark: &TidemarkProcess) -> Result<Self> {
+        let strip = |url: &Option<String>| url.as_deref().map(|u| u.trim_start_matches("http://").to_owned());
+        Ok(UpAddresses {
+            kafka: tidemark.bootstrap.clone(),
+            registry: strip(&tidemark.registry_url).context("no registry")?,
+            connect: strip(&tidemark.connect_url).context("no connect worker")?,
+        })
+    }
+
+    /// The connect worker's URL.
+    pub fn connect_url(&self) -> String {
+        format!("http://{}", self.connect)
+    }
+
+    /// `tidemark up` again on `dir`, on the same addresses (after a kill, say).
+    pub fn restart(&self, dir: &Path) -> Result<TidemarkProcess> {
+        TidemarkProcess::start_up(dir, &self.kafka, &self.registry, &["--connect-listen", &self.connect])
+    }
+}

@@ -15,7 +15,6 @@
 //! REST API and confluent-kafka.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -30,7 +29,7 @@ use tidemark_tests::cdc::{check_table, Change};
 use tidemark_tests::connect_client::{at, avro_records, create_connectors, json_records, stored_offset, task_state};
 use tidemark_tests::mariadb::{MariaDbServer, RootSession};
 use tidemark_tests::rng::Rng;
-use tidemark_tests::{client_config, run_cli, TidemarkProcess};
+use tidemark_tests::{client_config, run_cli, TidemarkProcess, UpAddresses};
 
 /// How long a test waits for what should take a few seconds at most.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -638,28 +637,6 @@ fn next_change(consumer: &BaseConsumer, wait: Duration) -> Result<Option<Change>
     Ok(Some(Change { table, offset: message.offset(), id, value }))
 }
 
-/// Where `tidemark up` listens; the same across restarts.
-struct Addresses {
-    kafka: String,
-    registry: String,
-    connect: String,
-}
-
-impl Addresses {
-    fn of(tidemark: &TidemarkProcess) -> Result<Self> {
-        let strip = |url: &Option<String>| url.as_deref().map(|u| u.trim_start_matches("http://").to_owned());
-        Ok(Addresses {
-            kafka: tidemark.bootstrap.clone(),
-            registry: strip(&tidemark.registry_url).context("no registry")?,
-            connect: strip(&tidemark.connect_url).context("no connect worker")?,
-        })
-    }
-
-    fn restart(&self, dir: &Path) -> Result<TidemarkProcess> {
-        TidemarkProcess::start_up(dir, &self.kafka, &self.registry, &["--connect-listen", &self.connect])
-    }
-}
-
 /// What one life of the process wrote, as far as read.
 #[derive(Debug, Default)]
 struct Progress {
@@ -743,7 +720,7 @@ fn under_kill_9_in_the_snapshot_and_the_stream_the_topics_end_equal_to_the_table
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data)?;
     let mut tidemark = TidemarkProcess::start_up(&data, "127.0.0.1:0", "127.0.0.1:0", &[])?;
-    let addresses = Addresses::of(&tidemark)?;
+    let addresses = UpAddresses::of(&tidemark)?;
     let connect = tidemark.connect_url.clone().context("no connect worker")?;
 
     // The workload runs from before the connector exists until after the second restart.

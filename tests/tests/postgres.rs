@@ -26,7 +26,7 @@ use tidemark_tests::cdc::{check_table, Change};
 use tidemark_tests::connect_client::{at, avro_records, create_connectors, json_records, stored_offset, task_state};
 use tidemark_tests::postgres::PostgresServer;
 use tidemark_tests::rng::Rng;
-use tidemark_tests::{client_config, run_cli, TidemarkProcess};
+use tidemark_tests::{client_config, run_cli, TidemarkProcess, UpAddresses};
 use tokio_postgres::{NoTls, Row};
 
 /// How long a test waits for what should take a few seconds at most.
@@ -592,28 +592,6 @@ fn next_change(consumer: &BaseConsumer, wait: Duration) -> Result<Option<Change>
     Ok(Some(Change { table, offset: message.offset(), id, value }))
 }
 
-/// Where `tidemark up` listens; the same across restarts.
-struct Addresses {
-    kafka: String,
-    registry: String,
-    connect: String,
-}
-
-impl Addresses {
-    fn of(tidemark: &TidemarkProcess) -> Result<Self> {
-        let strip = |url: &Option<String>| url.as_deref().map(|u| u.trim_start_matches("http://").to_owned());
-        Ok(Addresses {
-            kafka: tidemark.bootstrap.clone(),
-            registry: strip(&tidemark.registry_url).context("no registry")?,
-            connect: strip(&tidemark.connect_url).context("no connect worker")?,
-        })
-    }
-
-    fn restart(&self, dir: &Path) -> Result<TidemarkProcess> {
-        TidemarkProcess::start_up(dir, &self.kafka, &self.registry, &["--connect-listen", &self.connect])
-    }
-}
-
 /// Reads every record of the three topics in `data_dir` with a `tidemark broker` of its own (the `up` process is
 /// down): what survived the crash.
 fn records_on_disk(data_dir: &Path) -> Result<Vec<Change>> {
@@ -651,7 +629,7 @@ fn under_kill_9_in_snapshot_and_stream_the_topics_end_equal_to_the_tables_in_com
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data)?;
     let mut tidemark = TidemarkProcess::start_up(&data, "127.0.0.1:0", "127.0.0.1:0", &[])?;
-    let addresses = Addresses::of(&tidemark)?;
+    let addresses = UpAddresses::of(&tidemark)?;
     let connect = tidemark.connect_url.clone().context("no connect worker")?;
 
     // The workload runs from before the connector exists until after the second restart.

@@ -20,7 +20,6 @@
 //! source's, row for row (both sides dumped with `SELECT ... ORDER BY` the key, each value as text).
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -34,7 +33,7 @@ use tidemark_tests::connect_client::{create_connectors, task_state};
 use tidemark_tests::mariadb::{MariaDbServer, RootSession};
 use tidemark_tests::postgres::PostgresServer;
 use tidemark_tests::rng::Rng;
-use tidemark_tests::{client_config, TidemarkProcess};
+use tidemark_tests::{client_config, TidemarkProcess, UpAddresses};
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 /// How long a test waits for what should take a few seconds at most.
@@ -216,32 +215,6 @@ fn jdbc_sink(name: &str, url: &str, (user, password): (&str, &str), source_db: &
         "table.name.format": "${topic}",
         "offset.flush.interval.ms": "500",
     }})
-}
-
-/// Where `tidemark up` listens; the same across restarts.
-struct Addresses {
-    kafka: String,
-    registry: String,
-    connect: String,
-}
-
-impl Addresses {
-    fn of(tidemark: &TidemarkProcess) -> Result<Self> {
-        let strip = |url: &Option<String>| url.as_deref().map(|u| u.trim_start_matches("http://").to_owned());
-        Ok(Addresses {
-            kafka: tidemark.bootstrap.clone(),
-            registry: strip(&tidemark.registry_url).context("no registry")?,
-            connect: strip(&tidemark.connect_url).context("no connect worker")?,
-        })
-    }
-
-    fn connect_url(&self) -> String {
-        format!("http://{}", self.connect)
-    }
-
-    fn restart(&self, dir: &Path) -> Result<TidemarkProcess> {
-        TidemarkProcess::start_up(dir, &self.kafka, &self.registry, &["--connect-listen", &self.connect])
-    }
 }
 
 /// Waits until `check` answers `Some`, within `timeout`; `check` describes what it saw in its `String` argument,
@@ -647,7 +620,7 @@ fn postgres_to_postgres_under_two_kill_9s_the_target_tables_end_equal_to_the_sou
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data)?;
     let mut tidemark = TidemarkProcess::start_up(&data, "127.0.0.1:0", "127.0.0.1:0", &[])?;
-    let addresses = Addresses::of(&tidemark)?;
+    let addresses = UpAddresses::of(&tidemark)?;
     let connect = addresses.connect_url();
 
     // The workload runs from before the connectors exist until after the second restart.
@@ -1033,7 +1006,7 @@ fn mariadb_to_postgres_and_mariadb_under_kill_9_both_targets_end_equal_to_the_so
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data)?;
     let mut tidemark = TidemarkProcess::start_up(&data, "127.0.0.1:0", "127.0.0.1:0", &[])?;
-    let addresses = Addresses::of(&tidemark)?;
+    let addresses = UpAddresses::of(&tidemark)?;
     let connect = addresses.connect_url();
 
     let workload = MariaDbWorkload::start(&server, seed);
