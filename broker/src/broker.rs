@@ -7,7 +7,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 use tokio::sync::watch;
 
+use crate::cluster::{Cluster, Leadership};
 use crate::config::BrokerConfig;
+use crate::controller::image::MetadataCommand;
+use crate::controller::{Controller, ControllerConfig, ControllerError};
 use crate::group::GroupCoordinator;
 use crate::producer_ids::ProducerIds;
 use crate::storage::atomic_file::write_atomically;
@@ -26,9 +29,25 @@ pub enum BrokerError {
     /// The data directory is unusable.
     #[error("data directory: {0}")]
     Io(#[from] std::io::Error),
+    /// The controller quorum member could not start.
+    #[error(transparent)]
+    Controller(#[from] ControllerError),
     /// Another process holds the data directory.
     #[error("data directory {0} is in use by another tidemark process")]
     InUse(String),
+}
+
+/// How a broker joins a cluster (`--voters`).
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// The controller voters: node id to controller listener.
+    pub voters: BTreeMap<i32, String>,
+    /// This node's controller listener as the other nodes reach it.
+    pub advertised_controller: String,
+    /// A broker silent this long is fenced (`broker.session.timeout.ms`).
+    pub session_timeout: std::time::Duration,
+    /// How often the broker heartbeats to the active controller (`broker.heartbeat.interval.ms`).
+    pub heartbeat_interval: std::time::Duration,
 }
 
 /// One broker: shared by every connection.
@@ -39,6 +58,8 @@ pub struct Broker {
     topics: TopicManager,
     groups: GroupCoordinator,
     producer_ids: ProducerIds,
+    /// Set when this broker is a member of a cluster (`--voters`); `None` for a single node.
+    cluster: Option<Cluster>,
     /// Held for the broker's lifetime: an exclusive lock on `DATA/.lock`.
     _lock: std::fs::File,
 }
@@ -52,18 +73,53 @@ pub fn now_ms() -> i64 {
 }
 
 impl Broker {
-    /// Opens the data directory, recovering every partition. Must run inside a tokio runtime.
+    /// Opens the data directory of a single node, recovering every partition. Must run inside a tokio runtime.
     pub async fn open(config: BrokerConfig) -> Result<Arc<Self>, BrokerError> {
+        Self::open_with(config, None).await
+    }
+
+    /// Opens the data directory of a cluster member: starts its controller quorum member (`DATA/controller`) on
+    /// `controller_listener`, and opens the topics, which from then on follow the controller's metadata once
+    /// [`Broker::run_cluster_membership`] runs.
+    pub async fn open_in_cluster(
+        config: BrokerConfig,
+        cluster: ClusterConfig,
+        controller_listener: tokio::net::TcpListener,
+    ) -> Result<Arc<Self>, BrokerError> {
+        Self::open_with(config, Some((cluster, controller_listener))).await
+    }
+
+    async fn open_with(
+        config: BrokerConfig,
+        cluster: Option<(ClusterConfig, tokio::net::TcpListener)>,
+    ) -> Result<Arc<Self>, BrokerError> {
         std::fs::create_dir_all(&config.data_dir)?;
         let lock = std::fs::File::create(config.data_dir.join(".lock"))?;
         if lock.try_lock().is_err() {
             return Err(BrokerError::InUse(config.data_dir.display().to_string()));
         }
         let cluster_id = load_or_create_identity(&config)?;
+        let cluster = match cluster {
+            Some((settings, listener)) => {
+                let controller_config = ControllerConfig {
+                    node_id: config.node_id,
+                    dir: config.data_dir.join("controller"),
+                    advertised: settings.advertised_controller,
+                    voters: settings.voters,
+                    session_timeout: settings.session_timeout,
+                };
+                let controller = Controller::start(controller_config, listener).await?;
+                Some(Cluster::new(controller, config.node_id, settings.heartbeat_interval))
+            }
+            None => None,
+        };
         let topics = TopicManager::open(&config.data_dir, LogActivity::default(), now_ms()).await?;
+        if cluster.is_some() {
+            topics.hand_to_controller();
+        }
         let groups = GroupCoordinator::load(config.groups.clone(), &topics).map_err(TopicError::Storage)?;
         let producer_ids = ProducerIds::open(&config.data_dir.join("meta"))?;
-        Ok(Arc::new(Broker { config, cluster_id, topics, groups, producer_ids, _lock: lock }))
+        Ok(Arc::new(Broker { config, cluster_id, topics, groups, producer_ids, cluster, _lock: lock }))
     }
 
     /// The broker's settings.
@@ -71,9 +127,11 @@ impl Broker {
         &self.config
     }
 
-    /// The cluster id recorded in `meta.properties`.
-    pub fn cluster_id(&self) -> &str {
-        &self.cluster_id
+    /// The cluster id: a cluster's as its controller quorum agreed it (once this broker has seen it), else the
+    /// one recorded in `meta.properties`.
+    pub fn cluster_id(&self) -> String {
+        let agreed = self.cluster.as_ref().and_then(|c| c.image().cluster_id.clone());
+        agreed.unwrap_or_else(|| self.cluster_id.clone())
     }
 
     /// The topics.
@@ -91,6 +149,112 @@ impl Broker {
         &self.producer_ids
     }
 
+    /// The cluster this broker is a member of; `None` for a single node.
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// Whether this broker may answer for `partition` of `topic` (a single node leads everything; in a cluster,
+    /// only the partition's current leader does): `None` when it may, else the error a client gets.
+    pub fn leadership_error(&self, topic: &str, partition: i32) -> Option<kafka_protocol::ResponseError> {
+        match self.cluster.as_ref()?.leadership(topic, partition) {
+            Leadership::Here(_) => None,
+            Leadership::Elsewhere => Some(kafka_protocol::ResponseError::NotLeaderOrFollower),
+            Leadership::Unknown => Some(kafka_protocol::ResponseError::UnknownTopicOrPartition),
+        }
+    }
+
+    /// Registers with the controller quorum, heartbeats and follows its metadata, until the process ends; returns
+    /// at once on a single node.
+    pub async fn run_cluster_membership(self: Arc<Self>) {
+        if let Some(cluster) = &self.cluster {
+            let (host, port) = (self.config.advertised_host.clone(), self.config.advertised_port);
+            cluster.run(host, port, self.cluster_id.clone(), &self.topics).await;
+        }
+    }
+
+    /// Creates a topic: on a single node directly, in a cluster through the controller. `assignments` lists the
+    /// replicas of each partition when the client chose them.
+    pub async fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i16,
+        assignments: Option<Vec<Vec<i32>>>,
+        overrides: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<Arc<Topic>, TopicError> {
+        let Some(cluster) = &self.cluster else {
+            return self.topics.create(name, partitions, replication_factor, overrides, validate_only, now_ms()).await;
+        };
+        crate::topics::validate_name(name)?;
+        crate::storage::TopicConfig::from_overrides(&overrides)?;
+        let replicas =
+            assignments.as_ref().and_then(|a| a.first()).map_or(i32::from(replication_factor), |r| r.len() as i32);
+        if replicas != 1 {
+            return Err(TopicError::InvalidReplicationFactor(format!(
+                "{replicas}: this version of Tidemark does not replicate partitions between brokers yet; use 1"
+            )));
+        }
+        if validate_only {
+            return self.topics.create(name, partitions, 1, overrides, true, now_ms()).await;
+        }
+        cluster.create_topic(&self.topics, name, partitions, replication_factor, assignments, overrides).await
+    }
+
+    /// Deletes a topic and its data: on a single node directly, in a cluster through the controller.
+    pub async fn delete_topic(&self, name: &str) -> Result<uuid::Uuid, TopicError> {
+        let Some(cluster) = &self.cluster else { return self.topics.delete(name).await };
+        let id = cluster.image().topics.get(name).map(|t| t.id).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
+        cluster.write(MetadataCommand::DeleteTopic { name: name.to_owned() }, &self.topics).await?;
+        Ok(id)
+    }
+
+    /// Grows a topic to `count` partitions: on a single node directly, in a cluster through the controller (with
+    /// `assignments` for the new partitions when the client chose them).
+    pub async fn add_partitions(
+        &self,
+        name: &str,
+        count: i32,
+        assignments: Option<Vec<Vec<i32>>>,
+        validate_only: bool,
+    ) -> Result<(), TopicError> {
+        let Some(cluster) = &self.cluster else {
+            return self.topics.add_partitions(name, count, validate_only, now_ms()).await;
+        };
+        if validate_only {
+            let current = cluster.image().topics.get(name).map(|t| t.partitions.len() as i32);
+            return match current {
+                None => Err(TopicError::Unknown(name.to_owned())),
+                Some(current) if count <= current => Err(TopicError::InvalidPartitions(format!(
+                    "topic '{name}' has {current} partitions; the new count {count} must be larger"
+                ))),
+                Some(_) => Ok(()),
+            };
+        }
+        let command = MetadataCommand::CreatePartitions { name: name.to_owned(), count, assignments };
+        cluster.write(command, &self.topics).await
+    }
+
+    /// Replaces a topic's config overrides: on a single node directly, in a cluster through the controller.
+    pub async fn set_topic_overrides(
+        &self,
+        name: &str,
+        overrides: BTreeMap<String, String>,
+        validate_only: bool,
+    ) -> Result<(), TopicError> {
+        let Some(cluster) = &self.cluster else {
+            return self.topics.set_overrides(name, overrides, validate_only).await;
+        };
+        crate::storage::TopicConfig::from_overrides(&overrides)?;
+        if validate_only {
+            return Ok(());
+        }
+        cluster
+            .write(MetadataCommand::AlterTopicConfigs { name: name.to_owned(), configs: overrides }, &self.topics)
+            .await
+    }
+
     /// A topic, created with the broker's defaults when it is missing and `allow_create` and the broker's
     /// auto-creation setting both permit it.
     pub async fn topic_or_create(&self, name: &str, allow_create: bool) -> Result<Arc<Topic>, TopicError> {
@@ -100,8 +264,7 @@ impl Broker {
         if !(allow_create && self.config.auto_create_topics) {
             return Err(TopicError::Unknown(name.to_owned()));
         }
-        let created =
-            self.topics.create(name, self.config.default_partitions, 1, BTreeMap::new(), false, now_ms()).await;
+        let created = self.create_topic(name, self.config.default_partitions, 1, None, BTreeMap::new(), false).await;
         match created {
             Err(TopicError::AlreadyExists(_)) => self.topics.get(name).ok_or_else(|| TopicError::Unknown(name.into())),
             other => other,

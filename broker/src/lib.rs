@@ -4,6 +4,8 @@
 //! - [`group`]: consumer groups and their committed offsets.
 //! - [`producer_ids`]: ids for idempotent producers, unique across restarts.
 //! - [`topics`]: the topics on this broker and their metadata on disk.
+//! - [`controller`]: the controller quorum (openraft) that holds a cluster's metadata.
+//! - [`cluster`]: a broker as a member of a cluster: registration, heartbeats, topics following the metadata.
 //! - [`protocol`]: one handler per Kafka API, free of I/O.
 //! - [`server`]: the TCP listener and per-connection framing.
 //!
@@ -11,7 +13,9 @@
 #![forbid(unsafe_code)]
 
 pub mod broker;
+pub mod cluster;
 pub mod config;
+pub mod controller;
 pub mod group;
 pub mod producer_ids;
 pub mod protocol;
@@ -19,5 +23,5 @@ pub mod server;
 pub mod storage;
 pub mod topics;
 
-pub use broker::{now_ms, Broker, BrokerError};
+pub use broker::{now_ms, Broker, BrokerError, ClusterConfig};
 pub use config::BrokerConfig;

@@ -36,8 +36,17 @@ pub enum TopicError {
     #[error("invalid partition count: {0}")]
     InvalidPartitions(String),
     /// The replication factor cannot be met.
-    #[error("replication factor {0} is larger than the 1 broker available")]
-    InvalidReplicationFactor(i16),
+    #[error("invalid replication factor: {0}")]
+    InvalidReplicationFactor(String),
+    /// Explicit replica assignments were refused.
+    #[error("invalid replica assignment: {0}")]
+    InvalidReplicaAssignment(String),
+    /// The cluster's controller did not answer.
+    #[error("the cluster's controller is not available: {0}")]
+    ControllerUnavailable(String),
+    /// The topics of a cluster change only through its controller; this broker follows the controller's image.
+    #[error("topic '{0}' can change only through the cluster's controller")]
+    ControllerManaged(String),
     /// A topic config was refused.
     #[error(transparent)]
     InvalidConfig(#[from] ConfigError),
@@ -113,6 +122,8 @@ pub struct TopicManager {
     /// Serialises metadata changes so that two creates of one name cannot interleave.
     admin: tokio::sync::Mutex<()>,
     activity: LogActivity,
+    /// Set in a cluster: topics change only as the controller's image says.
+    managed: std::sync::atomic::AtomicBool,
 }
 
 impl TopicManager {
@@ -151,6 +162,7 @@ impl TopicManager {
             topics: RwLock::new(topics),
             admin: tokio::sync::Mutex::new(()),
             activity,
+            managed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -191,16 +203,85 @@ impl TopicManager {
             return Err(TopicError::InvalidPartitions(format!("{partitions} (must be at least 1)")));
         }
         if replication_factor != 1 {
-            return Err(TopicError::InvalidReplicationFactor(replication_factor));
+            return Err(TopicError::InvalidReplicationFactor(format!(
+                "{replication_factor} is larger than the 1 broker available"
+            )));
         }
-        let config = TopicConfig::from_overrides(&overrides)?;
+        if !validate_only {
+            self.refuse_if_managed(name)?;
+        }
         let _admin = self.admin.lock().await;
         if self.get(name).is_some() {
             return Err(TopicError::AlreadyExists(name.to_owned()));
         }
+        self.insert(name, Uuid::new_v4(), partitions, &overrides, validate_only, now_ms)
+    }
+
+    /// Makes the local topic `name` what the cluster's controller says it is: created with the controller's id
+    /// when missing (or recreated when the local one has another id: the topic was deleted and created again while
+    /// this broker was away), grown to `partitions`, with `overrides` as its config.
+    pub async fn follow(
+        &self,
+        name: &str,
+        id: Uuid,
+        partitions: i32,
+        overrides: &BTreeMap<String, String>,
+        now_ms: i64,
+    ) -> Result<Arc<Topic>, TopicError> {
+        let _admin = self.admin.lock().await;
+        if let Some(existing) = self.get(name) {
+            if existing.id == id {
+                let current = existing.partition_count();
+                if partitions > current {
+                    self.grow(&existing, current, partitions, now_ms)?;
+                }
+                if existing.config().overrides != *overrides {
+                    self.replace_overrides(&existing, overrides)?;
+                }
+                return Ok(existing);
+            }
+            self.remove(&existing)?;
+        }
+        self.insert(name, id, partitions, overrides, false, now_ms)
+    }
+
+    /// Deletes every local topic the controller's image no longer holds (`kept` answers for a name and id).
+    pub async fn forget_unless(&self, kept: impl Fn(&str, Uuid) -> bool) -> Result<(), TopicError> {
+        let _admin = self.admin.lock().await;
+        for topic in self.list() {
+            if !kept(&topic.name, topic.id) {
+                self.remove(&topic)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// From now on topics change only through [`TopicManager::follow`] and [`TopicManager::forget_unless`]: this
+    /// broker is a member of a cluster.
+    pub fn hand_to_controller(&self) {
+        self.managed.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    fn refuse_if_managed(&self, name: &str) -> Result<(), TopicError> {
+        match self.managed.load(std::sync::atomic::Ordering::Acquire) {
+            true => Err(TopicError::ControllerManaged(name.to_owned())),
+            false => Ok(()),
+        }
+    }
+
+    fn insert(
+        &self,
+        name: &str,
+        id: Uuid,
+        partitions: i32,
+        overrides: &BTreeMap<String, String>,
+        validate_only: bool,
+        now_ms: i64,
+    ) -> Result<Arc<Topic>, TopicError> {
+        let config = TopicConfig::from_overrides(overrides)?;
         let topic = Topic {
             name: name.to_owned(),
-            id: Uuid::new_v4(),
+            id,
             config: RwLock::new(Arc::new(config)),
             partitions: RwLock::new(Vec::new()),
         };
@@ -221,18 +302,24 @@ impl TopicManager {
 
     /// Deletes a topic and its data.
     pub async fn delete(&self, name: &str) -> Result<Uuid, TopicError> {
+        self.refuse_if_managed(name)?;
         let _admin = self.admin.lock().await;
         let topic = self.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
-        std::fs::remove_file(self.meta_path(name))?;
-        self.topics.write().unwrap_or_else(|p| p.into_inner()).remove(name);
+        self.remove(&topic)?;
+        Ok(topic.id)
+    }
+
+    fn remove(&self, topic: &Topic) -> Result<(), TopicError> {
+        std::fs::remove_file(self.meta_path(&topic.name))?;
+        self.topics.write().unwrap_or_else(|p| p.into_inner()).remove(&topic.name);
         for log in topic.partitions() {
             log.close();
             // A compaction pass sees the close at its next batch and lets go of the directory.
             drop(log.cleaner_state());
             std::fs::remove_dir_all(log.dir())?;
         }
-        tracing::info!(topic = name, "deleted topic");
-        Ok(topic.id)
+        tracing::info!(topic = topic.name, "deleted topic");
+        Ok(())
     }
 
     /// Grows a topic to `count` partitions.
@@ -243,6 +330,7 @@ impl TopicManager {
         validate_only: bool,
         now_ms: i64,
     ) -> Result<(), TopicError> {
+        self.refuse_if_managed(name)?;
         let _admin = self.admin.lock().await;
         let topic = self.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
         let current = topic.partition_count();
@@ -254,13 +342,21 @@ impl TopicManager {
         if validate_only {
             return Ok(());
         }
+        self.grow(&topic, current, count, now_ms)
+    }
+
+    fn grow(&self, topic: &Topic, current: i32, count: i32, now_ms: i64) -> Result<(), TopicError> {
         let mut added = Vec::new();
         for p in current..count {
-            added.push(PartitionLog::open(&partition_dir(&self.data_dir, name, p), self.activity.clone(), now_ms)?);
+            added.push(PartitionLog::open(
+                &partition_dir(&self.data_dir, &topic.name, p),
+                self.activity.clone(),
+                now_ms,
+            )?);
         }
         topic.partitions.write().unwrap_or_else(|p| p.into_inner()).extend(added);
-        self.persist(&topic)?;
-        tracing::info!(topic = name, from = current, to = count, "added partitions");
+        self.persist(topic)?;
+        tracing::info!(topic = topic.name, from = current, to = count, "added partitions");
         Ok(())
     }
 
@@ -271,15 +367,21 @@ impl TopicManager {
         overrides: BTreeMap<String, String>,
         validate_only: bool,
     ) -> Result<(), TopicError> {
+        self.refuse_if_managed(name)?;
         let _admin = self.admin.lock().await;
         let topic = self.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
-        let config = TopicConfig::from_overrides(&overrides)?;
+        TopicConfig::from_overrides(&overrides)?;
         if validate_only {
             return Ok(());
         }
+        self.replace_overrides(&topic, &overrides)
+    }
+
+    fn replace_overrides(&self, topic: &Topic, overrides: &BTreeMap<String, String>) -> Result<(), TopicError> {
+        let config = TopicConfig::from_overrides(overrides)?;
         *topic.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
-        self.persist(&topic)?;
-        tracing::info!(topic = name, ?overrides, "changed topic config");
+        self.persist(topic)?;
+        tracing::info!(topic = topic.name, ?overrides, "changed topic config");
         Ok(())
     }
 

@@ -93,6 +93,24 @@ pub struct ServerArgs {
     /// Partitions of `__consumer_offsets` when it is first created.
     #[arg(long, env = "TIDEMARK_OFFSETS_TOPIC_PARTITIONS", default_value_t = 50)]
     pub offsets_topic_partitions: i32,
+    /// The controller voters of a cluster, `ID@HOST:PORT` separated by commas (their controller listeners).
+    /// Without it the broker is a single node.
+    #[arg(long, env = "TIDEMARK_VOTERS", requires = "controller_listen")]
+    pub voters: Option<String>,
+    /// Address of this node's controller listener (Raft and broker-to-controller requests); needed with
+    /// `--voters`. Every node of a cluster has one, voter or not.
+    #[arg(long, env = "TIDEMARK_CONTROLLER_LISTEN")]
+    pub controller_listen: Option<SocketAddr>,
+    /// Address the other nodes reach this node's controller listener at (default: the bound address).
+    #[arg(long, env = "TIDEMARK_ADVERTISED_CONTROLLER")]
+    pub advertised_controller: Option<String>,
+    /// A broker that has not heartbeated for this long is fenced and its partitions get other leaders, in
+    /// milliseconds (Kafka's `broker.session.timeout.ms`).
+    #[arg(long, env = "TIDEMARK_BROKER_SESSION_TIMEOUT_MS", default_value_t = 9000)]
+    pub broker_session_timeout_ms: u64,
+    /// How often a broker heartbeats to the active controller, in milliseconds (`broker.heartbeat.interval.ms`).
+    #[arg(long, env = "TIDEMARK_BROKER_HEARTBEAT_INTERVAL_MS", default_value_t = 2000)]
+    pub broker_heartbeat_interval_ms: u64,
 }
 
 /// Flags of `tidemark up`: every component in one process.

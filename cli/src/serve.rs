@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use tidemark_broker::{server, Broker, BrokerConfig};
+use tidemark_broker::{server, Broker, BrokerConfig, ClusterConfig};
 use tidemark_connect::converters::AVRO_CONVERTER;
 use tidemark_connect::rest;
 use tidemark_connect::state::{StateTopics, WorkerState};
@@ -146,8 +146,45 @@ async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, TcpListener)> {
     config.groups.initial_rebalance_delay = Duration::from_millis(args.group_initial_rebalance_delay_ms);
     config.groups.min_session_timeout = Duration::from_millis(args.group_min_session_timeout_ms);
     config.groups.offsets_topic_partitions = args.offsets_topic_partitions;
-    let broker = Broker::open(config).await.context("starting the broker")?;
-    Ok((broker, listener))
+    let broker = match (&args.voters, args.controller_listen) {
+        (Some(voters), Some(controller_listen)) => {
+            let controller_listener = TcpListener::bind(controller_listen)
+                .await
+                .with_context(|| format!("binding the controller listener on {controller_listen}"))?;
+            let advertised_controller = match args.advertised_controller {
+                Some(address) => address,
+                None => controller_listener.local_addr()?.to_string(),
+            };
+            let cluster = ClusterConfig {
+                voters: parse_voters(voters)?,
+                advertised_controller,
+                session_timeout: Duration::from_millis(args.broker_session_timeout_ms.max(1)),
+                heartbeat_interval: Duration::from_millis(args.broker_heartbeat_interval_ms.max(1)),
+            };
+            tracing::info!(address = %controller_listener.local_addr()?, "controller listener ready");
+            Broker::open_in_cluster(config, cluster, controller_listener).await
+        }
+        _ => Broker::open(config).await,
+    };
+    Ok((broker.context("starting the broker")?, listener))
+}
+
+/// Parses `--voters`: `ID@HOST:PORT` separated by commas.
+fn parse_voters(voters: &str) -> Result<BTreeMap<i32, String>> {
+    let mut parsed = BTreeMap::new();
+    for voter in voters.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+        let (id, address) =
+            voter.split_once('@').with_context(|| format!("--voters: '{voter}' is not ID@HOST:PORT"))?;
+        let id: i32 = id.parse().with_context(|| format!("--voters: '{id}' in '{voter}' is not a node id"))?;
+        if !address.contains(':') {
+            anyhow::bail!("--voters: '{address}' in '{voter}' is not HOST:PORT");
+        }
+        if parsed.insert(id, address.to_owned()).is_some() {
+            anyhow::bail!("--voters names node {id} twice");
+        }
+    }
+    anyhow::ensure!(!parsed.is_empty(), "--voters names no voter");
+    Ok(parsed)
 }
 
 async fn serve_broker(broker: Arc<Broker>, listener: TcpListener, stop: watch::Receiver<bool>) -> Result<()> {

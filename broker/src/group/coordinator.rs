@@ -5,7 +5,7 @@
 //! the same moment. Group membership is stored after each completed rebalance without waiting for the fsync: a
 //! lost membership record only makes members rejoin.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -151,12 +151,16 @@ impl GroupCoordinator {
         RebalanceSettings { initial_delay: self.config.initial_rebalance_delay }
     }
 
-    /// `__consumer_offsets`, created (compacted, `offsets.topic.num.partitions` partitions) on first use.
+    /// `__consumer_offsets`, created (compacted, `offsets.topic.num.partitions` partitions) on first use. In a
+    /// cluster the topic arrives through the controller instead, and the local topics refuse to create it.
     pub async fn offsets_topic(&self, topics: &TopicManager) -> Result<Arc<Topic>, ResponseError> {
         let created = self
             .offsets_topic
             .get_or_try_init(|| async {
-                let overrides = [("cleanup.policy".to_owned(), "compact".to_owned())].into_iter().collect();
+                if let Some(topic) = topics.get(OFFSETS_TOPIC) {
+                    return Ok(topic);
+                }
+                let overrides = offsets_topic_overrides();
                 let partitions = self.config.offsets_topic_partitions;
                 match topics.create(OFFSETS_TOPIC, partitions, 1, overrides, false, now_ms()).await {
                     Err(TopicError::AlreadyExists(_)) => {
@@ -567,4 +571,9 @@ fn commit_failure(error: &StorageError) -> ResponseError {
         StorageError::Offline => ResponseError::CoordinatorNotAvailable,
         _ => ResponseError::UnknownServerError,
     }
+}
+
+/// The config overrides `__consumer_offsets` is created with: compacted, as Kafka's.
+pub fn offsets_topic_overrides() -> BTreeMap<String, String> {
+    BTreeMap::from([("cleanup.policy".to_owned(), "compact".to_owned())])
 }

@@ -158,7 +158,7 @@ pub async fn alter(broker: &Arc<Broker>, request: AlterConfigsRequest) -> AlterC
                 .into_iter()
                 .filter_map(|c| c.value.map(|v| (c.name.to_string(), v.to_string())))
                 .collect();
-            broker.topics().set_overrides(&name, overrides, request.validate_only).await.map_err(|e| refusal(&e))
+            broker.set_topic_overrides(&name, overrides, request.validate_only).await.map_err(|e| refusal(&e))
         }
         .await;
         let response = alter_configs_response::AlterConfigsResourceResponse::default()
@@ -192,7 +192,7 @@ pub async fn incremental_alter(
             for change in resource.configs {
                 apply(&mut overrides, change.name.as_str(), change.config_operation, change.value.as_deref())?;
             }
-            broker.topics().set_overrides(&name, overrides, request.validate_only).await.map_err(|e| refusal(&e))
+            broker.set_topic_overrides(&name, overrides, request.validate_only).await.map_err(|e| refusal(&e))
         }
         .await;
         let response = incremental_alter_configs_response::AlterConfigsResourceResponse::default()

@@ -6,27 +6,25 @@ use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicR
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 use kafka_protocol::ResponseError;
 
+use super::create_topics::single_node_assignment_error;
 use super::errors::topic_error;
 use super::message;
-use crate::broker::{now_ms, Broker};
+use crate::broker::Broker;
 
 /// Answers a CreatePartitions request.
 pub async fn handle(broker: &Arc<Broker>, request: CreatePartitionsRequest) -> CreatePartitionsResponse {
-    let node = broker.config().node_id;
     let mut results = Vec::with_capacity(request.topics.len());
     for topic in request.topics {
         let result = CreatePartitionsTopicResult::default().with_name(topic.name.clone());
-        let foreign = topic.assignments.iter().flatten().any(|a| a.broker_ids.iter().any(|b| b.0 != node));
-        if foreign {
-            results.push(
-                result
-                    .with_error_code(ResponseError::InvalidReplicaAssignment.code())
-                    .with_error_message(message(format!("replica assignments may only name broker {node}"))),
-            );
+        let assignments: Option<Vec<Vec<i32>>> =
+            topic.assignments.map(|a| a.iter().map(|a| a.broker_ids.iter().map(|b| b.0).collect()).collect());
+        if let Some(error) = single_node_assignment_error(broker, assignments.as_deref()) {
+            let code = ResponseError::InvalidReplicaAssignment.code();
+            results.push(result.with_error_code(code).with_error_message(message(error)));
             continue;
         }
         let name = topic.name.as_str();
-        results.push(match broker.topics().add_partitions(name, topic.count, request.validate_only, now_ms()).await {
+        results.push(match broker.add_partitions(name, topic.count, assignments, request.validate_only).await {
             Ok(()) => result,
             Err(e) => result.with_error_code(topic_error(&e).code()).with_error_message(message(&e)),
         });

@@ -12,7 +12,7 @@ use kafka_protocol::ResponseError;
 use super::configs::{source, ConfigSource};
 use super::errors::topic_error;
 use super::message;
-use crate::broker::{now_ms, Broker};
+use crate::broker::Broker;
 
 /// Answers a CreateTopics request.
 pub async fn handle(broker: &Arc<Broker>, request: CreateTopicsRequest) -> CreateTopicsResponse {
@@ -28,28 +28,35 @@ async fn create(broker: &Arc<Broker>, wanted: CreatableTopic, validate_only: boo
         .with_name(wanted.name.clone())
         .with_num_partitions(-1)
         .with_replication_factor(-1);
-    let node = broker.config().node_id;
     let partitions = if wanted.assignments.is_empty() {
         match wanted.num_partitions {
             -1 => broker.config().default_partitions,
             n => n,
         }
     } else {
-        let foreign = wanted.assignments.iter().any(|a| a.broker_ids.iter().any(|b| b.0 != node));
-        if wanted.num_partitions != -1 || wanted.replication_factor != -1 || foreign {
-            return result.with_error_code(ResponseError::InvalidReplicaAssignment.code()).with_error_message(message(
-                format!(
-                    "replica assignments may only name broker {node}, with no partition count or replication factor"
-                ),
-            ));
+        if wanted.num_partitions != -1 || wanted.replication_factor != -1 {
+            return result
+                .with_error_code(ResponseError::InvalidReplicaAssignment.code())
+                .with_error_message(message("replica assignments exclude a partition count and a replication factor"));
         }
         wanted.assignments.len() as i32
     };
-    let replication_factor = if wanted.replication_factor == -1 { 1 } else { wanted.replication_factor };
+    let assignments: Option<Vec<Vec<i32>>> = (!wanted.assignments.is_empty())
+        .then(|| wanted.assignments.iter().map(|a| a.broker_ids.iter().map(|b| b.0).collect()).collect());
+    if let Some(error) = single_node_assignment_error(broker, assignments.as_deref()) {
+        return result
+            .with_error_code(ResponseError::InvalidReplicaAssignment.code())
+            .with_error_message(message(error));
+    }
+    let replication_factor = match (wanted.replication_factor, &assignments) {
+        (-1, Some(lists)) => lists.first().map_or(1, |replicas| replicas.len() as i16),
+        (-1, None) => 1,
+        (n, _) => n,
+    };
     let overrides: BTreeMap<String, String> =
         wanted.configs.into_iter().filter_map(|c| c.value.map(|v| (c.name.to_string(), v.to_string()))).collect();
     let name = wanted.name.as_str();
-    match broker.topics().create(name, partitions, replication_factor, overrides, validate_only, now_ms()).await {
+    match broker.create_topic(name, partitions, replication_factor, assignments, overrides, validate_only).await {
         Ok(topic) => {
             let configs = topic
                 .config()
@@ -70,4 +77,11 @@ async fn create(broker: &Arc<Broker>, wanted: CreatableTopic, validate_only: boo
         }
         Err(e) => result.with_error_code(topic_error(&e).code()).with_error_message(message(&e)),
     }
+}
+
+/// On a single node, replica assignments may name only this broker (a cluster's controller checks its own).
+pub(super) fn single_node_assignment_error(broker: &Broker, assignments: Option<&[Vec<i32>]>) -> Option<String> {
+    let node = broker.config().node_id;
+    let foreign = assignments.unwrap_or_default().iter().flatten().any(|&b| b != node);
+    (broker.cluster().is_none() && foreign).then(|| format!("replica assignments may only name broker {node}"))
 }

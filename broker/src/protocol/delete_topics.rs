@@ -31,7 +31,7 @@ pub async fn handle(broker: &Arc<Broker>, request: DeleteTopicsRequest) -> Delet
             },
         };
         let result = result.with_name(Some(TopicName(StrBytes::from_string(name.clone()))));
-        responses.push(match broker.topics().delete(&name).await {
+        responses.push(match broker.delete_topic(&name).await {
             Ok(id) => result.with_topic_id(id),
             Err(e) => result.with_error_code(topic_error(&e).code()).with_error_message(message(&e)),
         });

@@ -6,6 +6,7 @@ use kafka_protocol::messages::describe_groups_response::{DescribedGroup, Describ
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::group_routing::coordinator_error;
 use crate::broker::Broker;
 
 /// Describes the groups; an unknown group is reported as Kafka does, in state `Dead` with no members.
@@ -15,6 +16,9 @@ pub fn handle(broker: &Arc<Broker>, request: DescribeGroupsRequest, version: i16
         .into_iter()
         .map(|group_id| {
             let described = DescribedGroup::default().with_authorized_operations(i32::MIN);
+            if let Some(error) = coordinator_error(broker, group_id.as_str()) {
+                return described.with_group_id(group_id).with_error_code(error.code());
+            }
             let Some(description) = broker.groups().describe(group_id.as_str()) else {
                 return described.with_group_id(group_id).with_group_state(StrBytes::from_static_str("Dead"));
             };

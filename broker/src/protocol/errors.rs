@@ -42,6 +42,8 @@ pub fn topic_error(error: &TopicError) -> ResponseError {
         TopicError::InvalidName(_) => ResponseError::InvalidTopicException,
         TopicError::InvalidPartitions(_) => ResponseError::InvalidPartitions,
         TopicError::InvalidReplicationFactor(_) => ResponseError::InvalidReplicationFactor,
+        TopicError::InvalidReplicaAssignment(_) => ResponseError::InvalidReplicaAssignment,
+        TopicError::ControllerUnavailable(_) | TopicError::ControllerManaged(_) => ResponseError::RequestTimedOut,
         TopicError::InvalidConfig(_) => ResponseError::InvalidConfig,
         TopicError::Storage(e) => storage_error(e),
     }

@@ -72,6 +72,11 @@ fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, b
                 partitions.push(response.with_error_code(ResponseError::UnknownTopicOrPartition.code()));
                 continue;
             };
+            if let Some(error) = broker.leadership_error(wanted.topic.as_str(), p.partition) {
+                failed = true;
+                partitions.push(response.with_error_code(error.code()));
+                continue;
+            }
             if let Some(error) = check_leader_epoch(p.current_leader_epoch, log.leader_epoch()) {
                 failed = true;
                 partitions.push(response.with_error_code(error.code()));

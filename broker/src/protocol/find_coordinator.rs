@@ -1,4 +1,5 @@
-//! FindCoordinator: this broker coordinates every group (a single node). Transactions are not served.
+//! FindCoordinator: a group's coordinator is the leader of its `__consumer_offsets` partition (this broker for
+//! every group on a single node). Transactions are not served.
 
 use std::sync::Arc;
 
@@ -7,40 +8,38 @@ use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinator
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
-use super::message;
+use super::{group_routing, message};
 use crate::broker::Broker;
+use crate::cluster::Cluster;
+use crate::controller::image::ClusterImage;
+use crate::group::coordinator::offsets_topic_overrides;
+use crate::group::OFFSETS_TOPIC;
+use crate::topics::TopicError;
 
 /// `key_type` of a group coordinator lookup (1 asks for a transaction coordinator).
 const GROUP_KEY_TYPE: i8 = 0;
 
-/// Answers with this broker for groups, after making sure `__consumer_offsets` exists.
+/// A coordinator's node id, host and port.
+type Endpoint = (i32, String, i32);
+
+/// Why a key has no coordinator: the error code and its message.
+type Failure = (ResponseError, String);
+
+/// Answers with each group's coordinator, after making sure `__consumer_offsets` exists.
 pub async fn handle(broker: &Arc<Broker>, request: FindCoordinatorRequest, version: i16) -> FindCoordinatorResponse {
     let keys = if version >= 4 { request.coordinator_keys } else { vec![request.key] };
-    let ready = broker.groups().offsets_topic(broker.topics()).await.err();
-    let config = broker.config();
+    let directory = Directory::open(broker).await;
     let coordinators: Vec<Coordinator> = keys
         .into_iter()
         .map(|key| {
-            let error = if request.key_type != GROUP_KEY_TYPE {
-                Some((ResponseError::InvalidRequest, "tidemark has no transaction coordinator".to_owned()))
+            let found = if request.key_type != GROUP_KEY_TYPE {
+                Err((ResponseError::InvalidRequest, "tidemark has no transaction coordinator".to_owned()))
             } else if key.is_empty() {
-                Some((ResponseError::InvalidGroupId, "the group id is empty".to_owned()))
+                Err((ResponseError::InvalidGroupId, "the group id is empty".to_owned()))
             } else {
-                ready.map(|e| (e, "__consumer_offsets is not available".to_owned()))
+                directory.locate(&key)
             };
-            let coordinator = Coordinator::default().with_key(key);
-            match error {
-                Some((code, text)) => coordinator
-                    .with_node_id(BrokerId(-1))
-                    .with_host(StrBytes::default())
-                    .with_port(-1)
-                    .with_error_code(code.code())
-                    .with_error_message(message(text)),
-                None => coordinator
-                    .with_node_id(BrokerId(config.node_id))
-                    .with_host(StrBytes::from_string(config.advertised_host.clone()))
-                    .with_port(i32::from(config.advertised_port)),
-            }
+            coordinator(key, found)
         })
         .collect();
     if version >= 4 {
@@ -58,5 +57,70 @@ pub async fn handle(broker: &Arc<Broker>, request: FindCoordinatorRequest, versi
         response.with_error_message(c.error_message)
     } else {
         response
+    }
+}
+
+/// Where group coordinators are looked up, once `__consumer_offsets` is ready.
+enum Directory {
+    /// A single node coordinates every group itself, unless `__consumer_offsets` is not available.
+    SingleNode(Result<Endpoint, ResponseError>),
+    /// A cluster member answers from the controller's image, unless `__consumer_offsets` could not be created.
+    Cluster(Result<Arc<ClusterImage>, String>),
+}
+
+impl Directory {
+    /// Makes sure `__consumer_offsets` exists: on a single node locally, in a cluster through the controller.
+    async fn open(broker: &Broker) -> Self {
+        let Some(cluster) = broker.cluster() else {
+            let config = broker.config();
+            let me = (config.node_id, config.advertised_host.clone(), i32::from(config.advertised_port));
+            return Directory::SingleNode(broker.groups().offsets_topic(broker.topics()).await.map(|_| me));
+        };
+        Directory::Cluster(ensure_offsets_topic(broker, cluster).await.map(|()| cluster.image()))
+    }
+
+    /// The coordinator of group `key`.
+    fn locate(&self, key: &str) -> Result<Endpoint, Failure> {
+        let unavailable = |why: String| (ResponseError::CoordinatorNotAvailable, why);
+        match self {
+            Directory::SingleNode(found) => found.clone().map_err(|e| (e, format!("{OFFSETS_TOPIC} is not available"))),
+            Directory::Cluster(Err(why)) => Err(unavailable(why.clone())),
+            Directory::Cluster(Ok(image)) => group_routing::locate(image, key)
+                .map(|b| (b.id, b.host.clone(), i32::from(b.port)))
+                .map_err(|e| unavailable(e.to_string())),
+        }
+    }
+}
+
+/// Creates `__consumer_offsets` through the controller unless the image has it already; another broker creating
+/// it at the same moment is success too.
+async fn ensure_offsets_topic(broker: &Broker, cluster: &Cluster) -> Result<(), String> {
+    if cluster.image().topics.contains_key(OFFSETS_TOPIC) {
+        return Ok(());
+    }
+    let partitions = broker.config().groups.offsets_topic_partitions;
+    let overrides = offsets_topic_overrides();
+    match broker.create_topic(OFFSETS_TOPIC, partitions, 1, None, overrides, false).await {
+        Ok(_) | Err(TopicError::AlreadyExists(_)) => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create {OFFSETS_TOPIC} through the controller");
+            Err(format!("{OFFSETS_TOPIC} is not available: {e}"))
+        }
+    }
+}
+
+/// One key's answer.
+fn coordinator(key: StrBytes, found: Result<Endpoint, Failure>) -> Coordinator {
+    let coordinator = Coordinator::default().with_key(key);
+    match found {
+        Ok((node_id, host, port)) => {
+            coordinator.with_node_id(BrokerId(node_id)).with_host(StrBytes::from_string(host)).with_port(port)
+        }
+        Err((code, text)) => coordinator
+            .with_node_id(BrokerId(-1))
+            .with_host(StrBytes::default())
+            .with_port(-1)
+            .with_error_code(code.code())
+            .with_error_message(message(text)),
     }
 }

@@ -7,6 +7,7 @@ use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::{JoinGroupRequest, JoinGroupResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::group_routing::coordinator_error;
 use crate::broker::Broker;
 use crate::group::{JoinParams, JoinResult};
 
@@ -17,6 +18,9 @@ pub async fn handle(
     version: i16,
     client: (String, String),
 ) -> JoinGroupResponse {
+    if let Some(error) = coordinator_error(&broker, request.group_id.as_str()) {
+        return response(JoinResult::error(error, request.member_id.as_str()), version);
+    }
     let (client_id, client_host) = client;
     let millis = |ms: i32| Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     let params = JoinParams {

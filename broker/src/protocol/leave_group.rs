@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::{LeaveGroupRequest, LeaveGroupResponse};
 
+use super::group_routing::coordinator_error;
 use crate::broker::Broker;
 
 /// Removes the members and rebalances the group.
@@ -18,7 +19,11 @@ pub fn handle(broker: &Arc<Broker>, request: LeaveGroupRequest, version: i16) ->
     } else {
         vec![(request.member_id.to_string(), None)]
     };
-    let results = match broker.groups().leave(request.group_id.as_str(), &members) {
+    let left = match coordinator_error(broker, request.group_id.as_str()) {
+        Some(error) => Err(error),
+        None => broker.groups().leave(request.group_id.as_str(), &members),
+    };
+    let results = match left {
         Ok(results) => results,
         Err(error) => return LeaveGroupResponse::default().with_error_code(error.code()),
     };

@@ -34,6 +34,9 @@ pub fn handle(broker: &Arc<Broker>, request: ListOffsetsRequest, version: i16) -
                     let Some(log) = topic.as_ref().and_then(|t| t.partition(p.partition_index)) else {
                         return response.with_error_code(ResponseError::UnknownTopicOrPartition.code());
                     };
+                    if let Some(error) = broker.leadership_error(wanted.name.as_str(), p.partition_index) {
+                        return response.with_error_code(error.code());
+                    }
                     let epoch = log.leader_epoch();
                     // The leader epoch is part of the response from v4 on only.
                     let reported_epoch = if version >= 4 { epoch } else { -1 };

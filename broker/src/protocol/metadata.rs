@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::errors::topic_error;
 use crate::broker::Broker;
+use crate::controller::image::{ClusterImage, PartitionRecord, NO_LEADER};
 use crate::topics::Topic;
 
 /// Kafka's marker for "authorized operations not requested".
@@ -19,26 +20,23 @@ const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
 
 /// Answers a Metadata request.
 pub async fn handle(broker: &Arc<Broker>, request: MetadataRequest, version: i16) -> MetadataResponse {
-    let config = broker.config();
-    let node = BrokerId(config.node_id);
+    let view = View::of(broker);
     let topics = match request.topics {
         // Version 0 uses an empty list, later versions null, for "all topics".
-        None => broker.topics().list().iter().map(|t| describe(t, node)).collect(),
-        Some(list) if list.is_empty() && version == 0 => {
-            broker.topics().list().iter().map(|t| describe(t, node)).collect()
-        }
+        None => view.all_topics(broker),
+        Some(list) if list.is_empty() && version == 0 => view.all_topics(broker),
         Some(list) => {
             let mut topics = Vec::with_capacity(list.len());
             for wanted in list {
                 topics.push(match wanted.name {
                     Some(name) => {
                         match broker.topic_or_create(name.as_str(), request.allow_auto_topic_creation).await {
-                            Ok(topic) => describe(&topic, node),
+                            Ok(topic) => View::of(broker).describe(&topic),
                             Err(e) => failed(Some(name), Uuid::nil(), topic_error(&e)),
                         }
                     }
                     None => match broker.topics().get_by_id(wanted.topic_id) {
-                        Some(topic) => describe(&topic, node),
+                        Some(topic) => view.describe(&topic),
                         None => failed(None, wanted.topic_id, ResponseError::UnknownTopicId),
                     },
                 });
@@ -46,38 +44,108 @@ pub async fn handle(broker: &Arc<Broker>, request: MetadataRequest, version: i16
             topics
         }
     };
-    let me = MetadataResponseBroker::default()
-        .with_node_id(node)
-        .with_host(StrBytes::from_string(config.advertised_host.clone()))
-        .with_port(i32::from(config.advertised_port));
     MetadataResponse::default()
-        .with_brokers(vec![me])
-        .with_cluster_id(Some(StrBytes::from_string(broker.cluster_id().to_owned())))
-        .with_controller_id(node)
+        .with_brokers(view.brokers(broker))
+        .with_cluster_id(Some(StrBytes::from_string(broker.cluster_id())))
+        // In a cluster, as in KRaft, clients send admin requests to any broker, which forwards them to the active
+        // controller: this broker is the one to name.
+        .with_controller_id(BrokerId(broker.config().node_id))
         .with_topics(topics)
         .with_cluster_authorized_operations(OPERATIONS_NOT_REQUESTED)
 }
 
-fn describe(topic: &Topic, node: BrokerId) -> MetadataResponseTopic {
-    let partitions = topic
-        .partitions()
-        .iter()
-        .enumerate()
-        .map(|(index, log)| {
-            MetadataResponsePartition::default()
-                .with_partition_index(index as i32)
-                .with_leader_id(node)
-                .with_leader_epoch(log.leader_epoch())
-                .with_replica_nodes(vec![node])
-                .with_isr_nodes(vec![node])
-        })
-        .collect();
-    MetadataResponseTopic::default()
-        .with_name(Some(TopicName(StrBytes::from_string(topic.name().to_owned()))))
-        .with_topic_id(topic.id())
-        .with_is_internal(topic.name().starts_with("__"))
-        .with_partitions(partitions)
-        .with_topic_authorized_operations(OPERATIONS_NOT_REQUESTED)
+/// Where the answer comes from: a single node leads everything it holds; a cluster member answers from the
+/// controller's image.
+enum View {
+    SingleNode(BrokerId),
+    Cluster(Arc<ClusterImage>),
+}
+
+impl View {
+    fn of(broker: &Broker) -> Self {
+        match broker.cluster() {
+            Some(cluster) => View::Cluster(cluster.image()),
+            None => View::SingleNode(BrokerId(broker.config().node_id)),
+        }
+    }
+
+    fn all_topics(&self, broker: &Broker) -> Vec<MetadataResponseTopic> {
+        broker.topics().list().iter().map(|topic| self.describe(topic)).collect()
+    }
+
+    fn brokers(&self, broker: &Broker) -> Vec<MetadataResponseBroker> {
+        let config = broker.config();
+        let me = (config.node_id, config.advertised_host.as_str(), config.advertised_port, None);
+        let mut brokers: Vec<_> = match self {
+            View::SingleNode(_) => vec![me],
+            View::Cluster(image) => {
+                image.live_brokers().map(|b| (b.id, b.host.as_str(), b.port, b.rack.as_deref())).collect()
+            }
+        };
+        if brokers.is_empty() {
+            // Not registered yet: clients still need one broker to talk to.
+            brokers.push(me);
+        }
+        brokers
+            .into_iter()
+            .map(|(id, host, port, rack)| {
+                MetadataResponseBroker::default()
+                    .with_node_id(BrokerId(id))
+                    .with_host(StrBytes::from_string(host.to_owned()))
+                    .with_port(i32::from(port))
+                    .with_rack(rack.map(|r| StrBytes::from_string(r.to_owned())))
+            })
+            .collect()
+    }
+
+    fn describe(&self, topic: &Topic) -> MetadataResponseTopic {
+        let partitions = match self {
+            View::SingleNode(node) => topic
+                .partitions()
+                .iter()
+                .enumerate()
+                .map(|(index, log)| {
+                    MetadataResponsePartition::default()
+                        .with_partition_index(index as i32)
+                        .with_leader_id(*node)
+                        .with_leader_epoch(log.leader_epoch())
+                        .with_replica_nodes(vec![*node])
+                        .with_isr_nodes(vec![*node])
+                })
+                .collect(),
+            View::Cluster(image) => match image.topics.get(topic.name()) {
+                Some(record) => record.partitions.iter().enumerate().map(|(i, p)| partition(image, i, p)).collect(),
+                None => return failed(Some(topic_name(topic)), topic.id(), ResponseError::UnknownTopicOrPartition),
+            },
+        };
+        MetadataResponseTopic::default()
+            .with_name(Some(topic_name(topic)))
+            .with_topic_id(topic.id())
+            .with_is_internal(topic.name().starts_with("__"))
+            .with_partitions(partitions)
+            .with_topic_authorized_operations(OPERATIONS_NOT_REQUESTED)
+    }
+}
+
+/// A partition as the controller's image has it; a partition without a leader answers LEADER_NOT_AVAILABLE so
+/// that clients retry, and replicas on fenced brokers are listed as offline.
+fn partition(image: &ClusterImage, index: usize, record: &PartitionRecord) -> MetadataResponsePartition {
+    let ids = |brokers: &[i32]| brokers.iter().copied().map(BrokerId).collect::<Vec<_>>();
+    let offline: Vec<i32> =
+        record.replicas.iter().copied().filter(|id| image.brokers.get(id).is_none_or(|b| b.fenced)).collect();
+    let error = if record.leader == NO_LEADER { ResponseError::LeaderNotAvailable.code() } else { 0 };
+    MetadataResponsePartition::default()
+        .with_error_code(error)
+        .with_partition_index(index as i32)
+        .with_leader_id(BrokerId(record.leader))
+        .with_leader_epoch(record.leader_epoch)
+        .with_replica_nodes(ids(&record.replicas))
+        .with_isr_nodes(ids(&record.isr))
+        .with_offline_replicas(ids(&offline))
+}
+
+fn topic_name(topic: &Topic) -> TopicName {
+    TopicName(StrBytes::from_string(topic.name().to_owned()))
 }
 
 fn failed(name: Option<TopicName>, id: Uuid, error: ResponseError) -> MetadataResponseTopic {

@@ -11,6 +11,7 @@ mod describe_groups;
 pub mod errors;
 mod fetch;
 mod find_coordinator;
+mod group_routing;
 mod heartbeat;
 mod init_producer_id;
 mod join_group;

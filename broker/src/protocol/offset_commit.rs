@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kafka_protocol::messages::offset_commit_response::{OffsetCommitResponsePartition, OffsetCommitResponseTopic};
 use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 
+use super::group_routing::coordinator_error;
 use crate::broker::{now_ms, Broker};
 use crate::group::{CommittedOffset, Committer, OffsetCommit};
 
@@ -32,7 +33,10 @@ pub async fn handle(broker: Arc<Broker>, request: OffsetCommitRequest) -> Offset
             })
         })
         .collect();
-    let results = broker.groups().commit(broker.topics(), request.group_id.as_str(), &committer, offsets).await;
+    let results = match coordinator_error(&broker, request.group_id.as_str()) {
+        Some(error) => Err(error),
+        None => broker.groups().commit(broker.topics(), request.group_id.as_str(), &committer, offsets).await,
+    };
     let mut codes = match results {
         Ok(results) => results.into_iter().map(|r| r.map_or(0, |e| e.code())).collect::<Vec<i16>>().into_iter(),
         Err(error) => vec![error.code(); request.topics.iter().map(|t| t.partitions.len()).sum()].into_iter(),

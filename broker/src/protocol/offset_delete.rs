@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kafka_protocol::messages::offset_delete_response::{OffsetDeleteResponsePartition, OffsetDeleteResponseTopic};
 use kafka_protocol::messages::{OffsetDeleteRequest, OffsetDeleteResponse};
 
+use super::group_routing::coordinator_error;
 use crate::broker::Broker;
 
 /// Deletes the offsets, answering once the deletion is durable.
@@ -14,7 +15,11 @@ pub async fn handle(broker: Arc<Broker>, request: OffsetDeleteRequest) -> Offset
         .iter()
         .flat_map(|t| t.partitions.iter().map(|p| (t.name.to_string(), p.partition_index)))
         .collect();
-    let results = match broker.groups().delete_offsets(broker.topics(), request.group_id.as_str(), &partitions).await {
+    let deleted = match coordinator_error(&broker, request.group_id.as_str()) {
+        Some(error) => Err(error),
+        None => broker.groups().delete_offsets(broker.topics(), request.group_id.as_str(), &partitions).await,
+    };
+    let results = match deleted {
         Ok(results) => results,
         Err(error) => return OffsetDeleteResponse::default().with_error_code(error.code()),
     };

@@ -39,11 +39,14 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
             let outcome = match &topic {
                 None => Err((ResponseError::InvalidRequiredAcks, format!("acks must be -1, 0 or 1, not {acks}"))),
                 Some(Err(e)) => Err((topic_error(e), e.to_string())),
-                Some(Ok(topic)) => match topic.partition(data.index) {
-                    None => {
+                Some(Ok(topic)) => match (broker.leadership_error(&name, data.index), topic.partition(data.index)) {
+                    (Some(error), _) => {
+                        Err((error, format!("broker {} does not lead {name}-{}", broker.config().node_id, data.index)))
+                    }
+                    (None, None) => {
                         Err((ResponseError::UnknownTopicOrPartition, format!("{name} has no partition {}", data.index)))
                     }
-                    Some(log) => {
+                    (None, Some(log)) => {
                         let batch = BytesMut::from(data.records.as_deref().unwrap_or_default());
                         log.append(batch, &topic.config(), now_ms())
                             .map(|info| (log, info))

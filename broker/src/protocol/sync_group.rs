@@ -5,20 +5,16 @@ use std::sync::Arc;
 use kafka_protocol::messages::{SyncGroupRequest, SyncGroupResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::group_routing::coordinator_error;
 use crate::broker::Broker;
+use crate::group::SyncResult;
 
 /// Syncs and waits for the leader's assignment.
 pub async fn handle(broker: Arc<Broker>, request: SyncGroupRequest, version: i16) -> SyncGroupResponse {
-    let assignments = request.assignments.into_iter().map(|a| (a.member_id.to_string(), a.assignment)).collect();
-    let result = broker
-        .groups()
-        .sync(
-            request.group_id.as_str(),
-            (request.member_id.as_str(), request.group_instance_id.as_deref(), request.generation_id),
-            (request.protocol_type.as_deref(), request.protocol_name.as_deref()),
-            assignments,
-        )
-        .await;
+    let result = match coordinator_error(&broker, request.group_id.as_str()) {
+        Some(error) => SyncResult::error(error),
+        None => sync(&broker, request).await,
+    };
     let response = SyncGroupResponse::default()
         .with_error_code(result.error.map_or(0, |e| e.code()))
         .with_assignment(result.assignment);
@@ -29,4 +25,18 @@ pub async fn handle(broker: Arc<Broker>, request: SyncGroupRequest, version: i16
     } else {
         response
     }
+}
+
+/// Hands the request to the group coordinator.
+async fn sync(broker: &Broker, request: SyncGroupRequest) -> SyncResult {
+    let assignments = request.assignments.into_iter().map(|a| (a.member_id.to_string(), a.assignment)).collect();
+    broker
+        .groups()
+        .sync(
+            request.group_id.as_str(),
+            (request.member_id.as_str(), request.group_instance_id.as_deref(), request.generation_id),
+            (request.protocol_type.as_deref(), request.protocol_name.as_deref()),
+            assignments,
+        )
+        .await
 }

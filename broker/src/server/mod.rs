@@ -22,6 +22,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let retention = tokio::spawn(Arc::clone(&broker).run_retention());
     let group_timers = tokio::spawn(Arc::clone(&broker).run_group_timers());
+    let membership = tokio::spawn(Arc::clone(&broker).run_cluster_membership());
     tracing::info!(address = %listener.local_addr()?, "kafka listener ready");
     tokio::pin!(shutdown);
     loop {
@@ -49,6 +50,10 @@ pub async fn run(
     let _ = stop_tx.send(true);
     retention.abort();
     group_timers.abort();
+    membership.abort();
+    if let Some(cluster) = broker.cluster() {
+        cluster.leave().await;
+    }
     tracing::info!("kafka listener stopped");
     Ok(())
 }

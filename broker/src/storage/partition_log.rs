@@ -285,6 +285,15 @@ impl PartitionLog {
         self.lock().epochs.latest_epoch()
     }
 
+    /// Starts leader epoch `epoch` at the log end, as the controller elected this replica leader with it; an epoch
+    /// not newer than the latest is ignored. Batches appended from now on carry it.
+    pub fn become_leader(&self, epoch: i32) -> Result<(), StorageError> {
+        let mut state = self.lock();
+        let log_end_offset = state.log_end_offset;
+        state.epochs.assign(epoch, log_end_offset)?;
+        Ok(())
+    }
+
     /// Reads whole batches from `offset` up to the high watermark, about `max_bytes` of them (at least one batch
     /// when `min_one`, so a consumer always progresses past a batch larger than its limit).
     pub fn read(&self, offset: i64, max_bytes: usize, min_one: bool) -> Result<ReadResult, StorageError> {

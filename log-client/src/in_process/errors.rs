@@ -33,7 +33,10 @@ impl From<TopicError> for LogError {
             | TopicError::InvalidName(_)
             | TopicError::InvalidPartitions(_)
             | TopicError::InvalidReplicationFactor(_)
-            | TopicError::InvalidConfig(_) => LogError::Refused(error.to_string()),
+            | TopicError::InvalidReplicaAssignment(_)
+            | TopicError::InvalidConfig(_)
+            | TopicError::ControllerManaged(_) => LogError::Refused(error.to_string()),
+            TopicError::ControllerUnavailable(_) => LogError::Unavailable(error.to_string()),
         }
     }
 }

@@ -1,0 +1,182 @@
+//! A broker as a member of a cluster: it registers with the controller quorum and heartbeats, changes topics by
+//! proposing them to the quorum, keeps its local logs as the quorum's [`ClusterImage`] says, and answers clients
+//! from that image (who leads which partition).
+//!
+//! **Invariant: a broker changes its local topics only as the image says.** Creating, deleting and altering go
+//! through [`Controller::propose`]; the local [`TopicManager`] follows the image once this broker applied the write.
+//! A broker that restarts applies the metadata log up to its own registration before it follows the image, so an
+//! image not yet caught up never deletes a topic.
+//!
+//! Partitions are not yet replicated between brokers: topics take replication factor 1, each partition lives on
+//! the broker the controller placed it on, and a fenced broker's partitions have no leader until it returns.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::broker::now_ms;
+use crate::controller::image::{ClusterImage, MetadataCommand, MetadataError, NO_LEADER};
+use crate::controller::{Controller, ProposeError};
+use crate::topics::{Topic, TopicError, TopicManager};
+
+/// How long a controlled shutdown waits for the controller to fence this broker.
+const CONTROLLED_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// This broker's membership of a cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    controller: Arc<Controller>,
+    node_id: i32,
+    heartbeat_interval: Duration,
+    /// Serialises following: the image only moves forward, so the latest one, applied by one task at a time,
+    /// never undoes a newer one.
+    following: tokio::sync::Mutex<()>,
+}
+
+/// Who answers for a partition in a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leadership {
+    /// This broker leads it, in this leader epoch.
+    Here(i32),
+    /// Another broker leads it, or none does right now.
+    Elsewhere,
+    /// The image has no such topic or partition.
+    Unknown,
+}
+
+impl Cluster {
+    /// Membership through `controller` for broker `node_id`, heartbeating every `heartbeat_interval`.
+    pub fn new(controller: Arc<Controller>, node_id: i32, heartbeat_interval: Duration) -> Self {
+        Cluster { controller, node_id, heartbeat_interval, following: tokio::sync::Mutex::new(()) }
+    }
+
+    /// The controller quorum member on this node.
+    pub fn controller(&self) -> &Arc<Controller> {
+        &self.controller
+    }
+
+    /// The metadata as this broker last applied it.
+    pub fn image(&self) -> Arc<ClusterImage> {
+        self.controller.image()
+    }
+
+    /// Who leads `partition` of `topic`.
+    pub fn leadership(&self, topic: &str, partition: i32) -> Leadership {
+        match self.image().partition(topic, partition) {
+            None => Leadership::Unknown,
+            Some(p) if p.leader == self.node_id => Leadership::Here(p.leader_epoch),
+            Some(_) => Leadership::Elsewhere,
+        }
+    }
+
+    /// Registers this broker at `host:port` (offering `cluster_id`, which the first broker's registration makes
+    /// the cluster's), follows the image into the local `topics` and heartbeats, until the
+    /// process ends. Registration is retried until a controller accepts it.
+    pub async fn run(&self, host: String, port: u16, cluster_id: String, topics: &TopicManager) {
+        let registration = MetadataCommand::RegisterBroker { id: self.node_id, host, port, rack: None, cluster_id };
+        let index = loop {
+            match self.controller.propose(registration.clone()).await {
+                Ok(index) => break index,
+                Err(e) => tracing::warn!(error = %e, "registering with the controller quorum; retrying"),
+            }
+        };
+        if let Err(e) = self.controller.wait_applied(index).await {
+            tracing::warn!(error = %e, "waiting for the metadata log to reach this broker's registration");
+        }
+        tracing::info!(node_id = self.node_id, "registered with the controller quorum");
+        let mut image = self.controller.watch();
+        let mut heartbeats = tokio::time::interval(self.heartbeat_interval);
+        heartbeats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            image.borrow_and_update();
+            if let Err(e) = self.follow(topics).await {
+                tracing::error!(error = %e, "applying the cluster's metadata to the local log");
+            }
+            tokio::select! {
+                _ = heartbeats.tick() => {
+                    if let Err(e) = self.controller.heartbeat(self.node_id).await {
+                        tracing::warn!(error = %e, "heartbeat to the active controller");
+                    }
+                }
+                changed = image.changed() => if changed.is_err() { return },
+            }
+        }
+    }
+
+    /// A controlled shutdown: asks the controller to fence this broker now, so its partitions get new leaders at
+    /// once instead of after the session timeout, then stops this node's controller member.
+    pub async fn leave(&self) {
+        let fence = self.controller.propose(MetadataCommand::FenceBroker { id: self.node_id });
+        match tokio::time::timeout(CONTROLLED_SHUTDOWN_TIMEOUT, fence).await {
+            Ok(Ok(_)) => tracing::info!(node_id = self.node_id, "fenced for a controlled shutdown"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "controlled shutdown: fencing this broker"),
+            Err(_) => tracing::warn!("controlled shutdown: no controller answered in time"),
+        }
+        self.controller.shutdown().await;
+    }
+
+    /// Makes the local topics match the latest image, and starts the leader epochs this broker was elected with.
+    async fn follow(&self, topics: &TopicManager) -> Result<(), TopicError> {
+        let _one_at_a_time = self.following.lock().await;
+        let image = self.image();
+        for (name, record) in &image.topics {
+            let topic =
+                topics.follow(name, record.id, record.partitions.len() as i32, &record.configs, now_ms()).await?;
+            for (index, partition) in record.partitions.iter().enumerate() {
+                if partition.leader == self.node_id && partition.leader != NO_LEADER {
+                    if let Some(log) = topic.partition(index as i32) {
+                        log.become_leader(partition.leader_epoch)?;
+                    }
+                }
+            }
+        }
+        topics.forget_unless(|name, id| image.topics.get(name).is_some_and(|record| record.id == id)).await
+    }
+
+    /// Creates a topic through the controller; answers once this broker holds it.
+    pub async fn create_topic(
+        &self,
+        topics: &TopicManager,
+        name: &str,
+        partitions: i32,
+        replication_factor: i16,
+        assignments: Option<Vec<Vec<i32>>>,
+        configs: BTreeMap<String, String>,
+    ) -> Result<Arc<Topic>, TopicError> {
+        let command = MetadataCommand::CreateTopic {
+            name: name.to_owned(),
+            id: Uuid::new_v4(),
+            partitions,
+            replication_factor,
+            assignments,
+            configs,
+        };
+        self.write(command, topics).await?;
+        topics.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))
+    }
+
+    /// Sends `command` to the controller, then brings the local topics up to the image that holds it.
+    pub async fn write(&self, command: MetadataCommand, topics: &TopicManager) -> Result<(), TopicError> {
+        let index = self.controller.propose(command).await.map_err(topic_error)?;
+        self.controller.wait_applied(index).await.map_err(topic_error)?;
+        self.follow(topics).await
+    }
+}
+
+/// The topic error for a write the controller refused or could not take.
+fn topic_error(error: ProposeError) -> TopicError {
+    match error {
+        ProposeError::Unavailable(why) => TopicError::ControllerUnavailable(why),
+        ProposeError::Refused(refusal) => match refusal {
+            MetadataError::TopicAlreadyExists(name) => TopicError::AlreadyExists(name),
+            MetadataError::UnknownTopic(name) => TopicError::Unknown(name),
+            MetadataError::InvalidPartitions(why) => TopicError::InvalidPartitions(why),
+            e @ MetadataError::InvalidReplicationFactor { .. } => TopicError::InvalidReplicationFactor(e.to_string()),
+            e @ (MetadataError::InvalidReplicaAssignment(_) | MetadataError::UnknownBroker(_)) => {
+                TopicError::InvalidReplicaAssignment(e.to_string())
+            }
+        },
+    }
+}

@@ -1,0 +1,261 @@
+//! Three `tidemark broker` processes forming a cluster through the controller quorum (`--voters`), driven by
+//! librdkafka: partitions spread over the brokers, clients follow the leaders, a killed broker's partitions go
+//! leaderless until it returns, and a broker that was away catches up with the topics created and deleted meanwhile.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::metadata::Metadata;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::Message;
+use tidemark_tests::{client_config, consume, consumer_from_start, python, TidemarkProcess};
+
+const WAIT: Duration = Duration::from_secs(30);
+/// Short sessions so that a killed broker is fenced quickly.
+const SESSION_FLAGS: [&str; 4] = ["--broker-session-timeout-ms", "2000", "--broker-heartbeat-interval-ms", "300"];
+
+/// A three-node cluster on loopback: every node a broker and a controller voter.
+struct Cluster {
+    root: tempfile::TempDir,
+    voters: String,
+    controller_ports: Vec<u16>,
+    nodes: BTreeMap<i32, TidemarkProcess>,
+}
+
+impl Cluster {
+    fn start() -> Result<Self> {
+        let controller_ports: Vec<u16> = (0..3).map(|_| free_port()).collect::<Result<_>>()?;
+        let voters = controller_ports
+            .iter()
+            .enumerate()
+            .map(|(i, port)| format!("{}@127.0.0.1:{port}", i + 1))
+            .collect::<Vec<_>>();
+        let mut cluster =
+            Cluster { root: tempfile::tempdir()?, voters: voters.join(","), controller_ports, nodes: BTreeMap::new() };
+        for id in 1..=3 {
+            cluster.start_node(id)?;
+        }
+        Ok(cluster)
+    }
+
+    fn data_dir(&self, id: i32) -> PathBuf {
+        self.root.path().join(format!("node-{id}"))
+    }
+
+    fn start_node(&mut self, id: i32) -> Result<()> {
+        let node_id = id.to_string();
+        let controller = format!("127.0.0.1:{}", self.controller_ports[id as usize - 1]);
+        let mut args = vec!["--node-id", &node_id, "--controller-listen", &controller, "--voters", &self.voters];
+        args.extend(SESSION_FLAGS);
+        let process = TidemarkProcess::start(&self.data_dir(id), &args)?;
+        self.nodes.insert(id, process);
+        Ok(())
+    }
+
+    fn bootstrap(&self) -> String {
+        self.nodes.values().map(|n| n.bootstrap.clone()).collect::<Vec<_>>().join(",")
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn metadata(bootstrap: &str, topic: &str) -> Result<Metadata> {
+    let consumer: BaseConsumer = client_config(bootstrap).create()?;
+    Ok(consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?)
+}
+
+/// Leader per partition of `topic` (-1: none), once every partition is known.
+fn leaders(bootstrap: &str, topic: &str) -> Result<BTreeMap<i32, i32>> {
+    let metadata = metadata(bootstrap, topic)?;
+    let topic = metadata.topics().first().context("no topic in the metadata")?;
+    Ok(topic.partitions().iter().map(|p| (p.id(), p.leader())).collect())
+}
+
+/// Polls until the cluster's metadata lists `count` live brokers.
+fn wait_for_brokers(bootstrap: &str, count: usize) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let consumer: BaseConsumer = client_config(bootstrap).create()?;
+        let live = consumer.fetch_metadata(None, Duration::from_secs(10)).map(|m| m.brokers().len());
+        if live.as_ref().is_ok_and(|&n| n == count) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the cluster has {live:?} live brokers, not {count}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Polls until `check` holds of the leaders of `topic`.
+fn wait_for_leaders(
+    bootstrap: &str,
+    topic: &str,
+    what: &str,
+    check: impl Fn(&BTreeMap<i32, i32>) -> bool,
+) -> Result<BTreeMap<i32, i32>> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let current = leaders(bootstrap, topic);
+        if let Ok(current) = &current {
+            if check(current) {
+                return Ok(current.clone());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{what}: leaders of {topic} are {current:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+async fn create_topic(bootstrap: &str, name: &str, partitions: i32, replication: i32) -> Result<RDKafkaErrorCode> {
+    let admin: AdminClient<DefaultClientContext> = client_config(bootstrap).create()?;
+    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replication));
+    let results = admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
+    Ok(match results.into_iter().next() {
+        Some(Err((_, code))) => code,
+        _ => RDKafkaErrorCode::NoError,
+    })
+}
+
+async fn produce(bootstrap: &str, topic: &str, partition: i32, values: &[String]) -> Result<()> {
+    let producer: FutureProducer =
+        client_config(bootstrap).set("acks", "all").set("message.timeout.ms", "20000").create()?;
+    for value in values {
+        let record = FutureRecord::<(), _>::to(topic).partition(partition).payload(value);
+        producer
+            .send(record, WAIT)
+            .await
+            .map_err(|(e, _)| e)
+            .with_context(|| format!("producing to {topic}-{partition}"))?;
+    }
+    Ok(())
+}
+
+fn values(topic: &str, partition: i32, range: std::ops::Range<i32>) -> Vec<String> {
+    range.map(|i| format!("{topic}-{partition}-{i}")).collect()
+}
+
+fn payloads(bootstrap: &str, topic: &str, partitions: i32, count: usize) -> Result<BTreeSet<String>> {
+    let consumer = consumer_from_start(bootstrap, topic, partitions)?;
+    let received = consume(&consumer, count, WAIT)?;
+    Ok(received.iter().filter_map(|m| m.payload()).map(|p| String::from_utf8_lossy(p).into_owned()).collect())
+}
+
+/// Reads `count` records of `topic` as a member of `group` with confluent-kafka, commits, then reads the group's
+/// committed offsets back with a second member; answers their sum.
+fn read_as_group(bootstrap: &str, topic: &str, group: &str, count: usize) -> Result<usize> {
+    let script = r#"
+import sys, time
+from confluent_kafka import Consumer, TopicPartition
+bootstrap, topic, group, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+settings = {"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}
+consumer = Consumer(settings)
+consumer.subscribe([topic])
+read, deadline = 0, time.time() + 30
+while read < count and time.time() < deadline:
+    message = consumer.poll(0.5)
+    if message is not None and not message.error():
+        read += 1
+consumer.commit(asynchronous=False)
+consumer.close()
+partitions = Consumer(settings).list_topics(topic, timeout=10).topics[topic].partitions
+checker = Consumer(settings)
+committed = checker.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+print(sum(max(tp.offset, 0) for tp in committed))
+checker.close()
+"#;
+    let output = std::process::Command::new(python())
+        .args(["-c", script, bootstrap, topic, group, &count.to_string()])
+        .output()
+        .context("running confluent-kafka")?;
+    if !output.status.success() {
+        bail!("the group member failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
+}
+
+fn topic_dirs(data_dir: &Path, topic: &str) -> Result<usize> {
+    let prefix = format!("{topic}-");
+    Ok(std::fs::read_dir(data_dir.join("topics"))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .count())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_brokers_spread_partitions_and_clients_follow_the_leaders() -> Result<()> {
+    let mut cluster = Cluster::start()?;
+    let bootstrap = cluster.bootstrap();
+
+    // Every broker registers; partitions spread so that each leads two of six.
+    wait_for_brokers(&bootstrap, 3)?;
+    assert_eq!(create_topic(&bootstrap, "orders", 6, 1).await?, RDKafkaErrorCode::NoError);
+    let placed =
+        wait_for_leaders(&bootstrap, "orders", "every partition led", |l| l.len() == 6 && l.values().all(|&b| b > 0))?;
+    let mut led: BTreeMap<i32, usize> = BTreeMap::new();
+    for broker in placed.values() {
+        *led.entry(*broker).or_default() += 1;
+    }
+    assert_eq!(led, BTreeMap::from([(1, 2), (2, 2), (3, 2)]), "leaders balanced: {placed:?}");
+    // Replication between brokers is not there yet, and the broker says so.
+    assert_eq!(create_topic(&bootstrap, "replicated", 3, 3).await?, RDKafkaErrorCode::InvalidReplicationFactor);
+
+    // A producer that knows one broker reaches every leader; so does a consumer that knows another.
+    let first = &cluster.nodes[&1].bootstrap;
+    let mut sent = BTreeSet::new();
+    for partition in 0..6 {
+        let batch = values("orders", partition, 0..50);
+        produce(first, "orders", partition, &batch).await?;
+        sent.extend(batch);
+    }
+    let third = cluster.nodes[&3].bootstrap.clone();
+    assert_eq!(payloads(&third, "orders", 6, sent.len())?, sent);
+
+    // A consumer group (confluent-kafka): its coordinator is the leader of its __consumer_offsets partition,
+    // wherever that is; the client finds it through any broker.
+    let read = read_as_group(first, "orders", "order-readers", sent.len())?;
+    assert_eq!(read, sent.len(), "the group read every record and committed past each");
+
+    // Broker 3 dies: once its session expires its partitions have no leader; the others keep serving.
+    cluster.nodes.get_mut(&3).context("node 3")?.kill9()?;
+    let survivors = format!("{},{}", cluster.nodes[&1].bootstrap, cluster.nodes[&2].bootstrap);
+    let orphaned: Vec<i32> = placed.iter().filter(|(_, &b)| b == 3).map(|(&p, _)| p).collect();
+    wait_for_leaders(&survivors, "orders", "broker 3 fenced", |l| orphaned.iter().all(|p| l.get(p) == Some(&-1)))?;
+    let alive = *placed.iter().find(|(_, &b)| b == 1).context("a partition of broker 1")?.0;
+    let more = values("orders", alive, 50..60);
+    produce(&survivors, "orders", alive, &more).await?;
+    sent.extend(more);
+
+    // Meanwhile the cluster's topics change without broker 3.
+    assert_eq!(create_topic(&survivors, "invoices", 3, 1).await?, RDKafkaErrorCode::NoError);
+    let admin: AdminClient<DefaultClientContext> = client_config(&survivors).create()?;
+    assert_eq!(create_topic(&survivors, "scratch", 3, 1).await?, RDKafkaErrorCode::NoError);
+    let deleted = admin.delete_topics(&["scratch"], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
+    assert!(deleted.iter().all(|r| r.is_ok()), "{deleted:?}");
+    assert!(topic_dirs(&cluster.data_dir(3), "scratch")? == 0);
+
+    // Broker 3 returns: it leads its partitions again, with their data, and follows the changes it missed.
+    cluster.start_node(3)?;
+    let bootstrap = cluster.bootstrap();
+    let back =
+        wait_for_leaders(&bootstrap, "orders", "broker 3 back", |l| orphaned.iter().all(|p| l.get(p) == Some(&3)))?;
+    assert_eq!(back, placed);
+    assert_eq!(payloads(&bootstrap, "orders", 6, sent.len())?, sent, "no record lost across the kill");
+    let deadline = Instant::now() + WAIT;
+    while topic_dirs(&cluster.data_dir(3), "invoices")? != 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(topic_dirs(&cluster.data_dir(3), "invoices")?, 3, "broker 3 created the topic made while it was away");
+    Ok(())
+}
