@@ -48,6 +48,8 @@ pub struct ClusterConfig {
     pub session_timeout: std::time::Duration,
     /// How often the broker heartbeats to the active controller (`broker.heartbeat.interval.ms`).
     pub heartbeat_interval: std::time::Duration,
+    /// An ISR member not caught up for this long leaves the ISR (`replica.lag.time.max.ms`).
+    pub replica_max_lag: std::time::Duration,
 }
 
 /// One broker: shared by every connection.
@@ -109,7 +111,7 @@ impl Broker {
                     session_timeout: settings.session_timeout,
                 };
                 let controller = Controller::start(controller_config, listener).await?;
-                Some(Cluster::new(controller, config.node_id, settings.heartbeat_interval))
+                Some(Cluster::new(controller, config.node_id, settings.heartbeat_interval, settings.replica_max_lag))
             }
             None => None,
         };
@@ -118,7 +120,10 @@ impl Broker {
             topics.hand_to_controller();
         }
         let groups = GroupCoordinator::load(config.groups.clone(), &topics).map_err(TopicError::Storage)?;
-        let producer_ids = ProducerIds::open(&config.data_dir.join("meta"))?;
+        let producer_ids = match &cluster {
+            Some(cluster) => ProducerIds::from_controller(Arc::clone(cluster.controller()), config.node_id),
+            None => ProducerIds::open(&config.data_dir.join("meta"))?,
+        };
         Ok(Arc::new(Broker { config, cluster_id, topics, groups, producer_ids, cluster, _lock: lock }))
     }
 
@@ -164,6 +169,14 @@ impl Broker {
         }
     }
 
+    /// How many replicas of `partition` of `topic` are in sync: its ISR in a cluster, 1 on a single node.
+    pub fn in_sync_replicas(&self, topic: &str, partition: i32) -> usize {
+        match &self.cluster {
+            Some(cluster) => cluster.image().partition(topic, partition).map_or(0, |p| p.isr.len()),
+            None => 1,
+        }
+    }
+
     /// Registers with the controller quorum, heartbeats and follows its metadata, until the process ends; returns
     /// at once on a single node.
     pub async fn run_cluster_membership(self: Arc<Self>) {
@@ -189,13 +202,6 @@ impl Broker {
         };
         crate::topics::validate_name(name)?;
         crate::storage::TopicConfig::from_overrides(&overrides)?;
-        let replicas =
-            assignments.as_ref().and_then(|a| a.first()).map_or(i32::from(replication_factor), |r| r.len() as i32);
-        if replicas != 1 {
-            return Err(TopicError::InvalidReplicationFactor(format!(
-                "{replicas}: this version of Tidemark does not replicate partitions between brokers yet; use 1"
-            )));
-        }
         if validate_only {
             return self.topics.create(name, partitions, 1, overrides, true, now_ms()).await;
         }

@@ -7,8 +7,8 @@
 //! A broker that restarts applies the metadata log up to its own registration before it follows the image, so an
 //! image not yet caught up never deletes a topic.
 //!
-//! Partitions are not yet replicated between brokers: topics take replication factor 1, each partition lives on
-//! the broker the controller placed it on, and a fenced broker's partitions have no leader until it returns.
+//! Partitions are replicated by [`crate::replication`]: this module tells its [`ReplicaManager`] which partitions
+//! this broker leads and follows whenever the image changes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::broker::now_ms;
 use crate::controller::image::{ClusterImage, MetadataCommand, MetadataError, NO_LEADER};
 use crate::controller::{Controller, ProposeError};
+use crate::replication::ReplicaManager;
 use crate::topics::{Topic, TopicError, TopicManager};
 
 /// How long a controlled shutdown waits for the controller to fence this broker.
@@ -30,6 +31,10 @@ pub struct Cluster {
     controller: Arc<Controller>,
     node_id: i32,
     heartbeat_interval: Duration,
+    /// How often the ISRs of led partitions are reviewed for lagging members.
+    review_interval: Duration,
+    /// The partitions this broker leads and follows.
+    replicas: ReplicaManager,
     /// Serialises following: the image only moves forward, so the latest one, applied by one task at a time,
     /// never undoes a newer one.
     following: tokio::sync::Mutex<()>,
@@ -47,9 +52,29 @@ pub enum Leadership {
 }
 
 impl Cluster {
-    /// Membership through `controller` for broker `node_id`, heartbeating every `heartbeat_interval`.
-    pub fn new(controller: Arc<Controller>, node_id: i32, heartbeat_interval: Duration) -> Self {
-        Cluster { controller, node_id, heartbeat_interval, following: tokio::sync::Mutex::new(()) }
+    /// Membership through `controller` for broker `node_id`, heartbeating every `heartbeat_interval`; followers
+    /// not caught up for `replica_max_lag` leave the ISR of the partitions it leads.
+    pub fn new(
+        controller: Arc<Controller>,
+        node_id: i32,
+        heartbeat_interval: Duration,
+        replica_max_lag: Duration,
+    ) -> Self {
+        let replicas = ReplicaManager::new(node_id, Arc::clone(&controller), replica_max_lag);
+        let review_interval = (replica_max_lag / 4).max(Duration::from_millis(100));
+        Cluster {
+            controller,
+            node_id,
+            heartbeat_interval,
+            review_interval,
+            replicas,
+            following: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The partitions this broker leads and follows.
+    pub fn replicas(&self) -> &ReplicaManager {
+        &self.replicas
     }
 
     /// The controller quorum member on this node.
@@ -62,11 +87,14 @@ impl Cluster {
         self.controller.image()
     }
 
-    /// Who leads `partition` of `topic`.
+    /// Who leads `partition` of `topic`: this broker only once it has taken the leadership up (its epoch started,
+    /// its followers tracked), not as soon as the image names it.
     pub fn leadership(&self, topic: &str, partition: i32) -> Leadership {
         match self.image().partition(topic, partition) {
             None => Leadership::Unknown,
-            Some(p) if p.leader == self.node_id => Leadership::Here(p.leader_epoch),
+            Some(p) if p.leader == self.node_id && self.replicas.is_leading(topic, partition, p.leader_epoch) => {
+                Leadership::Here(p.leader_epoch)
+            }
             Some(_) => Leadership::Elsewhere,
         }
     }
@@ -89,6 +117,8 @@ impl Cluster {
         let mut image = self.controller.watch();
         let mut heartbeats = tokio::time::interval(self.heartbeat_interval);
         heartbeats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut reviews = tokio::time::interval(self.review_interval);
+        reviews.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             image.borrow_and_update();
             if let Err(e) = self.follow(topics).await {
@@ -100,6 +130,7 @@ impl Cluster {
                         tracing::warn!(error = %e, "heartbeat to the active controller");
                     }
                 }
+                _ = reviews.tick() => self.replicas.review_all(),
                 changed = image.changed() => if changed.is_err() { return },
             }
         }
@@ -114,6 +145,7 @@ impl Cluster {
             Ok(Err(e)) => tracing::warn!(error = %e, "controlled shutdown: fencing this broker"),
             Err(_) => tracing::warn!("controlled shutdown: no controller answered in time"),
         }
+        self.replicas.stop();
         self.controller.shutdown().await;
     }
 
@@ -132,7 +164,9 @@ impl Cluster {
                 }
             }
         }
-        topics.forget_unless(|name, id| image.topics.get(name).is_some_and(|record| record.id == id)).await
+        topics.forget_unless(|name, id| image.topics.get(name).is_some_and(|record| record.id == id)).await?;
+        self.replicas.apply(&image, topics);
+        Ok(())
     }
 
     /// Creates a topic through the controller; answers once this broker holds it.
@@ -174,9 +208,10 @@ fn topic_error(error: ProposeError) -> TopicError {
             MetadataError::UnknownTopic(name) => TopicError::Unknown(name),
             MetadataError::InvalidPartitions(why) => TopicError::InvalidPartitions(why),
             e @ MetadataError::InvalidReplicationFactor { .. } => TopicError::InvalidReplicationFactor(e.to_string()),
-            e @ (MetadataError::InvalidReplicaAssignment(_) | MetadataError::UnknownBroker(_)) => {
-                TopicError::InvalidReplicaAssignment(e.to_string())
-            }
+            e @ (MetadataError::InvalidReplicaAssignment(_)
+            | MetadataError::UnknownBroker(_)
+            | MetadataError::StaleIsrChange(_)
+            | MetadataError::IneligibleReplica(_)) => TopicError::InvalidReplicaAssignment(e.to_string()),
         },
     }
 }

@@ -19,6 +19,7 @@ pub mod controller;
 pub mod group;
 pub mod producer_ids;
 pub mod protocol;
+pub mod replication;
 pub mod server;
 pub mod storage;
 pub mod topics;

@@ -111,6 +111,10 @@ pub struct ServerArgs {
     /// How often a broker heartbeats to the active controller, in milliseconds (`broker.heartbeat.interval.ms`).
     #[arg(long, env = "TIDEMARK_BROKER_HEARTBEAT_INTERVAL_MS", default_value_t = 2000)]
     pub broker_heartbeat_interval_ms: u64,
+    /// A follower not caught up with its leader for this long leaves the ISR, in milliseconds (Kafka's
+    /// `replica.lag.time.max.ms`).
+    #[arg(long, env = "TIDEMARK_REPLICA_LAG_TIME_MAX_MS", default_value_t = 30_000)]
+    pub replica_lag_time_max_ms: u64,
 }
 
 /// Flags of `tidemark up`: every component in one process.

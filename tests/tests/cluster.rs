@@ -1,6 +1,7 @@
 //! Three `tidemark broker` processes forming a cluster through the controller quorum (`--voters`), driven by
-//! librdkafka: partitions spread over the brokers, clients follow the leaders, a killed broker's partitions go
-//! leaderless until it returns, and a broker that was away catches up with the topics created and deleted meanwhile.
+//! librdkafka: partitions spread over the brokers, clients follow the leaders, a killed broker's unreplicated
+//! partitions go leaderless until it returns, a broker that was away catches up with the topics created and
+//! deleted meanwhile, and replicated partitions keep every acknowledged record across the loss of their leader.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
@@ -18,8 +19,15 @@ use rdkafka::Message;
 use tidemark_tests::{client_config, consume, consumer_from_start, python, TidemarkProcess};
 
 const WAIT: Duration = Duration::from_secs(30);
-/// Short sessions so that a killed broker is fenced quickly.
-const SESSION_FLAGS: [&str; 4] = ["--broker-session-timeout-ms", "2000", "--broker-heartbeat-interval-ms", "300"];
+/// Short sessions so that a killed broker is fenced quickly, and a short replica lag so that ISRs shrink quickly.
+const SESSION_FLAGS: [&str; 6] = [
+    "--broker-session-timeout-ms",
+    "2000",
+    "--broker-heartbeat-interval-ms",
+    "300",
+    "--replica-lag-time-max-ms",
+    "3000",
+];
 
 /// A three-node cluster on loopback: every node a broker and a controller voter.
 struct Cluster {
@@ -30,7 +38,23 @@ struct Cluster {
 }
 
 impl Cluster {
+    /// Starts three nodes. The controller ports are picked free beforehand (every node must know them all), so
+    /// another process may take one before its node binds it: then the cluster is started again on new ports.
     fn start() -> Result<Self> {
+        let mut attempts = 0;
+        loop {
+            match Self::start_on_free_ports() {
+                Ok(cluster) => return Ok(cluster),
+                Err(e) if attempts < 4 => {
+                    attempts += 1;
+                    eprintln!("starting the cluster failed ({e:#}); trying other ports");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn start_on_free_ports() -> Result<Self> {
         let controller_ports: Vec<u16> = (0..3).map(|_| free_port()).collect::<Result<_>>()?;
         let voters = controller_ports
             .iter()
@@ -78,6 +102,40 @@ fn leaders(bootstrap: &str, topic: &str) -> Result<BTreeMap<i32, i32>> {
     let metadata = metadata(bootstrap, topic)?;
     let topic = metadata.topics().first().context("no topic in the metadata")?;
     Ok(topic.partitions().iter().map(|p| (p.id(), p.leader())).collect())
+}
+
+/// Leader and ISR per partition of `topic`.
+fn partition_states(bootstrap: &str, topic: &str) -> Result<BTreeMap<i32, (i32, Vec<i32>)>> {
+    let metadata = metadata(bootstrap, topic)?;
+    let topic = metadata.topics().first().context("no topic in the metadata")?;
+    Ok(topic.partitions().iter().map(|p| (p.id(), (p.leader(), p.isr().to_vec()))).collect())
+}
+
+/// A check that all `partitions` have a leader and three in-sync replicas.
+fn full_of(partitions: usize) -> impl Fn(&BTreeMap<i32, (i32, Vec<i32>)>) -> bool {
+    move |states| states.len() == partitions && states.values().all(|(leader, isr)| *leader > 0 && isr.len() == 3)
+}
+
+/// Polls until `check` holds of the partition states of `topic`.
+fn wait_for_states(
+    bootstrap: &str,
+    topic: &str,
+    what: &str,
+    check: impl Fn(&BTreeMap<i32, (i32, Vec<i32>)>) -> bool,
+) -> Result<BTreeMap<i32, (i32, Vec<i32>)>> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let current = partition_states(bootstrap, topic);
+        if let Ok(current) = &current {
+            if check(current) {
+                return Ok(current.clone());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{what}: partitions of {topic} are {current:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Polls until the cluster's metadata lists `count` live brokers.
@@ -208,8 +266,8 @@ async fn three_brokers_spread_partitions_and_clients_follow_the_leaders() -> Res
         *led.entry(*broker).or_default() += 1;
     }
     assert_eq!(led, BTreeMap::from([(1, 2), (2, 2), (3, 2)]), "leaders balanced: {placed:?}");
-    // Replication between brokers is not there yet, and the broker says so.
-    assert_eq!(create_topic(&bootstrap, "replicated", 3, 3).await?, RDKafkaErrorCode::InvalidReplicationFactor);
+    // More replicas than brokers cannot be placed.
+    assert_eq!(create_topic(&bootstrap, "too-many", 3, 4).await?, RDKafkaErrorCode::InvalidReplicationFactor);
 
     // A producer that knows one broker reaches every leader; so does a consumer that knows another.
     let first = &cluster.nodes[&1].bootstrap;
@@ -257,5 +315,152 @@ async fn three_brokers_spread_partitions_and_clients_follow_the_leaders() -> Res
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(topic_dirs(&cluster.data_dir(3), "invoices")?, 3, "broker 3 created the topic made while it was away");
+    Ok(())
+}
+
+/// Produces `count` records to every partition of `topic` with an idempotent `acks=all` producer; answers the
+/// acknowledged (partition, offset, value) triples and how many sends failed.
+async fn produce_acknowledged(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    round: &str,
+    count: i32,
+) -> Result<(Vec<(i32, i64, String)>, usize)> {
+    let producer: FutureProducer = client_config(bootstrap)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("message.timeout.ms", "15000")
+        .set("linger.ms", "2")
+        .create()?;
+    let mut sends = Vec::new();
+    for i in 0..count {
+        let partition = i % partitions;
+        let value = format!("{round}-{i}");
+        let record = FutureRecord::<(), _>::to(topic).partition(partition).payload(&value);
+        sends.push((value.clone(), producer.send_result(record).map_err(|(e, _)| e)?));
+    }
+    let (mut acknowledged, mut failed) = (Vec::new(), 0);
+    for (value, delivery) in sends {
+        match delivery.await? {
+            Ok(delivered) => acknowledged.push((delivered.partition, delivered.offset, value)),
+            Err(_) => failed += 1,
+        }
+    }
+    Ok((acknowledged, failed))
+}
+
+/// Every record of `topic` by (partition, offset), read from the leaders.
+fn read_all(bootstrap: &str, topic: &str, partitions: i32, at_least: usize) -> Result<BTreeMap<(i32, i64), String>> {
+    let consumer = consumer_from_start(bootstrap, topic, partitions)?;
+    let received = consume(&consumer, at_least, WAIT)?;
+    Ok(received
+        .iter()
+        .map(|m| ((m.partition(), m.offset()), String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned()))
+        .collect())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replicated_partitions_keep_every_acknowledged_record_when_their_leader_dies() -> Result<()> {
+    let mut cluster = Cluster::start()?;
+    let bootstrap = cluster.bootstrap();
+    wait_for_brokers(&bootstrap, 3)?;
+    let admin: AdminClient<DefaultClientContext> = client_config(&bootstrap).create()?;
+    let ledger = NewTopic::new("ledger", 3, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
+    let created = admin.create_topics([&ledger], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
+    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    let full = full_of(3);
+    let before = wait_for_states(&bootstrap, "ledger", "three in-sync replicas", &full)?;
+
+    let (mut acknowledged, failed) = produce_acknowledged(&bootstrap, "ledger", 3, "before", 300).await?;
+    assert_eq!(failed, 0);
+
+    // The leader of partition 0 dies: a follower from the ISR takes over with everything acknowledged.
+    let victim = before[&0].0;
+    cluster.nodes.get_mut(&victim).context("the leader")?.kill9()?;
+    let survivors: Vec<String> =
+        cluster.nodes.iter().filter(|(id, _)| **id != victim).map(|(_, n)| n.bootstrap.clone()).collect();
+    let survivors = survivors.join(",");
+    wait_for_states(&survivors, "ledger", "new leaders without the victim", |states| {
+        states.len() == 3 && states.values().all(|(l, isr)| *l > 0 && *l != victim && !isr.contains(&victim))
+    })?;
+    let (during, failed) = produce_acknowledged(&survivors, "ledger", 3, "during", 300).await?;
+    assert_eq!(failed, 0, "two in-sync replicas still meet min.insync.replicas");
+    acknowledged.extend(during);
+
+    // It returns, truncates to the new leader's log, catches up and rejoins every ISR.
+    cluster.start_node(victim)?;
+    let bootstrap = cluster.bootstrap();
+    wait_for_states(&bootstrap, "ledger", "the victim back in every ISR", &full)?;
+    let (after, failed) = produce_acknowledged(&bootstrap, "ledger", 3, "after", 300).await?;
+    assert_eq!(failed, 0);
+    acknowledged.extend(after);
+
+    // Every acknowledged record is where its acknowledgement said, once.
+    let stored = read_all(&bootstrap, "ledger", 3, acknowledged.len())?;
+    let misplaced: Vec<String> = acknowledged
+        .iter()
+        .filter(|(partition, offset, value)| stored.get(&(*partition, *offset)) != Some(value))
+        .map(|(partition, offset, value)| {
+            format!("{value} acknowledged at {partition}/{offset}, stored {:?}", stored.get(&(*partition, *offset)))
+        })
+        .collect();
+    assert!(
+        misplaced.is_empty(),
+        "{} of {} misplaced: {:?}",
+        misplaced.len(),
+        acknowledged.len(),
+        &misplaced[..misplaced.len().min(12)]
+    );
+    let mut values: Vec<&String> = stored.values().collect();
+    values.sort();
+    values.dedup();
+    assert_eq!(values.len(), stored.len(), "no record stored twice");
+
+    // Once every ISR is whole and idle, the replicas' logs are identical byte for byte.
+    wait_for_states(&bootstrap, "ledger", "every ISR whole", &full)?;
+    for partition in 0..3 {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let logs: Vec<Vec<u8>> = (1..=3)
+                .map(|id| {
+                    std::fs::read(
+                        cluster.data_dir(id).join(format!("topics/ledger-{partition}/00000000000000000000.log")),
+                    )
+                })
+                .collect::<Result<_, _>>()?;
+            if logs.iter().all(|log| *log == logs[0]) {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the replicas of ledger-{partition} differ: {:?} bytes",
+                    logs.iter().map(Vec::len).collect::<Vec<_>>()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    // A broker down: a partition that wants three in-sync replicas refuses acks=all writes.
+    let strict = NewTopic::new("strict", 1, TopicReplication::Fixed(3)).set("min.insync.replicas", "3");
+    let created = admin.create_topics([&strict], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
+    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    let leader = wait_for_states(&bootstrap, "strict", "strict in sync", full_of(1))?[&0].0;
+    let follower = (1..=3).find(|id| *id != leader).context("a follower")?;
+    cluster.nodes.get_mut(&follower).context("the follower")?.kill9()?;
+    let leader_address = cluster.nodes[&leader].bootstrap.clone();
+    wait_for_states(&leader_address, "strict", "the ISR without the follower", |states| {
+        states.get(&0).is_some_and(|(_, isr)| isr.len() == 2)
+    })?;
+    // No retries: NOT_ENOUGH_REPLICAS is retriable, and librdkafka would report the timeout of its last retry.
+    let producer: FutureProducer = client_config(&leader_address)
+        .set("acks", "all")
+        .set("retries", "0")
+        .set("message.timeout.ms", "10000")
+        .create()?;
+    let refused = producer.send(FutureRecord::<(), _>::to("strict").partition(0).payload("refused"), WAIT).await;
+    let error = refused.err().map(|(e, _)| e.rdkafka_error_code());
+    assert_eq!(error, Some(Some(RDKafkaErrorCode::NotEnoughReplicas)), "{error:?}");
     Ok(())
 }

@@ -27,6 +27,13 @@ pub struct ClusterImage {
     /// reports it from then on.
     #[serde(default)]
     pub cluster_id: Option<String>,
+    /// The first producer id no broker has claimed yet (KRaft's AllocateProducerIds).
+    #[serde(default)]
+    pub next_producer_id: i64,
+    /// The block of producer ids each broker claimed last: its first id (the block is
+    /// [`crate::producer_ids::BLOCK_SIZE`] long).
+    #[serde(default)]
+    pub producer_id_blocks: BTreeMap<i32, i64>,
 }
 
 /// A registered broker.
@@ -135,6 +142,28 @@ pub enum MetadataCommand {
         /// The topic name.
         name: String,
     },
+    /// A broker claims the next block of producer ids for the idempotent producers it serves, so that ids are
+    /// unique across the cluster.
+    AllocateProducerIds {
+        /// The broker claiming them.
+        broker: i32,
+    },
+    /// A partition's leader changes its ISR (Kafka's AlterPartition): refused unless the leader and both epochs
+    /// are still current, so a deposed leader can change nothing.
+    ChangeIsr {
+        /// The topic name.
+        topic: String,
+        /// The partition index.
+        partition: i32,
+        /// The leader proposing it.
+        leader: i32,
+        /// The leader epoch it leads in.
+        leader_epoch: i32,
+        /// The partition epoch it last saw.
+        partition_epoch: i32,
+        /// The new ISR: the leader and replicas that are caught up, all unfenced.
+        isr: Vec<i32>,
+    },
 }
 
 /// Why a command was refused; kept in the log's results so every node answers alike.
@@ -163,6 +192,12 @@ pub enum MetadataError {
     /// A manual assignment that cannot be used.
     #[error("{0}")]
     InvalidReplicaAssignment(String),
+    /// An ISR change from a leader that is no longer current, or with a stale partition epoch.
+    #[error("{0}")]
+    StaleIsrChange(String),
+    /// An ISR change naming a replica that cannot be in it.
+    #[error("{0}")]
+    IneligibleReplica(String),
 }
 
 impl ClusterImage {
@@ -192,7 +227,59 @@ impl ClusterImage {
             MetadataCommand::DeleteTopic { name } => {
                 self.topics.remove(name).map(|_| ()).ok_or_else(|| MetadataError::UnknownTopic(name.clone()))
             }
+            MetadataCommand::AllocateProducerIds { broker } => {
+                let first = self.next_producer_id;
+                self.next_producer_id = first.saturating_add(crate::producer_ids::BLOCK_SIZE);
+                self.producer_id_blocks.insert(*broker, first);
+                Ok(())
+            }
+            MetadataCommand::ChangeIsr { topic, partition, leader, leader_epoch, partition_epoch, isr } => {
+                self.change_isr(topic, *partition, (*leader, *leader_epoch, *partition_epoch), isr)
+            }
         }
+    }
+
+    /// Kafka's AlterPartition checks: the proposer still leads in that epoch and saw the latest partition epoch;
+    /// the new ISR holds the leader and only unfenced replicas.
+    fn change_isr(
+        &mut self,
+        topic: &str,
+        index: i32,
+        (leader, leader_epoch, partition_epoch): (i32, i32, i32),
+        isr: &[i32],
+    ) -> Result<(), MetadataError> {
+        let live = self.live_ids();
+        let record = self.topics.get_mut(topic).ok_or_else(|| MetadataError::UnknownTopic(topic.to_owned()))?;
+        let partition = usize::try_from(index)
+            .ok()
+            .and_then(|i| record.partitions.get_mut(i))
+            .ok_or_else(|| MetadataError::InvalidPartitions(format!("{topic} has no partition {index}")))?;
+        if partition.leader != leader || partition.leader_epoch != leader_epoch {
+            return Err(MetadataError::StaleIsrChange(format!(
+                "{topic}-{index} is led by {} in epoch {}, not by {leader} in epoch {leader_epoch}",
+                partition.leader, partition.leader_epoch
+            )));
+        }
+        if partition.partition_epoch != partition_epoch {
+            return Err(MetadataError::StaleIsrChange(format!(
+                "{topic}-{index} is at partition epoch {}, not {partition_epoch}",
+                partition.partition_epoch
+            )));
+        }
+        let eligible = |r: &i32| partition.replicas.contains(r) && live.contains(r);
+        if !isr.contains(&leader) || !isr.iter().all(eligible) {
+            return Err(MetadataError::IneligibleReplica(format!(
+                "ISR {isr:?} of {topic}-{index} must hold its leader {leader} and only unfenced replicas of {:?}",
+                partition.replicas
+            )));
+        }
+        let mut ordered: Vec<i32> = partition.replicas.iter().copied().filter(|r| isr.contains(r)).collect();
+        ordered.dedup();
+        if ordered != partition.isr {
+            partition.isr = ordered;
+            partition.partition_epoch = partition.partition_epoch.saturating_add(1);
+        }
+        Ok(())
     }
 
     /// A partition of a topic, if both exist.
@@ -662,6 +749,36 @@ mod tests {
         assert!(image.topics.is_empty());
         let delete = MetadataCommand::DeleteTopic { name: "t".into() };
         assert_eq!(refused(&mut image, delete), MetadataError::UnknownTopic("t".into()));
+    }
+
+    #[test]
+    fn only_the_current_leader_changes_the_isr() {
+        let mut image = cluster();
+        let current = image.partition("t", 0).expect("t-0").clone();
+        let change = |leader, leader_epoch, partition_epoch, isr: Vec<i32>| MetadataCommand::ChangeIsr {
+            topic: "t".into(),
+            partition: 0,
+            leader,
+            leader_epoch,
+            partition_epoch,
+            isr,
+        };
+        let shrink = change(current.leader, current.leader_epoch, current.partition_epoch, vec![current.leader]);
+        apply(&mut image, std::slice::from_ref(&shrink));
+        assert_eq!(image.partition("t", 0).expect("t-0").isr, [current.leader]);
+        assert_eq!(image.partition("t", 0).expect("t-0").partition_epoch, current.partition_epoch + 1);
+        assert!(matches!(refused(&mut image, shrink), MetadataError::StaleIsrChange(_)), "a stale partition epoch");
+        let epoch = current.partition_epoch + 1;
+        let deposed = change(3, current.leader_epoch, epoch, vec![3]);
+        assert!(matches!(refused(&mut image, deposed), MetadataError::StaleIsrChange(_)), "not the leader");
+        let without_leader = change(current.leader, current.leader_epoch, epoch, vec![2, 3]);
+        assert!(matches!(refused(&mut image, without_leader), MetadataError::IneligibleReplica(_)));
+        apply(&mut image, &[MetadataCommand::FenceBroker { id: 3 }]);
+        let epoch = image.partition("t", 0).expect("t-0").partition_epoch;
+        let fenced = change(current.leader, current.leader_epoch, epoch, vec![1, 3]);
+        assert!(matches!(refused(&mut image, fenced), MetadataError::IneligibleReplica(_)), "3 is fenced");
+        apply(&mut image, &[change(current.leader, current.leader_epoch, epoch, vec![2, 1])]);
+        assert_eq!(image.partition("t", 0).expect("t-0").isr, [1, 2], "replicas order");
     }
 
     #[test]

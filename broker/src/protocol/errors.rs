@@ -18,7 +18,9 @@ pub fn storage_error(error: &StorageError) -> ResponseError {
         StorageError::RecordTooLarge { .. } => ResponseError::MessageTooLarge,
         StorageError::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange,
         StorageError::Io(_) | StorageError::Offline => ResponseError::KafkaStorageError,
-        StorageError::Decode(_) | StorageError::Encode(_) => ResponseError::UnknownServerError,
+        StorageError::Decode(_) | StorageError::Encode(_) | StorageError::OffsetMismatch { .. } => {
+            ResponseError::UnknownServerError
+        }
         StorageError::Producer(e) => producer_error(e),
     }
 }

@@ -1,6 +1,9 @@
 //! Fetch: reads stored batches for many partitions as they are on disk, within `max_bytes` and each
 //! partition's `partition_max_bytes`, long-polling up to `max_wait_ms` until `min_bytes` are available.
 //!
+//! A fetch from another broker (`replica_id` >= 0) is a follower replicating: it reads up to the durable offset
+//! rather than the high watermark, and its fetch offset tells the leader what the follower holds durably.
+//!
 //! Fetch sessions (KIP-227) are declined the way the protocol allows: every response carries session id 0, so
 //! clients keep sending full fetch requests.
 
@@ -56,6 +59,8 @@ fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, b
     let mut total = 0usize;
     let mut failed = false;
     let mut topics = Vec::with_capacity(request.topics.len());
+    // A broker replicating from this one names itself; consumers send -1.
+    let follower = (request.replica_id.0 >= 0).then_some(request.replica_id.0);
     for wanted in &request.topics {
         let topic = broker.topics().get(wanted.topic.as_str());
         let mut partitions = Vec::with_capacity(wanted.partitions.len());
@@ -72,18 +77,22 @@ fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, b
                 partitions.push(response.with_error_code(ResponseError::UnknownTopicOrPartition.code()));
                 continue;
             };
-            if let Some(error) = broker.leadership_error(wanted.topic.as_str(), p.partition) {
-                failed = true;
-                partitions.push(response.with_error_code(error.code()));
-                continue;
-            }
-            if let Some(error) = check_leader_epoch(p.current_leader_epoch, log.leader_epoch()) {
+            let at = (wanted.topic.as_str(), p.partition);
+            let refusal = broker
+                .leadership_error(at.0, at.1)
+                .or_else(|| check_leader_epoch(p.current_leader_epoch, log.leader_epoch()))
+                .or_else(|| follower.and_then(|id| replica_fetched(broker, at, id, p).err()));
+            if let Some(error) = refusal {
                 failed = true;
                 partitions.push(response.with_error_code(error.code()));
                 continue;
             }
             let limit = usize::try_from(p.partition_max_bytes).unwrap_or(0).min(remaining);
-            match log.read(p.fetch_offset, limit, total == 0) {
+            let read = match follower {
+                Some(_) => log.read_for_replica(p.fetch_offset, limit),
+                None => log.read(p.fetch_offset, limit, total == 0),
+            };
+            match read {
                 Ok(read) => {
                     total += read.records.len();
                     remaining = remaining.saturating_sub(read.records.len());
@@ -110,4 +119,15 @@ fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, b
         topics.push(FetchableTopicResponse::default().with_topic(wanted.topic.clone()).with_partitions(partitions));
     }
     (FetchResponse::default().with_responses(topics), total, failed)
+}
+
+/// Records a follower's fetch with the partition's leader state (this broker must lead it in a cluster).
+fn replica_fetched(
+    broker: &Broker,
+    at: (&str, i32),
+    follower: i32,
+    wanted: &kafka_protocol::messages::fetch_request::FetchPartition,
+) -> Result<(), ResponseError> {
+    let cluster = broker.cluster().ok_or(ResponseError::NotLeaderOrFollower)?;
+    cluster.replicas().follower_fetched(at, follower, wanted.fetch_offset, wanted.current_leader_epoch)
 }

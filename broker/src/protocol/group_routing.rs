@@ -96,7 +96,7 @@ mod tests {
         ClusterImage {
             brokers: [(1, broker(1)), (2, broker(2))].into_iter().collect(),
             topics: [(OFFSETS_TOPIC.to_owned(), topic)].into_iter().collect(),
-            cluster_id: None,
+            ..ClusterImage::default()
         }
     }
 

@@ -14,15 +14,15 @@ use crate::broker::Broker;
 use crate::producer_ids::ProducerIds;
 
 /// Answers one InitProducerId request.
-pub fn handle(broker: &Broker, request: InitProducerIdRequest) -> InitProducerIdResponse {
+pub async fn handle(broker: &Broker, request: InitProducerIdRequest) -> InitProducerIdResponse {
     let response = InitProducerIdResponse::default().with_producer_id((-1).into()).with_producer_epoch(-1);
-    match assign(broker.producer_ids(), &request) {
+    match assign(broker.producer_ids(), &request).await {
         Ok((producer_id, epoch)) => response.with_producer_id(producer_id.into()).with_producer_epoch(epoch),
         Err(error) => response.with_error_code(error.code()),
     }
 }
 
-fn assign(ids: &ProducerIds, request: &InitProducerIdRequest) -> Result<(i64, i16), ResponseError> {
+async fn assign(ids: &ProducerIds, request: &InitProducerIdRequest) -> Result<(i64, i16), ResponseError> {
     if let Some(transactional_id) = &request.transactional_id {
         // Tidemark has no transaction coordinator. INVALID_REQUEST is not retriable, so the client fails at once
         // instead of retrying until its timeout (COORDINATOR_NOT_AVAILABLE would make it retry), and Kafka defines
@@ -44,7 +44,7 @@ fn assign(ids: &ProducerIds, request: &InitProducerIdRequest) -> Result<(i64, i1
         Some((producer_id, epoch)) if ids.was_issued(producer_id) && epoch < i16::MAX - 1 => {
             Ok((producer_id, epoch + 1))
         }
-        _ => ids.next_id().map(|producer_id| (producer_id, 0)).map_err(|e| {
+        _ => ids.next_id().await.map(|producer_id| (producer_id, 0)).map_err(|e| {
             tracing::error!(error = %e, "could not claim a block of producer ids");
             ResponseError::KafkaStorageError
         }),

@@ -1,5 +1,7 @@
 //! Produce: validates and appends one batch per partition in request order, then answers once the batches are
-//! durable (`acks=1` and `acks=all` alike on a single node), or at once with `acks=0`. An idempotent producer's
+//! durable here (`acks=1`) or on every in-sync replica (`acks=all`: the high watermark passed them; the same on a
+//! single node), or at once with `acks=0`. `acks=all` is refused with NOT_ENOUGH_REPLICAS while the partition has
+//! fewer in-sync replicas than its `min.insync.replicas`. An idempotent producer's
 //! retry of a batch already written is answered with the original base offset, once that batch is durable.
 
 use std::sync::Arc;
@@ -46,6 +48,17 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
                     (None, None) => {
                         Err((ResponseError::UnknownTopicOrPartition, format!("{name} has no partition {}", data.index)))
                     }
+                    (None, Some(_)) if acks == -1 && broker.in_sync_replicas(&name, data.index) < min_insync(topic) => {
+                        Err((
+                            ResponseError::NotEnoughReplicas,
+                            format!(
+                                "{name}-{} has {} in-sync replicas; min.insync.replicas is {}",
+                                data.index,
+                                broker.in_sync_replicas(&name, data.index),
+                                min_insync(topic)
+                            ),
+                        ))
+                    }
                     (None, Some(log)) => {
                         let batch = BytesMut::from(data.records.as_deref().unwrap_or_default());
                         log.append(batch, &topic.config(), now_ms())
@@ -83,7 +96,14 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
     Reply::Later(Box::pin(async move {
         for (t, p, appended) in pending {
             let end = appended.info.last_offset + 1;
-            let waited = tokio::time::timeout(timeout, appended.log.wait_durable(end)).await;
+            // acks=all waits for every in-sync replica (the high watermark), acks=1 for this broker's disk.
+            let acknowledged = async {
+                match acks {
+                    -1 => appended.log.wait_high_watermark(end).await,
+                    _ => appended.log.wait_durable(end).await,
+                }
+            };
+            let waited = tokio::time::timeout(timeout, acknowledged).await;
             let response = &mut topics[t].partition_responses[p];
             match waited {
                 Ok(Ok(())) => {
@@ -96,4 +116,8 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
         }
         ResponseKind::Produce(ProduceResponse::default().with_responses(topics))
     }))
+}
+
+fn min_insync(topic: &crate::topics::Topic) -> usize {
+    usize::try_from(topic.config().min_insync_replicas).unwrap_or(1)
 }

@@ -119,6 +119,16 @@ impl<E: IndexEntry> IndexFile<E> {
         n.checked_sub(1).map(|i| self.entries[i])
     }
 
+    /// Keeps the first `len` entries, in the file and in memory; appends continue after them.
+    pub fn truncate(&mut self, len: usize) -> io::Result<()> {
+        if len >= self.entries.len() {
+            return Ok(());
+        }
+        self.file.set_len((len * E::SIZE) as u64)?;
+        self.entries.truncate(len);
+        self.seek_end()
+    }
+
     /// Flushes the file to disk.
     pub fn sync(&self) -> io::Result<()> {
         self.file.sync_data()
@@ -152,5 +162,21 @@ mod tests {
         assert_eq!(found.position, 2 * 4096);
         assert!(index.last_matching(|_| false).is_none());
         assert_eq!(std::fs::metadata(&path).expect("meta").len(), 32);
+    }
+
+    #[test]
+    fn truncates_and_appends_after_the_kept_entries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("0.index");
+        let mut index = IndexFile::<OffsetEntry>::create(&path).expect("create");
+        for i in 0..4u32 {
+            index.append(OffsetEntry { relative_offset: i, position: i * 100 }).expect("append");
+        }
+        index.truncate(2).expect("truncate");
+        index.append(OffsetEntry { relative_offset: 9, position: 900 }).expect("append");
+        drop(index);
+        let loaded = IndexFile::<OffsetEntry>::load(&path).expect("load");
+        let offsets: Vec<u32> = loaded.entries().iter().map(|e| e.relative_offset).collect();
+        assert_eq!(offsets, vec![0, 1, 9]);
     }
 }

@@ -12,6 +12,9 @@ pub mod index;
 pub mod partition_log;
 pub mod producer_snapshot;
 pub mod producer_state;
+mod replica;
+#[cfg(test)]
+mod replication_tests;
 pub mod segment;
 pub mod topic_config;
 
@@ -69,6 +72,15 @@ pub enum StorageError {
     /// An idempotent producer's batch breaks its sequence or epoch; nothing was written.
     #[error(transparent)]
     Producer(#[from] ProducerStateError),
+    /// Replicated batches do not continue the log: the first starts below the log end offset, or one starts
+    /// before the previous one ends.
+    #[error("replicated batch starts at offset {found}, expected at least {expected}")]
+    OffsetMismatch {
+        /// The lowest offset the batch could start at.
+        expected: i64,
+        /// Base offset of the batch.
+        found: i64,
+    },
     /// An earlier write or fsync failed; the partition accepts nothing until restart.
     #[error("the partition's log is offline after an I/O failure")]
     Offline,

@@ -8,11 +8,15 @@
 //!
 //! **Invariant**: the high watermark never exceeds the durable offset. Producers with `acks=1|all` are answered,
 //! and consumers see records, only once they are on disk.
+//!
+//! Replication (see `replica.rs`) may cap the high watermark further with a limit: the offset every in-sync
+//! replica holds on a leader, the leader's high watermark on a follower. Without a limit (a partition with one
+//! replica) the high watermark is the durable offset.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 
 use bytes::{Bytes, BytesMut};
@@ -62,48 +66,101 @@ pub struct TimestampedOffset {
     pub offset: i64,
 }
 
+/// What the flusher and replication publish to waiters: the durable offset, the high watermark and its limit.
 #[derive(Debug, Clone, Copy)]
-struct Durable {
-    offset: i64,
-    failed: bool,
+pub(super) struct Durable {
+    /// One past the last fsynced offset.
+    pub(super) offset: i64,
+    /// An append or fsync failed: the partition is offline until restart.
+    pub(super) failed: bool,
+    /// The cap replication puts on the high watermark; `None` on a partition with one replica.
+    pub(super) limit: Option<i64>,
+    /// What readers see: the largest `min(offset, limit)` published so far (lowered only by a truncation).
+    pub(super) high_watermark: i64,
+}
+
+impl Durable {
+    fn at(offset: i64) -> Self {
+        Durable { offset, failed: false, limit: None, high_watermark: offset }
+    }
+
+    /// Raises the high watermark to `min(offset, limit)` if that is higher; returns whether it moved.
+    pub(super) fn publish(&mut self) -> bool {
+        let target = self.limit.map_or(self.offset, |limit| limit.min(self.offset));
+        let moved = target > self.high_watermark;
+        self.high_watermark = self.high_watermark.max(target);
+        moved
+    }
 }
 
 #[derive(Debug)]
-struct LogState {
-    segments: BTreeMap<i64, Segment>,
-    log_end_offset: i64,
-    epochs: LeaderEpochCache,
+pub(super) struct LogState {
+    pub(super) segments: BTreeMap<i64, Segment>,
+    pub(super) log_end_offset: i64,
+    pub(super) epochs: LeaderEpochCache,
     /// The idempotent producers, up to the log end offset.
-    producers: ProducerStates,
+    pub(super) producers: ProducerStates,
     /// Files written since the flusher's last round, other than the active segment's.
     unsynced: Vec<Arc<File>>,
     /// A segment file was created or deleted since the last directory fsync.
     directory_changed: bool,
+    /// Truncations so far: a flusher round that began before one must not publish its (stale) end.
+    pub(super) truncations: u64,
 }
 
 impl LogState {
-    fn active(&self) -> &Segment {
+    pub(super) fn active(&self) -> &Segment {
         self.segments.values().next_back().expect("a log always has an active segment")
     }
 
-    fn active_mut(&mut self) -> &mut Segment {
+    pub(super) fn active_mut(&mut self) -> &mut Segment {
         self.segments.values_mut().next_back().expect("a log always has an active segment")
     }
 
-    fn log_start_offset(&self) -> i64 {
+    pub(super) fn log_start_offset(&self) -> i64 {
         self.segments.values().next().map_or(0, Segment::base_offset)
     }
 
-    fn roll(&mut self, dir: &Path, now_ms: i64) -> Result<(), StorageError> {
+    pub(super) fn roll(&mut self, dir: &Path, now_ms: i64) -> Result<(), StorageError> {
+        let base = self.log_end_offset;
+        self.roll_at(dir, base, now_ms)
+    }
+
+    /// Seals the active segment and starts a new one at `base` (the log end offset, or above it when a replicated
+    /// batch starts after a gap too wide for the active segment's 32-bit relative offsets).
+    pub(super) fn roll_at(&mut self, dir: &Path, base: i64, now_ms: i64) -> Result<(), StorageError> {
         let active = self.active_mut();
         active.seal()?;
         let file = active.log_file();
         self.unsynced.push(file);
-        let segment = Segment::create(dir, self.log_end_offset, now_ms)?;
-        self.segments.insert(self.log_end_offset, segment);
+        let segment = Segment::create(dir, base, now_ms)?;
+        self.segments.insert(base, segment);
         self.directory_changed = true;
-        write_producer_snapshot(dir, self.log_end_offset, &self.producers, &self.unsynced);
+        write_producer_snapshot(dir, base, &self.producers, &self.unsynced);
         Ok(())
+    }
+
+    /// Reads whole batches from `offset` below `end_offset`, about `max_bytes` of them (at least one when
+    /// `min_one`).
+    pub(super) fn read_below(
+        &self,
+        offset: i64,
+        end_offset: i64,
+        max_bytes: usize,
+        min_one: bool,
+    ) -> Result<Bytes, StorageError> {
+        let mut records = Bytes::new();
+        if offset < end_offset {
+            let log_start_offset = self.log_start_offset();
+            let first = self.segments.range(..=offset).next_back().map_or(log_start_offset, |(&b, _)| b);
+            for segment in self.segments.range(first..).map(|(_, s)| s) {
+                records = segment.read(offset, end_offset, max_bytes, min_one)?;
+                if !records.is_empty() || segment.next_offset() >= end_offset {
+                    break;
+                }
+            }
+        }
+        Ok(records)
     }
 }
 
@@ -123,14 +180,16 @@ fn write_producer_snapshot(dir: &Path, offset: i64, producers: &ProducerStates, 
 /// The log of one partition. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct PartitionLog {
-    dir: PathBuf,
-    state: Mutex<LogState>,
-    durable: watch::Sender<Durable>,
-    flush_requested: Notify,
+    pub(super) dir: PathBuf,
+    pub(super) state: Mutex<LogState>,
+    pub(super) durable: watch::Sender<Durable>,
+    pub(super) flush_requested: Notify,
     closed: AtomicBool,
-    activity: LogActivity,
+    pub(super) activity: LogActivity,
     /// Held by a compaction pass for its whole run; retention skips the partition while it is taken.
     cleaner: Mutex<CleanerState>,
+    /// Truncations waiting for the cleaner lock: a compaction pass stops at its next batch while this is not 0.
+    pub(super) cleaning_aborts: AtomicUsize,
 }
 
 impl PartitionLog {
@@ -183,22 +242,30 @@ impl PartitionLog {
         let mut epochs = LeaderEpochCache::open(dir)?;
         epochs.truncate_from(log_end_offset)?;
         epochs.assign(epochs.latest_epoch(), log_end_offset)?;
-        let state =
-            LogState { segments, log_end_offset, epochs, producers, unsynced: Vec::new(), directory_changed: false };
+        let state = LogState {
+            segments,
+            log_end_offset,
+            epochs,
+            producers,
+            unsynced: Vec::new(),
+            directory_changed: false,
+            truncations: 0,
+        };
         let log = Arc::new(PartitionLog {
             dir: dir.to_owned(),
             state: Mutex::new(state),
-            durable: watch::Sender::new(Durable { offset: log_end_offset, failed: false }),
+            durable: watch::Sender::new(Durable::at(log_end_offset)),
             flush_requested: Notify::new(),
             closed: AtomicBool::new(false),
             activity,
             cleaner: Mutex::new(CleanerState::default()),
+            cleaning_aborts: AtomicUsize::new(0),
         });
         tokio::spawn(run_flusher(Arc::downgrade(&log)));
         Ok(log)
     }
 
-    fn lock(&self) -> MutexGuard<'_, LogState> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, LogState> {
         // A panic while holding the lock leaves the state as consistent as the files; keep serving.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -270,9 +337,10 @@ impl PartitionLog {
         }
     }
 
-    /// The high watermark: one past the last durable offset.
+    /// The high watermark: one past the last offset consumers may read, `min(durable offset, limit)` (see
+    /// [`PartitionLog::set_high_watermark_limit`]); it never moves backwards except when the log is truncated.
     pub fn high_watermark(&self) -> i64 {
-        self.durable.borrow().offset
+        self.durable.borrow().high_watermark
     }
 
     /// The first offset still in the log.
@@ -295,24 +363,17 @@ impl PartitionLog {
     }
 
     /// Reads whole batches from `offset` up to the high watermark, about `max_bytes` of them (at least one batch
-    /// when `min_one`, so a consumer always progresses past a batch larger than its limit).
+    /// when `min_one`, so a consumer always progresses past a batch larger than its limit). As in Kafka, an offset
+    /// is out of range below the log start or above the log end offset; between the high watermark and the log end
+    /// (a replica whose high watermark lags behind the previous leader's) the read is empty.
     pub fn read(&self, offset: i64, max_bytes: usize, min_one: bool) -> Result<ReadResult, StorageError> {
-        let high_watermark = self.high_watermark();
         let state = self.lock();
+        let high_watermark = self.high_watermark();
         let log_start_offset = state.log_start_offset();
-        if offset < log_start_offset || offset > high_watermark {
+        if offset < log_start_offset || offset > state.log_end_offset {
             return Err(StorageError::OffsetOutOfRange { offset, log_start_offset, high_watermark });
         }
-        let mut records = Bytes::new();
-        if offset < high_watermark {
-            let first = state.segments.range(..=offset).next_back().map_or(log_start_offset, |(&b, _)| b);
-            for segment in state.segments.range(first..).map(|(_, s)| s) {
-                records = segment.read(offset, high_watermark, max_bytes, min_one)?;
-                if !records.is_empty() || segment.next_offset() >= high_watermark {
-                    break;
-                }
-            }
-        }
+        let records = state.read_below(offset, high_watermark, max_bytes, min_one)?;
         Ok(ReadResult { records, high_watermark, log_start_offset })
     }
 
@@ -424,10 +485,12 @@ impl PartitionLog {
         Ok(deleted)
     }
 
-    /// Stops the flusher and refuses further appends; used before the partition's files are deleted.
+    /// Stops the flusher and refuses further appends; used before the partition's files are deleted. Wakes
+    /// [`PartitionLog::wait_high_watermark`] callers, which then fail.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.flush_requested.notify_one();
+        self.durable.send_modify(|_| ());
     }
 
     /// Whether [`PartitionLog::close`] was called.
@@ -463,15 +526,16 @@ impl PartitionLog {
         &self.dir
     }
 
-    /// One flusher round: sync everything written so far, then publish the new durable offset.
+    /// One flusher round: sync everything written so far, then publish the new durable offset (unless the log was
+    /// truncated meanwhile: the next round covers what is left).
     async fn flush(&self) {
-        let (target, files, directory_changed) = {
+        let (target, files, directory_changed, truncations) = {
             let mut state = self.lock();
             let mut files = std::mem::take(&mut state.unsynced);
             files.push(state.active().log_file());
-            (state.log_end_offset, files, std::mem::take(&mut state.directory_changed))
+            (state.log_end_offset, files, std::mem::take(&mut state.directory_changed), state.truncations)
         };
-        if target <= self.high_watermark() && files.len() == 1 && !directory_changed {
+        if target <= self.durable_offset() && files.len() == 1 && !directory_changed {
             return;
         }
         let dir = self.dir.clone();
@@ -487,7 +551,14 @@ impl PartitionLog {
         .await;
         match synced {
             Ok(Ok(())) => {
-                self.durable.send_modify(|d| d.offset = d.offset.max(target));
+                let state = self.lock();
+                if state.truncations == truncations {
+                    self.durable.send_modify(|d| {
+                        d.offset = d.offset.max(target);
+                        d.publish();
+                    });
+                }
+                drop(state);
                 self.activity.notify();
             }
             Ok(Err(e)) => self.fail(&e.to_string()),

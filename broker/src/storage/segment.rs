@@ -207,6 +207,46 @@ impl Segment {
         self.time_index.sync()
     }
 
+    /// Removes every batch whose last offset is at or above `offset` (the batch holding `offset` goes whole), with
+    /// their index entries and the end entry a seal added, and syncs the log file. Returns the segment's new next
+    /// offset: `offset` (also when compaction removed the records just below it, as Kafka's log end after a
+    /// truncation), or the base offset of the batch that held it. The segment is the active one afterwards (not
+    /// sealed). `offset` must not be below the segment's base offset.
+    pub fn truncate_to(&mut self, offset: i64) -> io::Result<i64> {
+        let target = self.relative(offset.max(self.base_offset));
+        let mut position =
+            self.offset_index.last_matching(|e| e.relative_offset <= target).map_or(0, |e| u64::from(e.position));
+        let mut new_next = offset;
+        while let Some(header) = self.header_at(position)? {
+            if header.last_offset() >= offset {
+                new_next = new_next.min(header.base_offset);
+                break;
+            }
+            position += header.total_len() as u64;
+        }
+        let kept = self.offset_index.entries().partition_point(|e| u64::from(e.position) < position);
+        self.offset_index.truncate(kept)?;
+        self.time_index.truncate(kept)?;
+        let (mut max_timestamp, mut scan_from) = (-1, 0);
+        if let (Some(last), Some(time)) = (self.offset_index.entries().last(), self.time_index.entries().last()) {
+            max_timestamp = time.max_timestamp_before;
+            scan_from = u64::from(last.position);
+        }
+        let mut scan = scan_from;
+        while scan < position {
+            let Some(header) = self.header_at(scan)? else { break };
+            max_timestamp = max_timestamp.max(header.max_timestamp);
+            scan += header.total_len() as u64;
+        }
+        self.log.set_len(position)?;
+        self.log.sync_data()?;
+        self.size = position;
+        self.next_offset = new_next.max(self.base_offset);
+        self.max_timestamp = max_timestamp;
+        self.bytes_since_index = position - scan_from;
+        Ok(self.next_offset)
+    }
+
     /// Extends the offset range the segment covers to `end_offset` (exclusive) without writing: a cleaned segment
     /// covers the offsets of the segments it replaces, those of the batches compaction removed included.
     pub fn cover_to(&mut self, end_offset: i64) {

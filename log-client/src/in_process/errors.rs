@@ -19,7 +19,8 @@ impl From<StorageError> for LogError {
             | StorageError::Encode(_)
             | StorageError::KeylessRecord
             | StorageError::Records(_)
-            | StorageError::Producer(_) => LogError::Refused(error.to_string()),
+            | StorageError::Producer(_)
+            | StorageError::OffsetMismatch { .. } => LogError::Refused(error.to_string()),
         }
     }
 }

@@ -34,6 +34,16 @@ impl CleanerState {
         *self.checkpoint.get_or_insert_with(|| load(dir))
     }
 
+    /// Lowers the first dirty offset to `end_offset` when the log was truncated below it (Kafka's
+    /// `maybeTruncateCheckpoint`), so that batches written again there are cleaned.
+    pub fn truncate_to(&mut self, dir: &Path, end_offset: i64) -> io::Result<()> {
+        let checkpoint = self.checkpoint(dir);
+        if checkpoint.first_dirty_offset > end_offset {
+            self.record(dir, CleanerCheckpoint { first_dirty_offset: end_offset, ..checkpoint })?;
+        }
+        Ok(())
+    }
+
     /// Persists a new checkpoint.
     pub fn record(&mut self, dir: &Path, checkpoint: CleanerCheckpoint) -> io::Result<()> {
         let json = serde_json::to_vec(&checkpoint).map_err(io::Error::other)?;

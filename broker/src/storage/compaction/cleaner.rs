@@ -17,7 +17,8 @@ use crate::storage::segment::Segment;
 use crate::storage::{PartitionLog, StorageError, TopicConfig};
 
 /// Runs a pass over `log` if it needs one; returns what it did, or `None` when nothing was due or `stop` turned
-/// true first. Blocking: run it off the async runtime. Retention skips the partition while the pass runs.
+/// true first (or the log is closed, or a truncation waits for the pass). Blocking: run it off the async runtime.
+/// Retention skips the partition while the pass runs.
 pub fn clean(
     log: &PartitionLog,
     config: &TopicConfig,
@@ -29,7 +30,7 @@ pub fn clean(
         return Ok(None);
     }
     let started = Instant::now();
-    let stop = &|| stop() || log.is_closed();
+    let stop = &|| stop() || log.is_closed() || log.cleaning_aborted();
     let mut state = log.cleaner_state();
     let dir = log.dir();
     let checkpoint = state.checkpoint(dir);

@@ -372,3 +372,48 @@ async fn compaction_stops_when_asked_and_leaves_no_files() {
     assert_eq!(latest(&read_all(&log)), latest(&before));
     assert!(pass(&log, &config, NOW).is_some(), "the next pass starts over");
 }
+
+#[tokio::test]
+async fn compaction_truncation_into_a_cleaned_segment_keeps_offsets_and_lowers_the_checkpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = compacted();
+    let log = open(dir.path());
+    fill(&log, &config).await;
+    pass(&log, &config, NOW).expect("cleaned");
+    let cleaned = read_all(&log);
+    // An offset compaction removed between two batches, with batches below it: the cut falls into a gap.
+    let first_batch = batch::validate(&log.read(0, 1, true).expect("read").records).expect("batch").base_offset;
+    let cut = (first_batch + 1..log.high_watermark())
+        .find(|&offset| {
+            batch::validate(&log.read(offset, 1, true).expect("read").records).expect("batch").base_offset > offset
+        })
+        .expect("a removed offset");
+
+    log.truncate_to(cut).expect("truncate");
+    assert_eq!(log.log_end_offset(), cut, "a cut in a gap keeps the offsets below it");
+    let kept: Vec<Stored> = cleaned.iter().filter(|r| r.0 < cut).cloned().collect();
+    assert_eq!(read_all(&log), kept);
+    assert_eq!(log.cleaner_state().checkpoint(dir.path()).first_dirty_offset, cut, "the checkpoint is lowered");
+    let next = append(&log, batch_of(0, 9_000, &[Entry::put("key-1", "again")], Compression::None), &config).await;
+    assert_eq!(next, cut);
+    log.close();
+    drop(log);
+
+    let reopened = open(dir.path());
+    let mut expected = kept;
+    expected.push((cut, "key-1".to_owned(), Some("again".to_owned())));
+    assert_eq!(read_all(&reopened), expected);
+    assert_eq!(reopened.log_end_offset(), cut + 1);
+}
+
+#[tokio::test]
+async fn compaction_pass_stops_for_a_waiting_truncation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = compacted();
+    let log = open(dir.path());
+    fill(&log, &config).await;
+    log.cleaning_aborts.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    assert!(pass(&log, &config, NOW).is_none(), "the pass gives way");
+    log.cleaning_aborts.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    assert!(pass(&log, &config, NOW).is_some());
+}

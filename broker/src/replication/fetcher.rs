@@ -1,0 +1,154 @@
+//! A follower replica of one partition: truncates its log where it diverges from the leader's (KIP-101, with
+//! KIP-279's rule for epochs the leader lacks), then fetches from the leader and appends what it gets with the
+//! leader's offsets and epochs, until the replica manager stops it (the leader or its epoch changed).
+//!
+//! **Invariant: a follower asks for offset N only once everything below N is durable here.** The leader counts a
+//! fetch at N as "this replica holds everything below N", and acknowledges `acks=all` writes on that basis.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_protocol::ResponseError;
+use thiserror::Error;
+
+use crate::broker::now_ms;
+use crate::replication::leader_client::{LeaderCallError, LeaderConnection};
+use crate::storage::{PartitionLog, StorageError};
+use crate::topics::Topic;
+
+/// How long a fetch waits at the leader for data.
+const FETCH_MAX_WAIT_MS: i32 = 500;
+/// Most bytes one fetch brings.
+const FETCH_MAX_BYTES: i32 = 8 * 1024 * 1024;
+/// Pauses between attempts after a failure, growing to the last.
+const BACKOFF: [Duration; 4] =
+    [Duration::from_millis(50), Duration::from_millis(200), Duration::from_millis(500), Duration::from_secs(1)];
+
+/// Why a round of replication stopped.
+#[derive(Debug, Error)]
+enum FollowError {
+    /// Talking to the leader failed.
+    #[error(transparent)]
+    Leader(#[from] LeaderCallError),
+    /// This replica's log failed.
+    #[error("the local log: {0}")]
+    Storage(#[from] StorageError),
+}
+
+/// What one follower replica follows.
+#[derive(Debug, Clone)]
+pub struct FollowTarget {
+    /// This broker's id, sent as `replica_id`.
+    pub replica_id: i32,
+    /// The topic.
+    pub topic: Arc<Topic>,
+    /// The partition index.
+    pub partition: i32,
+    /// The leader's Kafka listener, `host:port`.
+    pub leader_address: String,
+    /// The leader's epoch, as the controller elected it.
+    pub leader_epoch: i32,
+}
+
+/// Replicates until aborted; failures (the leader not reachable, not yet aware it leads) are retried.
+pub async fn follow(target: FollowTarget, log: Arc<PartitionLog>) {
+    let mut failures = 0usize;
+    loop {
+        let outcome = replicate(&target, &log, &mut failures).await;
+        let pause = BACKOFF[failures.min(BACKOFF.len() - 1)];
+        failures += 1;
+        match outcome {
+            Err(FollowError::Leader(LeaderCallError::Refused(
+                ResponseError::FencedLeaderEpoch
+                | ResponseError::NotLeaderOrFollower
+                | ResponseError::UnknownLeaderEpoch,
+            ))) => {
+                tracing::debug!(
+                    topic = target.topic.name(),
+                    partition = target.partition,
+                    "the leader is not ready yet"
+                );
+            }
+            Err(e) => tracing::warn!(
+                topic = target.topic.name(),
+                partition = target.partition,
+                leader = target.leader_address,
+                error = %e,
+                "replicating from the leader; retrying"
+            ),
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// One connection's worth of replication: truncation, then fetches until something fails.
+async fn replicate(
+    target: &FollowTarget,
+    log: &PartitionLog,
+    failures: &mut usize,
+) -> Result<std::convert::Infallible, FollowError> {
+    let mut leader = LeaderConnection::connect(&target.leader_address, target.replica_id).await?;
+    truncate_to_leader(target, log, &mut leader).await?;
+    let at = (target.topic.name(), target.partition);
+    loop {
+        let offset = log.log_end_offset();
+        log.wait_durable(offset).await?;
+        let fetched = match leader.fetch(at, target.leader_epoch, offset, FETCH_MAX_WAIT_MS, FETCH_MAX_BYTES).await {
+            Err(LeaderCallError::BehindLogStart(log_start)) => {
+                // Nothing this replica has is still on the leader: start over at the leader's log start.
+                tracing::info!(
+                    topic = at.0,
+                    partition = at.1,
+                    log_start,
+                    "restarting a follower log at the leader's start"
+                );
+                log.truncate_fully_and_start_at(log_start)?;
+                continue;
+            }
+            fetched => fetched?,
+        };
+        if !fetched.records.is_empty() {
+            log.append_replicated(&fetched.records, &target.topic.config(), now_ms())?;
+        }
+        log.set_high_watermark_limit(Some(fetched.high_watermark));
+        *failures = 0;
+    }
+}
+
+/// Cuts this replica's log back to where it agrees with the leader: asks the leader where this replica's latest
+/// epoch ends there (KIP-101); when the leader answers with an older epoch, this replica's own end of that epoch
+/// also bounds the cut (KIP-279), so a log that diverged in an epoch the leader never saw is cut before it.
+async fn truncate_to_leader(
+    target: &FollowTarget,
+    log: &PartitionLog,
+    leader: &mut LeaderConnection,
+) -> Result<(), FollowError> {
+    let local_epoch = log.leader_epoch();
+    let at = (target.topic.name(), target.partition);
+    let Some((epoch, leader_end)) = leader.end_offset_for_epoch(at, target.leader_epoch, local_epoch).await? else {
+        tracing::warn!(
+            topic = target.topic.name(),
+            partition = target.partition,
+            local_epoch,
+            "the leader knows no epoch as old as this replica's; keeping the log as it is"
+        );
+        return Ok(());
+    };
+    let local_end = match epoch == local_epoch {
+        true => log.log_end_offset(),
+        false => log.end_offset_for_epoch(epoch).map_or(leader_end, |(_, end)| end),
+    };
+    let keep = leader_end.min(local_end);
+    if keep < log.log_end_offset() {
+        tracing::info!(
+            topic = target.topic.name(),
+            partition = target.partition,
+            from = log.log_end_offset(),
+            to = keep,
+            epoch,
+            "truncating a diverged follower log"
+        );
+        log.truncate_to(keep)?;
+    }
+    Ok(())
+}
