@@ -169,6 +169,15 @@ impl Broker {
         }
     }
 
+    /// The replication factor `__consumer_offsets` is created with: Kafka's `offsets.topic.replication.factor`
+    /// of 3, or every live broker of a smaller cluster; 1 on a single node.
+    pub fn offsets_topic_replication_factor(&self) -> i16 {
+        match &self.cluster {
+            Some(cluster) => cluster.image().live_brokers().count().clamp(1, 3) as i16,
+            None => 1,
+        }
+    }
+
     /// How many replicas of `partition` of `topic` are in sync: its ISR in a cluster, 1 on a single node.
     pub fn in_sync_replicas(&self, topic: &str, partition: i32) -> usize {
         match &self.cluster {
@@ -182,7 +191,7 @@ impl Broker {
     pub async fn run_cluster_membership(self: Arc<Self>) {
         if let Some(cluster) = &self.cluster {
             let (host, port) = (self.config.advertised_host.clone(), self.config.advertised_port);
-            cluster.run(host, port, self.cluster_id.clone(), &self.topics).await;
+            cluster.run((host, port), self.cluster_id.clone(), &self.topics, &self.groups).await;
         }
     }
 
@@ -205,14 +214,16 @@ impl Broker {
         if validate_only {
             return self.topics.create(name, partitions, 1, overrides, true, now_ms()).await;
         }
-        cluster.create_topic(&self.topics, name, partitions, replication_factor, assignments, overrides).await
+        cluster
+            .create_topic((&self.topics, &self.groups), name, partitions, replication_factor, assignments, overrides)
+            .await
     }
 
     /// Deletes a topic and its data: on a single node directly, in a cluster through the controller.
     pub async fn delete_topic(&self, name: &str) -> Result<uuid::Uuid, TopicError> {
         let Some(cluster) = &self.cluster else { return self.topics.delete(name).await };
         let id = cluster.image().topics.get(name).map(|t| t.id).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
-        cluster.write(MetadataCommand::DeleteTopic { name: name.to_owned() }, &self.topics).await?;
+        cluster.write(MetadataCommand::DeleteTopic { name: name.to_owned() }, &self.topics, &self.groups).await?;
         Ok(id)
     }
 
@@ -239,7 +250,7 @@ impl Broker {
             };
         }
         let command = MetadataCommand::CreatePartitions { name: name.to_owned(), count, assignments };
-        cluster.write(command, &self.topics).await
+        cluster.write(command, &self.topics, &self.groups).await
     }
 
     /// Replaces a topic's config overrides: on a single node directly, in a cluster through the controller.
@@ -256,9 +267,8 @@ impl Broker {
         if validate_only {
             return Ok(());
         }
-        cluster
-            .write(MetadataCommand::AlterTopicConfigs { name: name.to_owned(), configs: overrides }, &self.topics)
-            .await
+        let command = MetadataCommand::AlterTopicConfigs { name: name.to_owned(), configs: overrides };
+        cluster.write(command, &self.topics, &self.groups).await
     }
 
     /// A topic, created with the broker's defaults when it is missing and `allow_create` and the broker's

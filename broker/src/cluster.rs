@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::broker::now_ms;
 use crate::controller::image::{ClusterImage, MetadataCommand, MetadataError, NO_LEADER};
 use crate::controller::{Controller, ProposeError};
+use crate::group::{GroupCoordinator, OFFSETS_TOPIC};
 use crate::replication::ReplicaManager;
 use crate::topics::{Topic, TopicError, TopicManager};
 
@@ -35,6 +36,8 @@ pub struct Cluster {
     review_interval: Duration,
     /// The partitions this broker leads and follows.
     replicas: ReplicaManager,
+    /// The `__consumer_offsets` partitions whose groups this broker coordinates (leads).
+    coordinating: std::sync::Mutex<std::collections::BTreeSet<i32>>,
     /// Serialises following: the image only moves forward, so the latest one, applied by one task at a time,
     /// never undoes a newer one.
     following: tokio::sync::Mutex<()>,
@@ -68,6 +71,7 @@ impl Cluster {
             heartbeat_interval,
             review_interval,
             replicas,
+            coordinating: std::sync::Mutex::new(std::collections::BTreeSet::new()),
             following: tokio::sync::Mutex::new(()),
         }
     }
@@ -102,7 +106,13 @@ impl Cluster {
     /// Registers this broker at `host:port` (offering `cluster_id`, which the first broker's registration makes
     /// the cluster's), follows the image into the local `topics` and heartbeats, until the
     /// process ends. Registration is retried until a controller accepts it.
-    pub async fn run(&self, host: String, port: u16, cluster_id: String, topics: &TopicManager) {
+    pub async fn run(
+        &self,
+        (host, port): (String, u16),
+        cluster_id: String,
+        topics: &TopicManager,
+        groups: &GroupCoordinator,
+    ) {
         let registration = MetadataCommand::RegisterBroker { id: self.node_id, host, port, rack: None, cluster_id };
         let index = loop {
             match self.controller.propose(registration.clone()).await {
@@ -121,7 +131,7 @@ impl Cluster {
         reviews.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             image.borrow_and_update();
-            if let Err(e) = self.follow(topics).await {
+            if let Err(e) = self.follow(topics, groups).await {
                 tracing::error!(error = %e, "applying the cluster's metadata to the local log");
             }
             tokio::select! {
@@ -150,7 +160,7 @@ impl Cluster {
     }
 
     /// Makes the local topics match the latest image, and starts the leader epochs this broker was elected with.
-    async fn follow(&self, topics: &TopicManager) -> Result<(), TopicError> {
+    async fn follow(&self, topics: &TopicManager, groups: &GroupCoordinator) -> Result<(), TopicError> {
         let _one_at_a_time = self.following.lock().await;
         let image = self.image();
         for (name, record) in &image.topics {
@@ -166,13 +176,41 @@ impl Cluster {
         }
         topics.forget_unless(|name, id| image.topics.get(name).is_some_and(|record| record.id == id)).await?;
         self.replicas.apply(&image, topics);
+        self.hand_over_groups(&image, topics, groups)
+    }
+
+    /// Loads the groups of the `__consumer_offsets` partitions this broker now leads and lets go of those it no
+    /// longer leads: a group's coordinator moves with its partition's leadership.
+    fn hand_over_groups(
+        &self,
+        image: &ClusterImage,
+        topics: &TopicManager,
+        groups: &GroupCoordinator,
+    ) -> Result<(), TopicError> {
+        let (Some(record), Some(topic)) = (image.topics.get(OFFSETS_TOPIC), topics.get(OFFSETS_TOPIC)) else {
+            return Ok(());
+        };
+        let count = record.partitions.len() as i32;
+        let led: std::collections::BTreeSet<i32> =
+            (0..count).filter(|&p| matches!(self.leadership(OFFSETS_TOPIC, p), Leadership::Here(_))).collect();
+        let mut coordinating = self.coordinating.lock().unwrap_or_else(|p| p.into_inner());
+        for &partition in led.difference(&coordinating) {
+            if let Some(log) = topic.partition(partition) {
+                groups.load_partition(&log, partition, count)?;
+                tracing::info!(partition, "coordinating the groups of a __consumer_offsets partition");
+            }
+        }
+        for &partition in coordinating.difference(&led) {
+            groups.unload_partition(partition, count);
+        }
+        *coordinating = led;
         Ok(())
     }
 
     /// Creates a topic through the controller; answers once this broker holds it.
     pub async fn create_topic(
         &self,
-        topics: &TopicManager,
+        (topics, groups): (&TopicManager, &GroupCoordinator),
         name: &str,
         partitions: i32,
         replication_factor: i16,
@@ -187,15 +225,20 @@ impl Cluster {
             assignments,
             configs,
         };
-        self.write(command, topics).await?;
+        self.write(command, topics, groups).await?;
         topics.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))
     }
 
     /// Sends `command` to the controller, then brings the local topics up to the image that holds it.
-    pub async fn write(&self, command: MetadataCommand, topics: &TopicManager) -> Result<(), TopicError> {
+    pub async fn write(
+        &self,
+        command: MetadataCommand,
+        topics: &TopicManager,
+        groups: &GroupCoordinator,
+    ) -> Result<(), TopicError> {
         let index = self.controller.propose(command).await.map_err(topic_error)?;
         self.controller.wait_applied(index).await.map_err(topic_error)?;
-        self.follow(topics).await
+        self.follow(topics, groups).await
     }
 }
 

@@ -16,6 +16,7 @@ use rdkafka::metadata::Metadata;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::Message;
+use tidemark_broker::group::offsets_topic::partition_for;
 use tidemark_tests::{client_config, consume, consumer_from_start, python, TidemarkProcess};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -462,5 +463,35 @@ async fn replicated_partitions_keep_every_acknowledged_record_when_their_leader_
     let refused = producer.send(FutureRecord::<(), _>::to("strict").partition(0).payload("refused"), WAIT).await;
     let error = refused.err().map(|(e, _)| e.rdkafka_error_code());
     assert_eq!(error, Some(Some(RDKafkaErrorCode::NotEnoughReplicas)), "{error:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_keeps_its_committed_offsets_when_its_coordinator_dies() -> Result<()> {
+    let mut cluster = Cluster::start()?;
+    let bootstrap = cluster.bootstrap();
+    wait_for_brokers(&bootstrap, 3)?;
+    assert_eq!(create_topic(&bootstrap, "events", 3, 3).await?, RDKafkaErrorCode::NoError);
+    wait_for_states(&bootstrap, "events", "events in sync", full_of(3))?;
+    let (first, failed) = produce_acknowledged(&bootstrap, "events", 3, "first", 90).await?;
+    assert_eq!((first.len(), failed), (90, 0));
+    assert_eq!(read_as_group(&bootstrap, "events", "auditors", 90)?, 90, "committed past every record");
+
+    // The coordinator is the leader of the group's __consumer_offsets partition, replicated to every broker.
+    let partition = partition_for("auditors", 50);
+    let states = wait_for_states(&bootstrap, "__consumer_offsets", "offsets topic in sync", full_of(50))?;
+    let coordinator = states[&partition].0;
+    cluster.nodes.get_mut(&coordinator).context("the coordinator")?.kill9()?;
+    let survivors: Vec<String> =
+        cluster.nodes.iter().filter(|(id, _)| **id != coordinator).map(|(_, n)| n.bootstrap.clone()).collect();
+    let survivors = survivors.join(",");
+    wait_for_states(&survivors, "__consumer_offsets", "a new coordinator", |states| {
+        states.get(&partition).is_some_and(|(leader, _)| *leader > 0 && *leader != coordinator)
+    })?;
+
+    // The new coordinator has the group's offsets: the group resumes after what it committed.
+    let (second, failed) = produce_acknowledged(&survivors, "events", 3, "second", 30).await?;
+    assert_eq!((second.len(), failed), (30, 0));
+    assert_eq!(read_as_group(&survivors, "events", "auditors", 30)?, 120, "resumed at the committed offsets");
     Ok(())
 }

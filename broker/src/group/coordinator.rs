@@ -120,27 +120,42 @@ impl GroupCoordinator {
         let coordinator =
             GroupCoordinator { config, groups: Mutex::new(HashMap::new()), offsets_topic: OnceCell::new() };
         if let Some(topic) = topics.get(OFFSETS_TOPIC) {
-            let now = Instant::now();
-            let mut stored_groups: HashMap<String, Option<StoredGroup>> = HashMap::new();
-            {
-                let mut groups = coordinator.lock();
-                for log in topic.partitions() {
-                    log_store::replay(&log, |key, value, position| {
-                        replay_record(&mut groups, &mut stored_groups, key, value, position, now);
-                    })?;
-                }
-                for (id, stored) in stored_groups {
-                    let group = groups.entry(id).or_insert_with(|| Group::new(now));
-                    if let Some(stored) = stored {
-                        group.membership = Membership::restore(stored, now);
-                    }
-                }
-                groups.retain(|_, g| !g.is_forgettable());
-                tracing::info!(groups = groups.len(), "group coordinator loaded __consumer_offsets");
+            for (partition, log) in topic.partitions().iter().enumerate() {
+                coordinator.load_partition(log, partition as i32, topic.partition_count())?;
             }
+            tracing::info!(groups = coordinator.lock().len(), "group coordinator loaded __consumer_offsets");
             let _ = coordinator.offsets_topic.set(topic);
         }
         Ok(coordinator)
+    }
+
+    /// Takes over the groups of one `__consumer_offsets` partition (of `partitions`) from its log, replacing what
+    /// was held for them: at start-up, and in a cluster when this broker becomes the partition's leader. Reads up
+    /// to the durable end, which a new leader holds even before its high watermark has caught up.
+    pub fn load_partition(&self, log: &PartitionLog, partition: i32, partitions: i32) -> Result<(), StorageError> {
+        let now = Instant::now();
+        let mut replayed = HashMap::new();
+        let mut stored_groups: HashMap<String, Option<StoredGroup>> = HashMap::new();
+        log_store::replay(log, |key, value, position| {
+            replay_record(&mut replayed, &mut stored_groups, key, value, position, now);
+        })?;
+        for (id, stored) in stored_groups {
+            let group = replayed.entry(id).or_insert_with(|| Group::new(now));
+            if let Some(stored) = stored {
+                group.membership = Membership::restore(stored, now);
+            }
+        }
+        replayed.retain(|_, g| !g.is_forgettable());
+        let mut groups = self.lock();
+        groups.retain(|id, _| partition_for(id, partitions) != partition);
+        groups.extend(replayed);
+        Ok(())
+    }
+
+    /// Lets go of the groups of one `__consumer_offsets` partition: this broker no longer leads it, and their
+    /// members now find the new coordinator.
+    pub fn unload_partition(&self, partition: i32, partitions: i32) {
+        self.lock().retain(|id, _| partition_for(id, partitions) != partition);
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Group>> {
@@ -340,7 +355,7 @@ impl GroupCoordinator {
             let partition = partition_for(group_id, offsets_topic.partition_count());
             log_store::append(&offsets_topic, partition, &records).map_err(|e| commit_failure(&e))?
         };
-        wait_durable(&log, info.last_offset + 1).await?;
+        wait_replicated(&log, info.last_offset + 1).await?;
         let mut groups = self.lock();
         let group = groups.entry(group_id.to_owned()).or_insert_with(|| Group::new(Instant::now()));
         for (i, o) in accepted.into_iter().enumerate() {
@@ -455,7 +470,7 @@ impl GroupCoordinator {
                 Err(e) => return Some(commit_failure(&e)),
             }
         };
-        wait_durable(&log, info.last_offset + 1).await.err()
+        wait_replicated(&log, info.last_offset + 1).await.err()
     }
 
     /// Deletes committed offsets of topics the group does not subscribe to (OffsetDelete).
@@ -498,7 +513,7 @@ impl GroupCoordinator {
             }
             (log, info, results)
         };
-        wait_durable(&log, info.last_offset + 1).await?;
+        wait_replicated(&log, info.last_offset + 1).await?;
         Ok(results)
     }
 
@@ -560,8 +575,10 @@ fn replay_record(
     }
 }
 
-async fn wait_durable(log: &PartitionLog, end: i64) -> Result<(), ResponseError> {
-    log.wait_durable(end).await.map_err(|e| commit_failure(&e))
+/// Waits until the write is on every in-sync replica of its `__consumer_offsets` partition (the high watermark;
+/// on a single node, this broker's disk), so that a coordinator that moves finds it.
+async fn wait_replicated(log: &PartitionLog, end: i64) -> Result<(), ResponseError> {
+    log.wait_high_watermark(end).await.map_err(|e| commit_failure(&e))
 }
 
 /// Kafka's mapping of a failed write to `__consumer_offsets` for the group APIs.

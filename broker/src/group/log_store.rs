@@ -26,12 +26,12 @@ pub fn append(
     Ok((log, info))
 }
 
-/// Calls `apply(key, value, offset)` for every record of `log` below its high watermark, in offset order.
+/// Calls `apply(key, value, offset)` for every record of `log` below its durable end, in offset order.
 pub fn replay(log: &PartitionLog, mut apply: impl FnMut(&[u8], Option<&Bytes>, i64)) -> Result<(), StorageError> {
     let mut offset = log.log_start_offset();
-    let end = log.high_watermark();
+    let end = log.durable_offset();
     while offset < end {
-        let chunk = log.read(offset, 1 << 20, true)?.records;
+        let chunk = log.read_for_replica(offset, 1 << 20)?.records;
         if chunk.is_empty() {
             break;
         }

@@ -100,7 +100,8 @@ async fn ensure_offsets_topic(broker: &Broker, cluster: &Cluster) -> Result<(), 
     }
     let partitions = broker.config().groups.offsets_topic_partitions;
     let overrides = offsets_topic_overrides();
-    match broker.create_topic(OFFSETS_TOPIC, partitions, 1, None, overrides, false).await {
+    let replication_factor = broker.offsets_topic_replication_factor();
+    match broker.create_topic(OFFSETS_TOPIC, partitions, replication_factor, None, overrides, false).await {
         Ok(_) | Err(TopicError::AlreadyExists(_)) => Ok(()),
         Err(e) => {
             tracing::error!(error = %e, "cannot create {OFFSETS_TOPIC} through the controller");
