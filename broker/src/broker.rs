@@ -186,6 +186,18 @@ impl Broker {
         }
     }
 
+    /// The leader epoch this broker leads `partition` of `topic` in, `None` when it does not lead it. A single node
+    /// leads everything in no particular epoch (`Some(-1)`).
+    pub fn leader_epoch_here(&self, topic: &str, partition: i32) -> Option<i32> {
+        match &self.cluster {
+            None => Some(-1),
+            Some(cluster) => match cluster.leadership(topic, partition) {
+                Leadership::Here(epoch) => Some(epoch),
+                Leadership::Elsewhere | Leadership::Unknown => None,
+            },
+        }
+    }
+
     /// Registers with the controller quorum, heartbeats and follows its metadata, until the process ends; returns
     /// at once on a single node.
     pub async fn run_cluster_membership(self: Arc<Self>) {

@@ -137,6 +137,15 @@ impl TidemarkProcess {
         Ok(TidemarkProcess { child, bootstrap, registry_url, connect_url })
     }
 
+    /// Sends `signal` (`STOP`, `CONT`, ...) to the process, as `kill -<signal>` does.
+    pub fn signal(&self, signal: &str) -> Result<()> {
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status()?;
+        if !status.success() {
+            bail!("kill -{signal} {} failed", self.child.id());
+        }
+        Ok(())
+    }
+
     /// Kills the process with SIGKILL, as a crash would, and waits for it.
     pub fn kill9(&mut self) -> Result<()> {
         self.child.kill()?;

@@ -351,6 +351,49 @@ async fn produce_acknowledged(
     Ok((acknowledged, failed))
 }
 
+/// Checks that every acknowledged record is stored at the offset its acknowledgement gave, and that no value is
+/// stored twice.
+fn check_acknowledged(stored: &BTreeMap<(i32, i64), String>, acknowledged: &[(i32, i64, String)]) {
+    let misplaced: Vec<String> = acknowledged
+        .iter()
+        .filter(|(partition, offset, value)| stored.get(&(*partition, *offset)) != Some(value))
+        .map(|(partition, offset, value)| {
+            format!("{value} acknowledged at {partition}/{offset}, stored {:?}", stored.get(&(*partition, *offset)))
+        })
+        .collect();
+    assert!(
+        misplaced.is_empty(),
+        "{} of {} misplaced: {:?}",
+        misplaced.len(),
+        acknowledged.len(),
+        &misplaced[..misplaced.len().min(12)]
+    );
+    let values: BTreeSet<&String> = stored.values().collect();
+    assert_eq!(values.len(), stored.len(), "no record stored twice");
+}
+
+/// Waits until the three replicas' first segment of `topic`-`partition` are byte for byte the same.
+fn wait_for_identical_replicas(cluster: &Cluster, topic: &str, partition: i32) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let logs: Vec<Vec<u8>> = (1..=3)
+            .map(|id| {
+                std::fs::read(cluster.data_dir(id).join(format!("topics/{topic}-{partition}/00000000000000000000.log")))
+            })
+            .collect::<Result<_, _>>()?;
+        if logs.iter().all(|log| *log == logs[0]) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the replicas of {topic}-{partition} differ: {:?} bytes",
+                logs.iter().map(Vec::len).collect::<Vec<_>>()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Every record of `topic` by (partition, offset), read from the leaders.
 fn read_all(bootstrap: &str, topic: &str, partitions: i32, at_least: usize) -> Result<BTreeMap<(i32, i64), String>> {
     let consumer = consumer_from_start(bootstrap, topic, partitions)?;
@@ -398,49 +441,12 @@ async fn replicated_partitions_keep_every_acknowledged_record_when_their_leader_
     acknowledged.extend(after);
 
     // Every acknowledged record is where its acknowledgement said, once.
-    let stored = read_all(&bootstrap, "ledger", 3, acknowledged.len())?;
-    let misplaced: Vec<String> = acknowledged
-        .iter()
-        .filter(|(partition, offset, value)| stored.get(&(*partition, *offset)) != Some(value))
-        .map(|(partition, offset, value)| {
-            format!("{value} acknowledged at {partition}/{offset}, stored {:?}", stored.get(&(*partition, *offset)))
-        })
-        .collect();
-    assert!(
-        misplaced.is_empty(),
-        "{} of {} misplaced: {:?}",
-        misplaced.len(),
-        acknowledged.len(),
-        &misplaced[..misplaced.len().min(12)]
-    );
-    let mut values: Vec<&String> = stored.values().collect();
-    values.sort();
-    values.dedup();
-    assert_eq!(values.len(), stored.len(), "no record stored twice");
+    check_acknowledged(&read_all(&bootstrap, "ledger", 3, acknowledged.len())?, &acknowledged);
 
     // Once every ISR is whole and idle, the replicas' logs are identical byte for byte.
     wait_for_states(&bootstrap, "ledger", "every ISR whole", &full)?;
     for partition in 0..3 {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let logs: Vec<Vec<u8>> = (1..=3)
-                .map(|id| {
-                    std::fs::read(
-                        cluster.data_dir(id).join(format!("topics/ledger-{partition}/00000000000000000000.log")),
-                    )
-                })
-                .collect::<Result<_, _>>()?;
-            if logs.iter().all(|log| *log == logs[0]) {
-                break;
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "the replicas of ledger-{partition} differ: {:?} bytes",
-                    logs.iter().map(Vec::len).collect::<Vec<_>>()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        wait_for_identical_replicas(&cluster, "ledger", partition)?;
     }
 
     // A broker down: a partition that wants three in-sync replicas refuses acks=all writes.
@@ -494,4 +500,36 @@ async fn a_group_keeps_its_committed_offsets_when_its_coordinator_dies() -> Resu
     assert_eq!((second.len(), failed), (30, 0));
     assert_eq!(read_as_group(&survivors, "events", "auditors", 30)?, 120, "resumed at the committed offsets");
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_leader_acknowledges_nothing_after_it_is_deposed() -> Result<()> {
+    let cluster = Cluster::start()?;
+    let bootstrap = cluster.bootstrap();
+    wait_for_brokers(&bootstrap, 3)?;
+    let admin: AdminClient<DefaultClientContext> = client_config(&bootstrap).create()?;
+    let topic = NewTopic::new("paused", 1, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
+    let created = admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
+    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    let leader = wait_for_states(&bootstrap, "paused", "in sync", full_of(1))?[&0].0;
+    let (mut acknowledged, failed) = produce_acknowledged(&bootstrap, "paused", 1, "before", 100).await?;
+    assert_eq!(failed, 0);
+
+    // The leader freezes past its session; a producer keeps writing while the others elect a new leader.
+    cluster.nodes[&leader].signal("STOP")?;
+    let writing_to = bootstrap.clone();
+    let writer = tokio::spawn(async move { produce_acknowledged(&writing_to, "paused", 1, "during", 200).await });
+    let others: Vec<String> =
+        cluster.nodes.iter().filter(|(id, _)| **id != leader).map(|(_, n)| n.bootstrap.clone()).collect();
+    wait_for_states(&others.join(","), "paused", "a new leader", |states| {
+        states.get(&0).is_some_and(|(l, _)| *l > 0 && *l != leader)
+    })?;
+    // It wakes up still believing it leads, with requests in flight: whatever it acknowledges must hold.
+    cluster.nodes[&leader].signal("CONT")?;
+    let (during, _) = writer.await??;
+    acknowledged.extend(during);
+
+    wait_for_states(&bootstrap, "paused", "the old leader back in sync", full_of(1))?;
+    check_acknowledged(&read_all(&bootstrap, "paused", 1, acknowledged.len())?, &acknowledged);
+    wait_for_identical_replicas(&cluster, "paused", 0)
 }

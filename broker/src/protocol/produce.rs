@@ -20,6 +20,8 @@ use crate::storage::{AppendInfo, PartitionLog};
 struct Appended {
     log: Arc<PartitionLog>,
     info: AppendInfo,
+    /// The partition, and the leader epoch this broker appended in (see [`Broker::leader_epoch_here`]).
+    at: (String, i32, Option<i32>),
 }
 
 /// Appends every partition's batch now and returns a reply that waits for durability.
@@ -77,7 +79,8 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
                             "duplicate batch"
                         );
                     }
-                    pending.push((t, p, Appended { log, info }));
+                    let at = (name.clone(), data.index, broker.leader_epoch_here(&name, data.index));
+                    pending.push((t, p, Appended { log, info, at }));
                 }
                 Err((error, text)) => {
                     tracing::debug!(topic = name, partition = data.index, error = text, "produce refused");
@@ -93,6 +96,7 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
         return Reply::Nothing;
     }
     let timeout = Duration::from_millis(u64::try_from(request.timeout_ms).unwrap_or(0).max(1));
+    let broker = Arc::clone(broker);
     Reply::Later(Box::pin(async move {
         for (t, p, appended) in pending {
             let end = appended.info.last_offset + 1;
@@ -105,7 +109,13 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
             };
             let waited = tokio::time::timeout(timeout, acknowledged).await;
             let response = &mut topics[t].partition_responses[p];
+            let (topic, partition, epoch) = &appended.at;
             match waited {
+                // A leader deposed meanwhile may have had the batch truncated away, and the high watermark it then
+                // followed says nothing about it: only a leader still in the epoch it appended in may answer.
+                Ok(Ok(())) if acks == -1 && broker.leader_epoch_here(topic, *partition) != *epoch => {
+                    response.error_code = ResponseError::NotLeaderOrFollower.code();
+                }
                 Ok(Ok(())) => {
                     response.base_offset = appended.info.base_offset;
                     response.log_start_offset = appended.info.log_start_offset;
