@@ -533,3 +533,58 @@ async fn a_paused_leader_acknowledges_nothing_after_it_is_deposed() -> Result<()
     check_acknowledged(&read_all(&bootstrap, "paused", 1, acknowledged.len())?, &acknowledged);
     wait_for_identical_replicas(&cluster, "paused", 0)
 }
+
+/// Kills the leader of `partition` of `topic` (kill -9) and waits until another broker leads it; answers the
+/// killed node.
+fn kill_leader(cluster: &mut Cluster, topic: &str, partition: i32) -> Result<i32> {
+    let bootstrap = cluster.bootstrap();
+    let leader = wait_for_states(&bootstrap, topic, "a leader", |s| s.get(&partition).is_some_and(|(l, _)| *l > 0))?
+        [&partition]
+        .0;
+    cluster.nodes.get_mut(&leader).context("the leader")?.kill9()?;
+    let others: Vec<String> =
+        cluster.nodes.iter().filter(|(id, _)| **id != leader).map(|(_, n)| n.bootstrap.clone()).collect();
+    wait_for_states(&others.join(","), topic, "a new leader", |states| {
+        states.get(&partition).is_some_and(|(l, _)| *l > 0 && *l != leader)
+    })?;
+    Ok(leader)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leaders_killed_over_and_over_under_load_lose_no_acknowledged_record() -> Result<()> {
+    let mut cluster = Cluster::start()?;
+    let bootstrap = cluster.bootstrap();
+    wait_for_brokers(&bootstrap, 3)?;
+    let admin: AdminClient<DefaultClientContext> = client_config(&bootstrap).create()?;
+    let topic = NewTopic::new("faults", 3, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
+    let created = admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
+    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    wait_for_states(&bootstrap, "faults", "in sync", full_of(3))?;
+    let mut acknowledged = Vec::new();
+    for round in 0..10 {
+        // Writes keep coming while the leader of one partition dies.
+        let writing_to = cluster.bootstrap();
+        let label = format!("round{round}");
+        let writer = tokio::spawn(async move { produce_acknowledged(&writing_to, "faults", 3, &label, 150).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let first = kill_leader(&mut cluster, "faults", round % 3)?;
+        if round % 4 == 3 {
+            // Two failures in quick succession (KIP-279): the first victim returns, and the leader that replaced
+            // it dies before the victim has caught up; the third replica leads, and both others truncate to it.
+            cluster.start_node(first)?;
+            let second = kill_leader(&mut cluster, "faults", round % 3)?;
+            cluster.start_node(second)?;
+        } else {
+            cluster.start_node(first)?;
+        }
+        let (written, _) = writer.await??;
+        acknowledged.extend(written);
+        wait_for_states(&cluster.bootstrap(), "faults", "every replica back in sync", full_of(3))?;
+    }
+    assert!(acknowledged.len() > 750, "most writes were acknowledged: {}", acknowledged.len());
+    check_acknowledged(&read_all(&cluster.bootstrap(), "faults", 3, acknowledged.len())?, &acknowledged);
+    for partition in 0..3 {
+        wait_for_identical_replicas(&cluster, "faults", partition)?;
+    }
+    Ok(())
+}
