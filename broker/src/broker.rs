@@ -198,6 +198,17 @@ impl Broker {
         }
     }
 
+    /// Completes once this broker no longer leads `partition` of `topic` in `leader_epoch`; never on a single node.
+    pub async fn leadership_lost(&self, topic: &str, partition: i32, leader_epoch: Option<i32>) {
+        let Some(cluster) = &self.cluster else { return std::future::pending().await };
+        let mut image = cluster.controller().watch();
+        while self.leader_epoch_here(topic, partition) == leader_epoch {
+            if image.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
     /// Registers with the controller quorum, heartbeats and follows its metadata, until the process ends; returns
     /// at once on a single node.
     pub async fn run_cluster_membership(self: Arc<Self>) {

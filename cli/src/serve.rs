@@ -32,6 +32,13 @@ pub async fn broker(args: ServerArgs) -> Result<()> {
 /// `tidemark up`: the broker, the schema registry and the connect worker in one process; the registry and the
 /// worker reach the log in process.
 pub async fn up(args: UpArgs) -> Result<()> {
+    // The registry and the worker reach the log in process, which writes to this broker's own partition logs: in a
+    // cluster that would bypass leaders and replication.
+    anyhow::ensure!(
+        args.server.voters.is_none(),
+        "`tidemark up` runs a single node; for a cluster run `tidemark broker --voters ...` on each node and point \
+         `tidemark registry` and `tidemark connect` at it with --bootstrap-servers"
+    );
     let stop = shutdown_watch();
     let (broker, listener) = open_broker(args.server).await?;
     let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(Arc::clone(&broker)));

@@ -40,6 +40,15 @@ pub(super) fn coordinator_error(broker: &Broker, group_id: &str) -> Option<Respo
     coordinator_error_in(&cluster.image(), broker.config().node_id, group_id)
 }
 
+/// The leader epoch of the `__consumer_offsets` partition in which this broker coordinates `group_id` (`Some(-1)`
+/// on a single node), `None` when it does not: a commit is answered only if this stays the same while it waits, so
+/// a coordinator deposed meanwhile acknowledges nothing its successor may lack.
+pub(super) fn coordinating_epoch(broker: &Broker, group_id: &str) -> Option<i32> {
+    let Some(cluster) = broker.cluster() else { return Some(-1) };
+    let partitions = cluster.image().topics.get(OFFSETS_TOPIC)?.partitions.len() as i32;
+    broker.leader_epoch_here(OFFSETS_TOPIC, partition_for(group_id, partitions))
+}
+
 /// Whether broker `node_id` coordinates `group_id` as `image` has it: `None` when it does, NOT_COORDINATOR when
 /// another broker does, COORDINATOR_NOT_AVAILABLE when none does. An empty group id is left to the group
 /// coordinator, which answers INVALID_GROUP_ID where Kafka does.

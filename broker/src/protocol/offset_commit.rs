@@ -1,11 +1,14 @@
-//! OffsetCommit: stores a group's consumed positions; answered once they are durable.
+//! OffsetCommit: stores a group's consumed positions; answered once they are on every in-sync replica of the
+//! group's `__consumer_offsets` partition, by a coordinator that still leads it in the same epoch.
 
 use std::sync::Arc;
 
 use kafka_protocol::messages::offset_commit_response::{OffsetCommitResponsePartition, OffsetCommitResponseTopic};
 use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 
-use super::group_routing::coordinator_error;
+use kafka_protocol::ResponseError;
+
+use super::group_routing::{coordinating_epoch, coordinator_error};
 use crate::broker::{now_ms, Broker};
 use crate::group::{CommittedOffset, Committer, OffsetCommit};
 
@@ -33,9 +36,15 @@ pub async fn handle(broker: Arc<Broker>, request: OffsetCommitRequest) -> Offset
             })
         })
         .collect();
-    let results = match coordinator_error(&broker, request.group_id.as_str()) {
+    let group_id = request.group_id.as_str();
+    let epoch = coordinating_epoch(&broker, group_id);
+    let results = match coordinator_error(&broker, group_id) {
         Some(error) => Err(error),
-        None => broker.groups().commit(broker.topics(), request.group_id.as_str(), &committer, offsets).await,
+        None => match broker.groups().commit(broker.topics(), group_id, &committer, offsets).await {
+            // Deposed while the commit waited for its replicas: the new coordinator may not have it.
+            Ok(_) if coordinating_epoch(&broker, group_id) != epoch => Err(ResponseError::NotCoordinator),
+            answered => answered,
+        },
     };
     let mut codes = match results {
         Ok(results) => results.into_iter().map(|r| r.map_or(0, |e| e.code())).collect::<Vec<i16>>().into_iter(),

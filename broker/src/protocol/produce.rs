@@ -100,16 +100,29 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
     Reply::Later(Box::pin(async move {
         for (t, p, appended) in pending {
             let end = appended.info.last_offset + 1;
-            // acks=all waits for every in-sync replica (the high watermark), acks=1 for this broker's disk.
+            let (topic, partition, epoch) = &appended.at;
+            // acks=all waits for every in-sync replica (the high watermark), acks=1 for this broker's disk. A
+            // leader deposed meanwhile stops waiting: the batch may be truncated away, and the client retries with
+            // the new leader.
             let acknowledged = async {
                 match acks {
-                    -1 => appended.log.wait_high_watermark(end).await,
-                    _ => appended.log.wait_durable(end).await,
+                    -1 => tokio::select! {
+                        waited = appended.log.wait_high_watermark(end) => Some(waited),
+                        () = broker.leadership_lost(topic, *partition, *epoch) => None,
+                    },
+                    _ => Some(appended.log.wait_durable(end).await),
                 }
             };
             let waited = tokio::time::timeout(timeout, acknowledged).await;
             let response = &mut topics[t].partition_responses[p];
-            let (topic, partition, epoch) = &appended.at;
+            let waited = match waited {
+                Ok(None) => {
+                    response.error_code = ResponseError::NotLeaderOrFollower.code();
+                    continue;
+                }
+                Ok(Some(result)) => Ok(result),
+                Err(elapsed) => Err(elapsed),
+            };
             match waited {
                 // A leader deposed meanwhile may have had the batch truncated away, and the high watermark it then
                 // followed says nothing about it: only a leader still in the epoch it appended in may answer.
