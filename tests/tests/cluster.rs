@@ -588,3 +588,50 @@ async fn leaders_killed_over_and_over_under_load_lose_no_acknowledged_record() -
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_python_follows_a_failover_without_skipping_an_offset() -> Result<()> {
+    let mut cluster = Cluster::start()?;
+    let bootstrap = cluster.bootstrap();
+    wait_for_brokers(&bootstrap, 3)?;
+    let admin: AdminClient<DefaultClientContext> = client_config(&bootstrap).create()?;
+    let topic = NewTopic::new("py", 2, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
+    let created = admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
+    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    wait_for_states(&bootstrap, "py", "in sync", full_of(2))?;
+
+    // kafka-python produces and consumes in a group while the leader of partition 0 dies and comes back.
+    let script = tidemark_tests::repo_root().join("tests/python/kafka_python_failover.py");
+    let client = std::process::Command::new(python())
+        .arg(script)
+        .args([bootstrap.as_str(), "py", "py-readers", "400"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let victim = kill_leader(&mut cluster, "py", 0)?;
+    cluster.start_node(victim)?;
+    let output = client.wait_with_output()?;
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).context("the client's report")?;
+    assert!(output.status.success(), "the consumer missed acknowledged records");
+    let records = |key: &str| -> Vec<(i32, i64, String)> {
+        report[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| Some((r[0].as_i64()? as i32, r[1].as_i64()?, r[2].as_str()?.to_owned())))
+            .collect()
+    };
+    let (acknowledged, consumed) = (records("acknowledged"), records("consumed"));
+    assert!(acknowledged.len() > 300, "most writes were acknowledged: {}", acknowledged.len());
+
+    // Redelivery after a rebalance goes back; a consumer never jumps over an offset.
+    let mut highest: BTreeMap<i32, i64> = BTreeMap::new();
+    for (partition, offset, _) in &consumed {
+        let seen = highest.entry(*partition).or_insert(-1);
+        assert!(*offset <= *seen + 1, "partition {partition}: offset {offset} read after {seen}");
+        *seen = (*seen).max(*offset);
+    }
+    check_acknowledged(&read_all(&cluster.bootstrap(), "py", 2, acknowledged.len())?, &acknowledged);
+    Ok(())
+}
