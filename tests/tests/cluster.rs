@@ -608,10 +608,13 @@ async fn kafka_python_follows_a_failover_without_skipping_an_offset() -> Result<
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
         .spawn()?;
+    let watcher = CommitWatcher::start(&bootstrap, "py", 2, "py-readers")?;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let victim = kill_leader(&mut cluster, "py", 0)?;
     cluster.start_node(victim)?;
     let output = client.wait_with_output()?;
+    let commits = watcher.stop()?;
+    assert!(commits > 0, "the group's commits were observed");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).context("the client's report")?;
     assert!(output.status.success(), "the consumer missed acknowledged records");
     let records = |key: &str| -> Vec<(i32, i64, String)> {
@@ -634,4 +637,52 @@ async fn kafka_python_follows_a_failover_without_skipping_an_offset() -> Result<
     }
     check_acknowledged(&read_all(&cluster.bootstrap(), "py", 2, acknowledged.len())?, &acknowledged);
     Ok(())
+}
+
+/// Reads a group's committed offsets over and over from another thread, failing if any moves backwards (a
+/// coordinator that lost an acknowledged commit would show an older one).
+struct CommitWatcher {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Result<usize>>,
+}
+
+impl CommitWatcher {
+    fn start(bootstrap: &str, topic: &str, partitions: i32, group: &str) -> Result<Self> {
+        let consumer: BaseConsumer = client_config(bootstrap).set("group.id", group).create()?;
+        let mut wanted = rdkafka::TopicPartitionList::new();
+        for partition in 0..partitions {
+            wanted.add_partition(topic, partition);
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || -> Result<usize> {
+            let mut last: BTreeMap<i32, i64> = BTreeMap::new();
+            let mut observed = 0;
+            while !stopped.load(std::sync::atomic::Ordering::Acquire) {
+                // A coordinator moving answers with errors for a while; those reads say nothing.
+                if let Ok(committed) = consumer.committed_offsets(wanted.clone(), Duration::from_secs(2)) {
+                    for element in committed.elements() {
+                        let Some(offset) = element.offset().to_raw().filter(|o| *o >= 0) else { continue };
+                        let before = last.insert(element.partition(), offset).unwrap_or(-1);
+                        if offset < before {
+                            bail!(
+                                "partition {}: committed offset moved back from {before} to {offset}",
+                                element.partition()
+                            );
+                        }
+                        observed += 1;
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Ok(observed)
+        });
+        Ok(CommitWatcher { stop, thread })
+    }
+
+    /// Stops watching; answers how many committed offsets were read.
+    fn stop(self) -> Result<usize> {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        self.thread.join().map_err(|_| anyhow::anyhow!("the commit watcher panicked"))?
+    }
 }
