@@ -117,6 +117,22 @@ fn full_of(partitions: usize) -> impl Fn(&BTreeMap<i32, (i32, Vec<i32>)>) -> boo
     move |states| states.len() == partitions && states.values().all(|(leader, isr)| *leader > 0 && isr.len() == 3)
 }
 
+/// Calls `read` every 200 ms until `check` holds of what it answers (failed reads count as "not yet"), for up to
+/// [`WAIT`]; the error names `what` and the last answer.
+fn poll_until<T: std::fmt::Debug>(what: &str, read: impl Fn() -> Result<T>, check: impl Fn(&T) -> bool) -> Result<T> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let current = read();
+        if current.as_ref().is_ok_and(&check) {
+            return current;
+        }
+        if Instant::now() > deadline {
+            bail!("{what}: {current:?}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Polls until `check` holds of the partition states of `topic`.
 fn wait_for_states(
     bootstrap: &str,
@@ -124,35 +140,16 @@ fn wait_for_states(
     what: &str,
     check: impl Fn(&BTreeMap<i32, (i32, Vec<i32>)>) -> bool,
 ) -> Result<BTreeMap<i32, (i32, Vec<i32>)>> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let current = partition_states(bootstrap, topic);
-        if let Ok(current) = &current {
-            if check(current) {
-                return Ok(current.clone());
-            }
-        }
-        if Instant::now() > deadline {
-            bail!("{what}: partitions of {topic} are {current:?}");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    poll_until(&format!("{what} (partitions of {topic})"), || partition_states(bootstrap, topic), check)
 }
 
 /// Polls until the cluster's metadata lists `count` live brokers.
 fn wait_for_brokers(bootstrap: &str, count: usize) -> Result<()> {
-    let deadline = Instant::now() + WAIT;
-    loop {
+    let live = || -> Result<usize> {
         let consumer: BaseConsumer = client_config(bootstrap).create()?;
-        let live = consumer.fetch_metadata(None, Duration::from_secs(10)).map(|m| m.brokers().len());
-        if live.as_ref().is_ok_and(|&n| n == count) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("the cluster has {live:?} live brokers, not {count}");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        Ok(consumer.fetch_metadata(None, Duration::from_secs(10))?.brokers().len())
+    };
+    poll_until(&format!("{count} live brokers"), live, |&n| n == count).map(|_| ())
 }
 
 /// Polls until `check` holds of the leaders of `topic`.
@@ -162,19 +159,7 @@ fn wait_for_leaders(
     what: &str,
     check: impl Fn(&BTreeMap<i32, i32>) -> bool,
 ) -> Result<BTreeMap<i32, i32>> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let current = leaders(bootstrap, topic);
-        if let Ok(current) = &current {
-            if check(current) {
-                return Ok(current.clone());
-            }
-        }
-        if Instant::now() > deadline {
-            bail!("{what}: leaders of {topic} are {current:?}");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    poll_until(&format!("{what} (leaders of {topic})"), || leaders(bootstrap, topic), check)
 }
 
 async fn create_topic(bootstrap: &str, name: &str, partitions: i32, replication: i32) -> Result<RDKafkaErrorCode> {
