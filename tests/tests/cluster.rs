@@ -84,6 +84,16 @@ impl Cluster {
         Ok(())
     }
 
+    /// The Kafka listeners of every node but `id`.
+    fn bootstrap_without(&self, id: i32) -> String {
+        self.nodes
+            .iter()
+            .filter(|(node, _)| **node != id)
+            .map(|(_, n)| n.bootstrap.clone())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     fn bootstrap(&self) -> String {
         self.nodes.values().map(|n| n.bootstrap.clone()).collect::<Vec<_>>().join(",")
     }
@@ -162,9 +172,16 @@ fn wait_for_leaders(
     poll_until(&format!("{what} (leaders of {topic})"), || leaders(bootstrap, topic), check)
 }
 
-async fn create_topic(bootstrap: &str, name: &str, partitions: i32, replication: i32) -> Result<RDKafkaErrorCode> {
+async fn create_topic(
+    bootstrap: &str,
+    name: &str,
+    (partitions, replication): (i32, i32),
+    configs: &[(&str, &str)],
+) -> Result<RDKafkaErrorCode> {
     let admin: AdminClient<DefaultClientContext> = client_config(bootstrap).create()?;
-    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(replication));
+    let topic = configs
+        .iter()
+        .fold(NewTopic::new(name, partitions, TopicReplication::Fixed(replication)), |t, (k, v)| t.set(k, v));
     let results = admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
     Ok(match results.into_iter().next() {
         Some(Err((_, code))) => code,
@@ -244,7 +261,7 @@ async fn three_brokers_spread_partitions_and_clients_follow_the_leaders() -> Res
 
     // Every broker registers; partitions spread so that each leads two of six.
     wait_for_brokers(&bootstrap, 3)?;
-    assert_eq!(create_topic(&bootstrap, "orders", 6, 1).await?, RDKafkaErrorCode::NoError);
+    assert_eq!(create_topic(&bootstrap, "orders", (6, 1), &[]).await?, RDKafkaErrorCode::NoError);
     let placed =
         wait_for_leaders(&bootstrap, "orders", "every partition led", |l| l.len() == 6 && l.values().all(|&b| b > 0))?;
     let mut led: BTreeMap<i32, usize> = BTreeMap::new();
@@ -253,7 +270,7 @@ async fn three_brokers_spread_partitions_and_clients_follow_the_leaders() -> Res
     }
     assert_eq!(led, BTreeMap::from([(1, 2), (2, 2), (3, 2)]), "leaders balanced: {placed:?}");
     // More replicas than brokers cannot be placed.
-    assert_eq!(create_topic(&bootstrap, "too-many", 3, 4).await?, RDKafkaErrorCode::InvalidReplicationFactor);
+    assert_eq!(create_topic(&bootstrap, "too-many", (3, 4), &[]).await?, RDKafkaErrorCode::InvalidReplicationFactor);
 
     // A producer that knows one broker reaches every leader; so does a consumer that knows another.
     let first = &cluster.nodes[&1].bootstrap;
@@ -273,7 +290,7 @@ async fn three_brokers_spread_partitions_and_clients_follow_the_leaders() -> Res
 
     // Broker 3 dies: once its session expires its partitions have no leader; the others keep serving.
     cluster.nodes.get_mut(&3).context("node 3")?.kill9()?;
-    let survivors = format!("{},{}", cluster.nodes[&1].bootstrap, cluster.nodes[&2].bootstrap);
+    let survivors = cluster.bootstrap_without(3);
     let orphaned: Vec<i32> = placed.iter().filter(|(_, &b)| b == 3).map(|(&p, _)| p).collect();
     wait_for_leaders(&survivors, "orders", "broker 3 fenced", |l| orphaned.iter().all(|p| l.get(p) == Some(&-1)))?;
     let alive = *placed.iter().find(|(_, &b)| b == 1).context("a partition of broker 1")?.0;
@@ -282,9 +299,9 @@ async fn three_brokers_spread_partitions_and_clients_follow_the_leaders() -> Res
     sent.extend(more);
 
     // Meanwhile the cluster's topics change without broker 3.
-    assert_eq!(create_topic(&survivors, "invoices", 3, 1).await?, RDKafkaErrorCode::NoError);
+    assert_eq!(create_topic(&survivors, "invoices", (3, 1), &[]).await?, RDKafkaErrorCode::NoError);
     let admin: AdminClient<DefaultClientContext> = client_config(&survivors).create()?;
-    assert_eq!(create_topic(&survivors, "scratch", 3, 1).await?, RDKafkaErrorCode::NoError);
+    assert_eq!(create_topic(&survivors, "scratch", (3, 1), &[]).await?, RDKafkaErrorCode::NoError);
     let deleted = admin.delete_topics(&["scratch"], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
     assert!(deleted.iter().all(|r| r.is_ok()), "{deleted:?}");
     assert!(topic_dirs(&cluster.data_dir(3), "scratch")? == 0);
@@ -394,10 +411,8 @@ async fn replicated_partitions_keep_every_acknowledged_record_when_their_leader_
     let mut cluster = Cluster::start()?;
     let bootstrap = cluster.bootstrap();
     wait_for_brokers(&bootstrap, 3)?;
-    let admin: AdminClient<DefaultClientContext> = client_config(&bootstrap).create()?;
-    let ledger = NewTopic::new("ledger", 3, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
-    let created = admin.create_topics([&ledger], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
-    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    let created = create_topic(&bootstrap, "ledger", (3, 3), &[("min.insync.replicas", "2")]).await?;
+    assert_eq!(created, RDKafkaErrorCode::NoError);
     let full = full_of(3);
     let before = wait_for_states(&bootstrap, "ledger", "three in-sync replicas", &full)?;
 
@@ -407,9 +422,7 @@ async fn replicated_partitions_keep_every_acknowledged_record_when_their_leader_
     // The leader of partition 0 dies: a follower from the ISR takes over with everything acknowledged.
     let victim = before[&0].0;
     cluster.nodes.get_mut(&victim).context("the leader")?.kill9()?;
-    let survivors: Vec<String> =
-        cluster.nodes.iter().filter(|(id, _)| **id != victim).map(|(_, n)| n.bootstrap.clone()).collect();
-    let survivors = survivors.join(",");
+    let survivors = cluster.bootstrap_without(victim);
     wait_for_states(&survivors, "ledger", "new leaders without the victim", |states| {
         states.len() == 3 && states.values().all(|(l, isr)| *l > 0 && *l != victim && !isr.contains(&victim))
     })?;
@@ -435,9 +448,8 @@ async fn replicated_partitions_keep_every_acknowledged_record_when_their_leader_
     }
 
     // A broker down: a partition that wants three in-sync replicas refuses acks=all writes.
-    let strict = NewTopic::new("strict", 1, TopicReplication::Fixed(3)).set("min.insync.replicas", "3");
-    let created = admin.create_topics([&strict], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
-    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    let created = create_topic(&bootstrap, "strict", (1, 3), &[("min.insync.replicas", "3")]).await?;
+    assert_eq!(created, RDKafkaErrorCode::NoError);
     let leader = wait_for_states(&bootstrap, "strict", "strict in sync", full_of(1))?[&0].0;
     let follower = (1..=3).find(|id| *id != leader).context("a follower")?;
     cluster.nodes.get_mut(&follower).context("the follower")?.kill9()?;
@@ -462,7 +474,7 @@ async fn a_group_keeps_its_committed_offsets_when_its_coordinator_dies() -> Resu
     let mut cluster = Cluster::start()?;
     let bootstrap = cluster.bootstrap();
     wait_for_brokers(&bootstrap, 3)?;
-    assert_eq!(create_topic(&bootstrap, "events", 3, 3).await?, RDKafkaErrorCode::NoError);
+    assert_eq!(create_topic(&bootstrap, "events", (3, 3), &[]).await?, RDKafkaErrorCode::NoError);
     wait_for_states(&bootstrap, "events", "events in sync", full_of(3))?;
     let (first, failed) = produce_acknowledged(&bootstrap, "events", 3, "first", 90).await?;
     assert_eq!((first.len(), failed), (90, 0));
@@ -473,9 +485,7 @@ async fn a_group_keeps_its_committed_offsets_when_its_coordinator_dies() -> Resu
     let states = wait_for_states(&bootstrap, "__consumer_offsets", "offsets topic in sync", full_of(50))?;
     let coordinator = states[&partition].0;
     cluster.nodes.get_mut(&coordinator).context("the coordinator")?.kill9()?;
-    let survivors: Vec<String> =
-        cluster.nodes.iter().filter(|(id, _)| **id != coordinator).map(|(_, n)| n.bootstrap.clone()).collect();
-    let survivors = survivors.join(",");
+    let survivors = cluster.bootstrap_without(coordinator);
     wait_for_states(&survivors, "__consumer_offsets", "a new coordinator", |states| {
         states.get(&partition).is_some_and(|(leader, _)| *leader > 0 && *leader != coordinator)
     })?;
@@ -492,10 +502,8 @@ async fn a_paused_leader_acknowledges_nothing_after_it_is_deposed() -> Result<()
     let cluster = Cluster::start()?;
     let bootstrap = cluster.bootstrap();
     wait_for_brokers(&bootstrap, 3)?;
-    let admin: AdminClient<DefaultClientContext> = client_config(&bootstrap).create()?;
-    let topic = NewTopic::new("paused", 1, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
-    let created = admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
-    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    let created = create_topic(&bootstrap, "paused", (1, 3), &[("min.insync.replicas", "2")]).await?;
+    assert_eq!(created, RDKafkaErrorCode::NoError);
     let leader = wait_for_states(&bootstrap, "paused", "in sync", full_of(1))?[&0].0;
     let (mut acknowledged, failed) = produce_acknowledged(&bootstrap, "paused", 1, "before", 100).await?;
     assert_eq!(failed, 0);
@@ -504,9 +512,7 @@ async fn a_paused_leader_acknowledges_nothing_after_it_is_deposed() -> Result<()
     cluster.nodes[&leader].signal("STOP")?;
     let writing_to = bootstrap.clone();
     let writer = tokio::spawn(async move { produce_acknowledged(&writing_to, "paused", 1, "during", 200).await });
-    let others: Vec<String> =
-        cluster.nodes.iter().filter(|(id, _)| **id != leader).map(|(_, n)| n.bootstrap.clone()).collect();
-    wait_for_states(&others.join(","), "paused", "a new leader", |states| {
+    wait_for_states(&cluster.bootstrap_without(leader), "paused", "a new leader", |states| {
         states.get(&0).is_some_and(|(l, _)| *l > 0 && *l != leader)
     })?;
     // It wakes up still believing it leads, with requests in flight: whatever it acknowledges must hold.
@@ -527,9 +533,7 @@ fn kill_leader(cluster: &mut Cluster, topic: &str, partition: i32) -> Result<i32
         [&partition]
         .0;
     cluster.nodes.get_mut(&leader).context("the leader")?.kill9()?;
-    let others: Vec<String> =
-        cluster.nodes.iter().filter(|(id, _)| **id != leader).map(|(_, n)| n.bootstrap.clone()).collect();
-    wait_for_states(&others.join(","), topic, "a new leader", |states| {
+    wait_for_states(&cluster.bootstrap_without(leader), topic, "a new leader", |states| {
         states.get(&partition).is_some_and(|(l, _)| *l > 0 && *l != leader)
     })?;
     Ok(leader)
@@ -540,10 +544,8 @@ async fn leaders_killed_over_and_over_under_load_lose_no_acknowledged_record() -
     let mut cluster = Cluster::start()?;
     let bootstrap = cluster.bootstrap();
     wait_for_brokers(&bootstrap, 3)?;
-    let admin: AdminClient<DefaultClientContext> = client_config(&bootstrap).create()?;
-    let topic = NewTopic::new("faults", 3, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
-    let created = admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
-    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    let created = create_topic(&bootstrap, "faults", (3, 3), &[("min.insync.replicas", "2")]).await?;
+    assert_eq!(created, RDKafkaErrorCode::NoError);
     wait_for_states(&bootstrap, "faults", "in sync", full_of(3))?;
     let mut acknowledged = Vec::new();
     for round in 0..10 {
@@ -579,10 +581,8 @@ async fn kafka_python_follows_a_failover_without_skipping_an_offset() -> Result<
     let mut cluster = Cluster::start()?;
     let bootstrap = cluster.bootstrap();
     wait_for_brokers(&bootstrap, 3)?;
-    let admin: AdminClient<DefaultClientContext> = client_config(&bootstrap).create()?;
-    let topic = NewTopic::new("py", 2, TopicReplication::Fixed(3)).set("min.insync.replicas", "2");
-    let created = admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
-    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    let created = create_topic(&bootstrap, "py", (2, 3), &[("min.insync.replicas", "2")]).await?;
+    assert_eq!(created, RDKafkaErrorCode::NoError);
     wait_for_states(&bootstrap, "py", "in sync", full_of(2))?;
 
     // kafka-python produces and consumes in a group while the leader of partition 0 dies and comes back.
