@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cdc;
+pub mod cluster;
 pub mod connect_client;
 pub mod mariadb;
 pub mod postgres;
@@ -102,7 +103,8 @@ impl TidemarkProcess {
             command.arg("--data-dir").arg(dir);
         }
         let mut child = command
-            .env("RUST_LOG", "info")
+            // TIDEMARK_TEST_LOG sets the tests' servers' RUST_LOG, for debugging.
+            .env("RUST_LOG", std::env::var("TIDEMARK_TEST_LOG").unwrap_or_else(|_| "info".to_owned()))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

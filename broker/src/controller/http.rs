@@ -1,10 +1,11 @@
 //! The controller listener: Raft RPCs from other controller nodes, and the requests brokers send to the active
-//! controller (metadata writes, heartbeats, joining as a learner). Every body is JSON.
+//! controller (metadata writes, heartbeats, brokers found unreachable, joining as a learner), and
+//! this node's view of the quorum (`GET /controller/status`). Every body is JSON.
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use openraft::error::{InstallSnapshotError, RaftError};
 use openraft::raft::{
@@ -22,6 +23,10 @@ use crate::controller::Controller;
 pub const WRITE_PATH: &str = "/controller/write";
 /// Path of a broker heartbeat sent to the active controller.
 pub const HEARTBEAT_PATH: &str = "/controller/heartbeat";
+/// Path of a report that a broker could not be reached, sent to the active controller.
+pub const UNREACHABLE_PATH: &str = "/controller/unreachable";
+/// Path of this node's view of the quorum (GET): [`Status`].
+pub const STATUS_PATH: &str = "/controller/status";
 /// Path of a node asking the active controller to replicate the metadata log to it as a learner.
 pub const JOIN_PATH: &str = "/controller/join";
 
@@ -45,6 +50,13 @@ pub struct Heartbeat {
     pub broker_id: i32,
 }
 
+/// A broker could not reach another one (see [`crate::controller::crash_probe`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Unreachable {
+    /// The node id of the broker that could not be reached.
+    pub broker_id: i32,
+}
+
 /// A node that is not a voter asks to follow the metadata log.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Join {
@@ -52,6 +64,17 @@ pub struct Join {
     pub node_id: i32,
     /// Its controller listener, as the others reach it.
     pub address: String,
+}
+
+/// What a node knows of the quorum, for operators and tests.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Status {
+    /// This node's id.
+    pub node_id: i32,
+    /// The node id of the active controller, when one is known.
+    pub active_controller: Option<i32>,
+    /// The index of the last metadata command this node applied.
+    pub applied_index: Option<u64>,
 }
 
 /// The routes of a controller listener.
@@ -62,7 +85,9 @@ pub fn router(controller: Arc<Controller>) -> Router {
         .route(SNAPSHOT_PATH, post(snapshot))
         .route(WRITE_PATH, post(write))
         .route(HEARTBEAT_PATH, post(heartbeat))
+        .route(UNREACHABLE_PATH, post(unreachable))
         .route(JOIN_PATH, post(join))
+        .route(STATUS_PATH, get(status))
         .with_state(controller)
 }
 
@@ -99,6 +124,17 @@ async fn heartbeat(
     Json(heartbeat): Json<Heartbeat>,
 ) -> Json<LeaderAnswer<()>> {
     Json(controller.record_heartbeat(heartbeat.broker_id))
+}
+
+async fn unreachable(
+    State(controller): State<Arc<Controller>>,
+    Json(report): Json<Unreachable>,
+) -> Json<LeaderAnswer<()>> {
+    Json(controller.check_unreachable(report.broker_id).await)
+}
+
+async fn status(State(controller): State<Arc<Controller>>) -> Json<Status> {
+    Json(controller.status())
 }
 
 async fn join(State(controller): State<Arc<Controller>>, Json(join): Json<Join>) -> Json<LeaderAnswer<()>> {

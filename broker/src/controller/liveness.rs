@@ -18,6 +18,12 @@ impl Liveness {
         self.last_seen.insert(broker, now);
     }
 
+    /// Forgets `broker`'s heartbeats: it was fenced for another reason (it crashed), and is unfenced only once it
+    /// heartbeats again.
+    pub fn forget(&mut self, broker: i32) {
+        self.last_seen.remove(&broker);
+    }
+
     /// Starts a term as the active controller: the heartbeats the previous controller received are unknown here,
     /// so every unfenced broker gets a full session from `now` before it can be fenced. Fenced brokers get none:
     /// they must heartbeat to this controller to be unfenced.

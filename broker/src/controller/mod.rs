@@ -11,10 +11,12 @@
 //! - [`network`] and [`http`]: Raft RPCs and the brokers' requests to the active controller, JSON over HTTP on the
 //!   controller listener.
 //! - [`liveness`]: the active controller fences brokers that stop heartbeating and unfences those that resume.
+//! - [`crash_probe`]: it fences at once a broker reported unreachable whose listener refuses connections.
 //!
 //! The lowest-id voter initializes the quorum on the cluster's first start; the others wait for it.
 
 pub mod assignment;
+pub mod crash_probe;
 pub mod http;
 pub mod image;
 pub mod liveness;
@@ -37,7 +39,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::controller::http::{Heartbeat, Join, LeaderAnswer, Written, HEARTBEAT_PATH, JOIN_PATH, WRITE_PATH};
+use crate::controller::http::{
+    Heartbeat, Join, LeaderAnswer, Status, Unreachable, Written, HEARTBEAT_PATH, JOIN_PATH, UNREACHABLE_PATH,
+    WRITE_PATH,
+};
 use crate::controller::image::{ClusterImage, MetadataCommand, MetadataError};
 use crate::controller::liveness::Liveness;
 use crate::controller::log_store::LogStore;
@@ -47,6 +52,9 @@ use crate::controller::state_machine::StateMachine;
 
 /// How long a metadata write keeps looking for an active controller before it gives up.
 const PROPOSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a report of an unreachable broker keeps looking for an active controller: past it, the broker's
+/// session has expired anyway.
+const REPORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pause between attempts while no controller is active or reachable.
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
@@ -171,10 +179,17 @@ impl Controller {
         self.raft.metrics().borrow().current_leader.and_then(|id| i32::try_from(id).ok())
     }
 
+    /// This node's view of the quorum.
+    pub fn status(&self) -> Status {
+        let applied_index = self.raft.metrics().borrow().last_applied.map(|id| id.index);
+        Status { node_id: self.config.node_id, active_controller: self.active_controller(), applied_index }
+    }
+
     /// Writes `command` through the active controller, retrying while none is elected or reachable. Answers once
     /// the quorum committed and applied it, with its index in the metadata log, or with the quorum's refusal.
     pub async fn propose(&self, command: MetadataCommand) -> Result<u64, ProposeError> {
-        let written = self.on_active_controller(WRITE_PATH, &command, || self.write_locally(command.clone())).await?;
+        let write = || self.write_locally(command.clone());
+        let written = self.on_active_controller(WRITE_PATH, &command, PROPOSE_TIMEOUT, write).await?;
         written.outcome?;
         Ok(written.index)
     }
@@ -195,7 +210,16 @@ impl Controller {
     /// Tells the active controller that broker `broker_id` is alive.
     pub async fn heartbeat(&self, broker_id: i32) -> Result<(), ProposeError> {
         let heartbeat = Heartbeat { broker_id };
-        self.on_active_controller(HEARTBEAT_PATH, &heartbeat, || async { self.record_heartbeat(broker_id) }).await
+        let record = || async { self.record_heartbeat(broker_id) };
+        self.on_active_controller(HEARTBEAT_PATH, &heartbeat, PROPOSE_TIMEOUT, record).await
+    }
+
+    /// Tells the active controller that broker `broker_id` could not be reached; it fences the broker at once if
+    /// its listener refuses connections (see [`crash_probe`]).
+    pub async fn report_unreachable(&self, broker_id: i32) -> Result<(), ProposeError> {
+        let report = Unreachable { broker_id };
+        let check = || self.check_unreachable(broker_id);
+        self.on_active_controller(UNREACHABLE_PATH, &report, REPORT_TIMEOUT, check).await
     }
 
     /// Stops the Raft node and the controller's tasks.
@@ -208,15 +232,22 @@ impl Controller {
         }
     }
 
-    /// Runs a request on the active controller: `local` when that is this node, else an HTTP call to it.
-    async fn on_active_controller<Req, T, F, Fut>(&self, path: &str, request: &Req, local: F) -> Result<T, ProposeError>
+    /// Runs a request on the active controller: `local` when that is this node, else an HTTP call to it; retries
+    /// for up to `timeout` while none answers.
+    async fn on_active_controller<Req, T, F, Fut>(
+        &self,
+        path: &str,
+        request: &Req,
+        timeout: Duration,
+        local: F,
+    ) -> Result<T, ProposeError>
     where
         Req: Serialize,
         T: DeserializeOwned,
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = LeaderAnswer<T>>,
     {
-        let deadline = Instant::now() + PROPOSE_TIMEOUT;
+        let deadline = Instant::now() + timeout;
         loop {
             let attempt = match self.active_controller_address() {
                 Some(None) => local().await,
@@ -278,6 +309,29 @@ impl Controller {
         if self.image().brokers.get(&broker_id).is_some_and(|b| b.fenced) {
             // Unfence it now rather than at the next tick.
             self.fenced_heartbeat.notify_one();
+        }
+        Ok(())
+    }
+
+    /// On the active controller: fences `broker_id` if it is unfenced and its listener refuses connections.
+    async fn check_unreachable(&self, broker_id: i32) -> LeaderAnswer<()> {
+        if !self.is_active() {
+            return Err(format!("node {} is not the active controller", self.id));
+        }
+        let image = self.image();
+        let Some(broker) = image.brokers.get(&broker_id).filter(|b| !b.fenced) else { return Ok(()) };
+        if !crash_probe::refuses_connections(&broker.host, broker.port).await {
+            return Ok(());
+        }
+        tracing::info!(
+            broker = broker_id,
+            address = format!("{}:{}", broker.host, broker.port),
+            "a broker's listener refuses connections: fencing it without waiting for its session to expire"
+        );
+        self.liveness.lock().unwrap_or_else(|p| p.into_inner()).forget(broker_id);
+        let written = self.write_locally(MetadataCommand::FenceBroker { id: broker_id }).await?;
+        if let Err(e) = written.outcome {
+            tracing::warn!(broker = broker_id, error = %e, "fencing an unreachable broker");
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ use thiserror::Error;
 
 use crate::broker::now_ms;
 use crate::replication::leader_client::{LeaderCallError, LeaderConnection};
+use crate::replication::unreachable::UnreachableLeaders;
 use crate::storage::{PartitionLog, StorageError};
 use crate::topics::Topic;
 
@@ -40,6 +41,8 @@ enum FollowError {
 pub struct FollowTarget {
     /// This broker's id, sent as `replica_id`.
     pub replica_id: i32,
+    /// The leader's broker id.
+    pub leader_id: i32,
     /// The topic.
     pub topic: Arc<Topic>,
     /// The partition index.
@@ -50,8 +53,9 @@ pub struct FollowTarget {
     pub leader_epoch: i32,
 }
 
-/// Replicates until aborted; failures (the leader not reachable, not yet aware it leads) are retried.
-pub async fn follow(target: FollowTarget, log: Arc<PartitionLog>) {
+/// Replicates until aborted; failures (the leader not reachable, not yet aware it leads) are retried. A leader
+/// that cannot be reached is reported to `unreachable`.
+pub async fn follow(target: FollowTarget, log: Arc<PartitionLog>, unreachable: Arc<UnreachableLeaders>) {
     let mut failures = 0usize;
     loop {
         let outcome = replicate(&target, &log, &mut failures).await;
@@ -69,13 +73,18 @@ pub async fn follow(target: FollowTarget, log: Arc<PartitionLog>) {
                     "the leader is not ready yet"
                 );
             }
-            Err(e) => tracing::warn!(
-                topic = target.topic.name(),
-                partition = target.partition,
-                leader = target.leader_address,
-                error = %e,
-                "replicating from the leader; retrying"
-            ),
+            Err(e) => {
+                if matches!(e, FollowError::Leader(LeaderCallError::Io(_))) {
+                    unreachable.report(target.leader_id);
+                }
+                tracing::warn!(
+                    topic = target.topic.name(),
+                    partition = target.partition,
+                    leader = target.leader_address,
+                    error = %e,
+                    "replicating from the leader; retrying"
+                );
+            }
         }
         tokio::time::sleep(pause).await;
     }

@@ -4,6 +4,8 @@
 //! - [`leader_state`]: on the leader, each follower's progress; the high watermark limit and the ISR it implies.
 //! - [`fetcher`]: on a follower, truncation by leader epoch, then fetching.
 //! - [`leader_client`]: the two Kafka requests a follower sends to its leader.
+//! - [`unreachable`]: a follower that cannot reach its leader, or a leader whose follower's connection dropped,
+//!   tells the controller, which fences a crashed broker at once.
 //!
 //! [`ReplicaManager`] starts and stops fetchers and leader states as the controller's image changes, takes
 //! followers' fetches on the leader, and proposes ISR changes to the controller (a deposed leader's proposals are
@@ -16,6 +18,7 @@
 pub mod fetcher;
 pub mod leader_client;
 pub mod leader_state;
+pub mod unreachable;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,6 +31,7 @@ use crate::controller::image::{ClusterImage, MetadataCommand, NO_LEADER};
 use crate::controller::Controller;
 use crate::replication::fetcher::FollowTarget;
 use crate::replication::leader_state::LeaderState;
+use crate::replication::unreachable::UnreachableLeaders;
 use crate::storage::PartitionLog;
 use crate::topics::TopicManager;
 
@@ -62,6 +66,8 @@ pub struct ReplicaManager {
     following: Mutex<HashMap<PartitionKey, Following>>,
     /// ISR changes proposed and not yet answered, one at a time per partition.
     proposing: Arc<Mutex<HashSet<PartitionKey>>>,
+    /// Where followers report leaders they cannot reach.
+    unreachable: Arc<UnreachableLeaders>,
 }
 
 impl ReplicaManager {
@@ -69,11 +75,12 @@ impl ReplicaManager {
     pub fn new(node_id: i32, controller: Arc<Controller>, max_lag: Duration) -> Self {
         ReplicaManager {
             node_id,
-            controller,
             max_lag,
             led: Mutex::new(HashMap::new()),
             following: Mutex::new(HashMap::new()),
             proposing: Arc::new(Mutex::new(HashSet::new())),
+            unreachable: Arc::new(UnreachableLeaders::new(Arc::clone(&controller))),
+            controller,
         }
     }
 
@@ -115,12 +122,13 @@ impl ReplicaManager {
                     let Some(leader) = image.brokers.get(&partition.leader) else { continue };
                     let target = FollowTarget {
                         replica_id: self.node_id,
+                        leader_id: partition.leader,
                         topic: Arc::clone(&topic),
                         partition: index as i32,
                         leader_address: format!("{}:{}", leader.host, leader.port),
                         leader_epoch: partition.leader_epoch,
                     };
-                    let task = tokio::spawn(fetcher::follow(target, log));
+                    let task = tokio::spawn(fetcher::follow(target, log, Arc::clone(&self.unreachable)));
                     let follower = Following { leader: partition.leader, leader_epoch: partition.leader_epoch, task };
                     if let Some(old) = following.insert(key.clone(), follower) {
                         old.task.abort();
@@ -218,6 +226,13 @@ impl ReplicaManager {
             }
             lock(&proposing).remove(&key);
         });
+    }
+
+    /// Broker `replica` lost its connection to this one, which it fetched through (it may have crashed): the
+    /// controller is asked to check it, so that a dead follower leaves the ISRs it holds up without waiting out its
+    /// session.
+    pub fn replica_unreachable(&self, replica: i32) {
+        self.unreachable.report(replica);
     }
 
     /// Stops every fetcher.

@@ -87,16 +87,29 @@ pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Rece
     let mut frames = FramedRead::new(reader, codec);
     let (tx, rx) = mpsc::channel::<Pending>(MAX_IN_FLIGHT);
     let writer = tokio::spawn(write_responses(FramedWrite::new(writer, LengthDelimitedCodec::new()), rx));
+    // The broker replicating through this connection, if it is a follower's.
+    let mut follower = None;
     loop {
         let frame = tokio::select! {
             frame = frames.next() => frame,
-            _ = stop.changed() => None,
+            _ = stop.changed() => break,
         };
-        let Some(frame) = frame.transpose()? else {
-            break;
+        let frame = match frame.transpose() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => {
+                follower_gone(&broker, follower);
+                break;
+            }
+            Err(e) => {
+                follower_gone(&broker, follower);
+                return Err(e);
+            }
         };
         let pending = match decode_request(frame.freeze()) {
             Ok((header, request)) => {
+                if let RequestKind::Fetch(fetch) = &request {
+                    follower = follower.or((fetch.replica_id.0 >= 0).then_some(fetch.replica_id.0));
+                }
                 let reply = protocol::handle(&broker, &header, request, peer).await;
                 if matches!(reply, Reply::Disconnect) {
                     tracing::warn!(api = header.request_api_key, "request cannot be served; closing the connection");
@@ -120,6 +133,13 @@ pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Rece
     }
     drop(tx);
     writer.await.map_err(std::io::Error::other)?
+}
+
+/// A follower's connection closed: it may have crashed, which the controller is asked to check.
+fn follower_gone(broker: &Broker, follower: Option<i32>) {
+    if let (Some(follower), Some(cluster)) = (follower, broker.cluster()) {
+        cluster.replicas().replica_unreachable(follower);
+    }
 }
 
 async fn write_responses(
