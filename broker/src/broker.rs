@@ -115,7 +115,9 @@ impl Broker {
             }
             None => None,
         };
-        let topics = TopicManager::open(&config.data_dir, LogActivity::default(), now_ms()).await?;
+        let topics =
+            TopicManager::open(&config.data_dir, LogActivity::default(), config.topic_defaults.clone(), now_ms());
+        let topics = topics.await?;
         if cluster.is_some() {
             topics.hand_to_controller();
         }
@@ -303,7 +305,8 @@ impl Broker {
         if !(allow_create && self.config.auto_create_topics) {
             return Err(TopicError::Unknown(name.to_owned()));
         }
-        let created = self.create_topic(name, self.config.default_partitions, 1, None, BTreeMap::new(), false).await;
+        let (partitions, replication_factor) = (self.config.default_partitions, self.config.default_replication_factor);
+        let created = self.create_topic(name, partitions, replication_factor, None, BTreeMap::new(), false).await;
         match created {
             Err(TopicError::AlreadyExists(_)) => self.topics.get(name).ok_or_else(|| TopicError::Unknown(name.into())),
             other => other,

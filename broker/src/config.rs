@@ -20,6 +20,11 @@ pub struct BrokerConfig {
     pub auto_create_topics: bool,
     /// Partitions of a topic created without a count (Kafka's `num.partitions`).
     pub default_partitions: i32,
+    /// Replicas of a topic created without a replication factor (Kafka's `default.replication.factor`).
+    pub default_replication_factor: i16,
+    /// The broker's defaults for every topic's config, under each topic's overrides (Kafka's static broker
+    /// configs, e.g. `min.insync.replicas`).
+    pub topic_defaults: std::collections::BTreeMap<String, String>,
     /// Largest request frame accepted; larger frames close the connection (`socket.request.max.bytes`).
     pub max_request_bytes: usize,
     /// How often retention runs (`log.retention.check.interval.ms`).
@@ -67,6 +72,8 @@ impl BrokerConfig {
             advertised_port,
             auto_create_topics: true,
             default_partitions: 1,
+            default_replication_factor: 1,
+            topic_defaults: std::collections::BTreeMap::new(),
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             retention_check_interval: Duration::from_secs(300),
             cleaner: CleanerConfig::default(),

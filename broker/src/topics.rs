@@ -124,11 +124,20 @@ pub struct TopicManager {
     activity: LogActivity,
     /// Set in a cluster: topics change only as the controller's image says.
     managed: std::sync::atomic::AtomicBool,
+    /// The broker's defaults for every topic's config (under each topic's overrides).
+    broker_defaults: BTreeMap<String, String>,
 }
 
 impl TopicManager {
-    /// Opens every topic under `data_dir`, recovering each partition's log.
-    pub async fn open(data_dir: &Path, activity: LogActivity, now_ms: i64) -> Result<Self, TopicError> {
+    /// Opens every topic under `data_dir`, recovering each partition's log; `broker_defaults` are the broker's
+    /// topic config defaults, under each topic's overrides.
+    pub async fn open(
+        data_dir: &Path,
+        activity: LogActivity,
+        broker_defaults: BTreeMap<String, String>,
+        now_ms: i64,
+    ) -> Result<Self, TopicError> {
+        TopicConfig::from_layers(&broker_defaults, &BTreeMap::new())?;
         let meta_dir = data_dir.join("meta").join("topics");
         let logs_dir = data_dir.join("topics");
         std::fs::create_dir_all(&meta_dir)?;
@@ -142,7 +151,7 @@ impl TopicManager {
             let metadata: TopicMetadata = serde_json::from_slice(&std::fs::read(&path)?).map_err(|e| {
                 std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", path.display()))
             })?;
-            let config = TopicConfig::from_overrides(&metadata.configs)?;
+            let config = TopicConfig::from_layers(&broker_defaults, &metadata.configs)?;
             let mut partitions = Vec::new();
             for p in 0..metadata.partitions {
                 partitions.push(PartitionLog::open(&partition_dir(data_dir, name, p), activity.clone(), now_ms)?);
@@ -163,6 +172,7 @@ impl TopicManager {
             admin: tokio::sync::Mutex::new(()),
             activity,
             managed: std::sync::atomic::AtomicBool::new(false),
+            broker_defaults,
         })
     }
 
@@ -278,7 +288,7 @@ impl TopicManager {
         validate_only: bool,
         now_ms: i64,
     ) -> Result<Arc<Topic>, TopicError> {
-        let config = TopicConfig::from_overrides(overrides)?;
+        let config = TopicConfig::from_layers(&self.broker_defaults, overrides)?;
         let topic = Topic {
             name: name.to_owned(),
             id,
@@ -370,7 +380,7 @@ impl TopicManager {
         self.refuse_if_managed(name)?;
         let _admin = self.admin.lock().await;
         let topic = self.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;
-        TopicConfig::from_overrides(&overrides)?;
+        TopicConfig::from_layers(&self.broker_defaults, &overrides)?;
         if validate_only {
             return Ok(());
         }
@@ -378,7 +388,7 @@ impl TopicManager {
     }
 
     fn replace_overrides(&self, topic: &Topic, overrides: &BTreeMap<String, String>) -> Result<(), TopicError> {
-        let config = TopicConfig::from_overrides(overrides)?;
+        let config = TopicConfig::from_layers(&self.broker_defaults, overrides)?;
         *topic.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
         self.persist(topic)?;
         tracing::info!(topic = topic.name, ?overrides, "changed topic config");

@@ -74,6 +74,13 @@ pub struct ServerArgs {
     /// Partitions of automatically created topics.
     #[arg(long, env = "TIDEMARK_NUM_PARTITIONS", default_value_t = 1)]
     pub num_partitions: i32,
+    /// Replicas of topics created without a replication factor: automatically created ones, and those of the
+    /// schema registry and the connect worker (Kafka's `default.replication.factor`). A cluster wants 3.
+    #[arg(long, env = "TIDEMARK_DEFAULT_REPLICATION_FACTOR", default_value_t = 1)]
+    pub default_replication_factor: i16,
+    /// In-sync replicas an `acks=all` write needs, for every topic without its own `min.insync.replicas`.
+    #[arg(long, env = "TIDEMARK_MIN_INSYNC_REPLICAS", default_value_t = 1)]
+    pub min_insync_replicas: u16,
     /// Largest request frame accepted, in bytes.
     #[arg(long, env = "TIDEMARK_MAX_REQUEST_BYTES", default_value_t = tidemark_broker::config::DEFAULT_MAX_REQUEST_BYTES)]
     pub max_request_bytes: usize,

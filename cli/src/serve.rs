@@ -147,6 +147,10 @@ async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, TcpListener)> {
     config.node_id = args.node_id;
     config.auto_create_topics = args.auto_create_topics;
     config.default_partitions = args.num_partitions;
+    config.default_replication_factor = args.default_replication_factor;
+    if args.min_insync_replicas != 1 {
+        config.topic_defaults.insert("min.insync.replicas".to_owned(), args.min_insync_replicas.to_string());
+    }
     config.max_request_bytes = args.max_request_bytes;
     config.retention_check_interval = Duration::from_millis(args.retention_check_interval_ms.max(1));
     config.cleaner.backoff = Duration::from_millis(args.log_cleaner_backoff_ms.max(1));

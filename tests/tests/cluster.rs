@@ -404,3 +404,29 @@ impl CommitWatcher {
         self.thread.join().map_err(|_| anyhow::anyhow!("the commit watcher panicked"))?
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_defaults_replicate_topics_created_without_a_factor() -> Result<()> {
+    const FLAGS: [&str; 4] = ["--default-replication-factor", "3", "--min-insync-replicas", "2"];
+    let cluster = Cluster::start_with(3, &FLAGS)?;
+    let bootstrap = cluster.bootstrap();
+    wait_for_brokers(&bootstrap, 3)?;
+    // Auto-created when a producer first writes to it, and created without a factor through the admin API.
+    produce(&bootstrap, "automatic", 0, &values("automatic", 0, 0..10)).await?;
+    wait_for_states(&bootstrap, "automatic", "three in-sync replicas", full_of(1))?;
+    let admin: AdminClient<DefaultClientContext> = client_config(&bootstrap).create()?;
+    let topic = rdkafka::admin::NewTopic::new("unspecified", 2, rdkafka::admin::TopicReplication::Fixed(-1));
+    let created = admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(WAIT))).await?;
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    wait_for_states(&bootstrap, "unspecified", "three in-sync replicas", full_of(2))?;
+
+    // min.insync.replicas comes from the brokers' default, reported as a static broker config.
+    let described = admin
+        .describe_configs([&rdkafka::admin::ResourceSpecifier::Topic("unspecified")], &AdminOptions::new())
+        .await?;
+    let resource = described.into_iter().next().context("one resource")?.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let entry = resource.get("min.insync.replicas").context("min.insync.replicas described")?;
+    assert_eq!(entry.value.as_deref(), Some("2"));
+    assert_eq!(entry.source, rdkafka::admin::ConfigSource::StaticBroker);
+    Ok(())
+}

@@ -18,6 +18,7 @@ use super::errors::topic_error;
 use super::message;
 use crate::broker::Broker;
 use crate::storage::topic_config::{is_list, ConfigType, KNOWN_CONFIGS};
+use crate::storage::ConfigOrigin;
 use crate::topics::TopicError;
 
 const RESOURCE_TOPIC: i8 = 2;
@@ -35,12 +36,12 @@ pub enum ConfigSource {
     Default = 5,
 }
 
-/// The source code of a value: `overridden_by` when overridden, the default otherwise.
-pub fn source(overridden: bool, overridden_by: ConfigSource) -> i8 {
-    if overridden {
-        overridden_by as i8
-    } else {
-        ConfigSource::Default as i8
+/// The DescribeConfigs source code of a topic config's value.
+pub fn source(origin: ConfigOrigin) -> i8 {
+    match origin {
+        ConfigOrigin::Topic => ConfigSource::DynamicTopic as i8,
+        ConfigOrigin::Broker => ConfigSource::StaticBroker as i8,
+        ConfigOrigin::Default => ConfigSource::Default as i8,
     }
 }
 
@@ -59,14 +60,8 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
                         .config()
                         .describe()
                         .into_iter()
-                        .map(|(name, value, overridden, kind)| {
-                            entry(
-                                name,
-                                value,
-                                source(overridden, ConfigSource::DynamicTopic),
-                                kind,
-                                request.include_synonyms,
-                            )
+                        .map(|(name, value, origin, kind)| {
+                            entry(name, value, source(origin), kind, request.include_synonyms)
                         })
                         .collect::<Vec<_>>(),
                     None => {
@@ -128,7 +123,7 @@ fn broker_configs(broker: &Broker) -> Vec<(&'static str, String, ConfigType)> {
         ("node.id", config.node_id.to_string(), ConfigType::Int),
         ("auto.create.topics.enable", config.auto_create_topics.to_string(), ConfigType::String),
         ("num.partitions", config.default_partitions.to_string(), ConfigType::Int),
-        ("default.replication.factor", "1".to_owned(), ConfigType::Int),
+        ("default.replication.factor", config.default_replication_factor.to_string(), ConfigType::Int),
         ("socket.request.max.bytes", config.max_request_bytes.to_string(), ConfigType::Int),
         ("log.retention.check.interval.ms", config.retention_check_interval.as_millis().to_string(), ConfigType::Long),
     ]

@@ -9,7 +9,7 @@ use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
-use super::configs::{source, ConfigSource};
+use super::configs::source;
 use super::errors::topic_error;
 use super::message;
 use crate::broker::Broker;
@@ -50,7 +50,7 @@ async fn create(broker: &Arc<Broker>, wanted: CreatableTopic, validate_only: boo
     }
     let replication_factor = match (wanted.replication_factor, &assignments) {
         (-1, Some(lists)) => lists.first().map_or(1, |replicas| replicas.len() as i16),
-        (-1, None) => 1,
+        (-1, None) => broker.config().default_replication_factor,
         (n, _) => n,
     };
     let overrides: BTreeMap<String, String> =
@@ -62,11 +62,11 @@ async fn create(broker: &Arc<Broker>, wanted: CreatableTopic, validate_only: boo
                 .config()
                 .describe()
                 .into_iter()
-                .map(|(name, value, overridden, _)| {
+                .map(|(name, value, origin, _)| {
                     CreatableTopicConfigs::default()
                         .with_name(StrBytes::from_static_str(name))
                         .with_value(Some(StrBytes::from_string(value)))
-                        .with_config_source(source(overridden, ConfigSource::DynamicTopic))
+                        .with_config_source(source(origin))
                 })
                 .collect();
             result

@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 pub use partition_log::{AppendInfo, PartitionLog, ReadResult, TimestampedOffset};
 pub use producer_state::ProducerStateError;
-pub use topic_config::{ConfigError, TopicConfig};
+pub use topic_config::{ConfigError, ConfigOrigin, TopicConfig};
 
 /// A storage operation failed.
 #[derive(Debug, Error)]

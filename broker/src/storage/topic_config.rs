@@ -31,7 +31,19 @@ pub struct CleanupPolicy {
     pub compact: bool,
 }
 
-/// The effective configuration of a topic: defaults overlaid with the topic's overrides.
+/// Where a topic config's effective value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigOrigin {
+    /// The topic's own override.
+    Topic,
+    /// The broker's default for every topic (a start-up flag, Kafka's static broker config).
+    Broker,
+    /// Kafka's built-in default.
+    Default,
+}
+
+/// The effective configuration of a topic: Kafka's defaults, overlaid with the broker's topic defaults, overlaid
+/// with the topic's overrides.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopicConfig {
     /// `retention.ms`: segments whose newest record is older are deleted; -1 keeps forever.
@@ -58,6 +70,8 @@ pub struct TopicConfig {
     pub min_insync_replicas: i32,
     /// The overrides given for this topic, by name, as given.
     pub overrides: BTreeMap<String, String>,
+    /// The broker's defaults for every topic, by name.
+    pub broker_defaults: BTreeMap<String, String>,
 }
 
 /// Kafka's config type codes, as DescribeConfigs v3+ reports them.
@@ -100,15 +114,29 @@ impl Default for TopicConfig {
 }
 
 impl TopicConfig {
-    /// Builds the effective config from overrides, validating each.
+    /// Builds the effective config from overrides over Kafka's defaults, validating each.
     pub fn from_overrides(overrides: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
-        for name in overrides.keys() {
+        Self::from_layers(&BTreeMap::new(), overrides)
+    }
+
+    /// Builds the effective config from a topic's overrides over the broker's topic defaults over Kafka's
+    /// defaults, validating each.
+    pub fn from_layers(
+        broker_defaults: &BTreeMap<String, String>,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        for name in overrides.keys().chain(broker_defaults.keys()) {
             if !KNOWN_CONFIGS.iter().any(|(known, _, _)| known == name) {
                 return Err(ConfigError::Unknown(name.clone()));
             }
         }
-        let value =
-            |name: &str| -> String { overrides.get(name).cloned().unwrap_or_else(|| default_value(name).to_owned()) };
+        let value = |name: &str| -> String {
+            overrides
+                .get(name)
+                .or_else(|| broker_defaults.get(name))
+                .cloned()
+                .unwrap_or_else(|| default_value(name).to_owned())
+        };
         let int = |name: &str, min: i64| -> Result<i64, ConfigError> {
             let raw = value(name);
             let parsed: i64 = raw.trim().parse().map_err(|_| invalid(name, &raw, "not an integer"))?;
@@ -140,16 +168,18 @@ impl TopicConfig {
             max_compaction_lag_ms: int("max.compaction.lag.ms", 1)?,
             min_insync_replicas: int("min.insync.replicas", 1)? as i32,
             overrides: overrides.clone(),
+            broker_defaults: broker_defaults.clone(),
         })
     }
 
-    /// Every known config with its effective value and whether it is a topic override.
-    pub fn describe(&self) -> Vec<(&'static str, String, bool, ConfigType)> {
+    /// Every known config with its effective value and where that comes from.
+    pub fn describe(&self) -> Vec<(&'static str, String, ConfigOrigin, ConfigType)> {
         KNOWN_CONFIGS
             .iter()
-            .map(|&(name, default, kind)| match self.overrides.get(name) {
-                Some(v) => (name, v.clone(), true, kind),
-                None => (name, default.to_owned(), false, kind),
+            .map(|&(name, default, kind)| match (self.overrides.get(name), self.broker_defaults.get(name)) {
+                (Some(v), _) => (name, v.clone(), ConfigOrigin::Topic, kind),
+                (None, Some(v)) => (name, v.clone(), ConfigOrigin::Broker, kind),
+                (None, None) => (name, default.to_owned(), ConfigOrigin::Default, kind),
             })
             .collect()
     }
@@ -202,6 +232,20 @@ mod tests {
         assert_eq!(config.retention_ms, 604_800_000);
         assert_eq!(config.segment_bytes, 1_073_741_824);
         assert!(config.cleanup_policy.delete && !config.cleanup_policy.compact);
+    }
+
+    #[test]
+    fn a_topic_override_wins_over_the_broker_default_which_wins_over_kafkas() {
+        let broker = overrides(&[("min.insync.replicas", "2"), ("retention.ms", "1000")]);
+        let config = TopicConfig::from_layers(&broker, &overrides(&[("retention.ms", "5")])).expect("valid");
+        assert_eq!((config.min_insync_replicas, config.retention_ms, config.segment_ms), (2, 5, 604_800_000));
+        let origin = |name: &str| config.describe().into_iter().find(|(n, ..)| *n == name).map(|(_, v, o, _)| (v, o));
+        assert_eq!(origin("min.insync.replicas"), Some(("2".to_owned(), ConfigOrigin::Broker)));
+        assert_eq!(origin("retention.ms"), Some(("5".to_owned(), ConfigOrigin::Topic)));
+        assert_eq!(origin("segment.ms"), Some(("604800000".to_owned(), ConfigOrigin::Default)));
+        assert_eq!(config.overrides, overrides(&[("retention.ms", "5")]), "broker defaults are not overrides");
+        let refused = TopicConfig::from_layers(&overrides(&[("min.insync.replicas", "0")]), &BTreeMap::new());
+        assert!(matches!(refused, Err(ConfigError::Invalid { .. })), "a bad broker default is refused");
     }
 
     #[test]
