@@ -175,6 +175,22 @@ pub struct ProcSample {
     pub read_bytes: u64,
 }
 
+impl std::ops::Add for ProcSample {
+    type Output = Self;
+
+    /// The counters of two processes together (peak RSS: the sum of both peaks).
+    fn add(self, other: Self) -> Self {
+        Self {
+            cpu_secs: self.cpu_secs + other.cpu_secs,
+            sys_secs: self.sys_secs + other.sys_secs,
+            hwm_kib: self.hwm_kib + other.hwm_kib,
+            rss_kib: self.rss_kib + other.rss_kib,
+            write_bytes: self.write_bytes + other.write_bytes,
+            read_bytes: self.read_bytes + other.read_bytes,
+        }
+    }
+}
+
 /// Reads `/proc/<pid>/{stat,status,io}`; `pid` `None` is this process. `ticks` is `getconf CLK_TCK`.
 pub fn sample(pid: Option<u32>, ticks: f64) -> Result<ProcSample> {
     let dir = match pid {

@@ -11,15 +11,22 @@
 //! --read-from-remote-server` and `mariadb -e "SELECT * FROM t"` on a throwaway MariaDB server.
 //! `tidemark-bench sink [--tidemark PATH]` measures the JDBC sink (issue 8) into Postgres against `COPY FROM STDIN`
 //! of the same rows on a throwaway Postgres cluster.
+//! `tidemark-bench cluster [--tidemark PATH]` measures a three-node cluster (issue 9) against a single node: produce
+//! throughput at replication factor 3, latency at a fixed rate, and the failover time after a leader's `kill -9`.
 //!
 //! This is a benchmark, not a test: it always exits 0 once it has measured, whether goals are met or not.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod broker;
 mod cdc_drain;
 mod cdc_latency;
 mod cdc_report;
 mod cdc_up;
+mod cluster;
+mod cluster_failover;
+mod cluster_nodes;
+mod cluster_report;
 mod compaction;
 mod connect;
 mod connect_api;
@@ -75,6 +82,7 @@ const USAGE: &str = "usage: tidemark-bench broker [--tidemark PATH-TO-TIDEMARK-B
        tidemark-bench pg [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench mysql [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench sink [--tidemark PATH-TO-TIDEMARK-BINARY]
+       tidemark-bench cluster [--tidemark PATH-TO-TIDEMARK-BINARY]
 
 Environment: BENCH_BYTES (payload of the 1 KiB run, default 2GiB), BENCH_SMALL_RECORDS (records of the
 100 B run, default 2000000), BENCH_LATENCY_RATE (default 5000), BENCH_LATENCY_SECS (default 5),
@@ -94,7 +102,10 @@ single-row transactions, default 200000), BENCH_MYSQL_SNAPSHOT_ROWS (default 200
 tidemark up during each of its runs),
 BENCH_SINK_ROWS (rows of `sink`, each topic's records, default 1000000), BENCH_SINK_MAX_POLL (the sink's
 consumer.override.max.poll.records, default the worker's 500), BENCH_SINK_BATCH (the sink's batch.size, default 500),
-BENCH_SINK_PERF (a directory: perf record of tidemark up during each pass).";
+BENCH_SINK_PERF (a directory: perf record of tidemark up during each pass),
+BENCH_CLUSTER_RECORDS (1 KiB records of each throughput run of `cluster`, default 300000),
+BENCH_CLUSTER_LATENCY_RATE (default 5000), BENCH_CLUSTER_LATENCY_SECS (default 10), BENCH_CLUSTER_FAILOVER_TRIALS
+(leader kills, default 6).";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -119,6 +130,10 @@ fn main() -> Result<()> {
         Some("sink") => {
             let binary = tidemark_binary(&args[1..])?;
             sink::run(&sink::SinkSettings::from_env()?, &binary)
+        }
+        Some("cluster") => {
+            let binary = tidemark_binary(&args[1..])?;
+            cluster::run(&cluster::ClusterSettings::from_env()?, &binary)
         }
         Some("-h" | "--help") => {
             println!("{USAGE}");

@@ -18,7 +18,7 @@ use crate::stats::{ClientStats, Collector, STATS_INTERVAL_MS};
 /// The librdkafka producer every run uses.
 pub type BenchProducer = ThreadedProducer<Deliveries>;
 
-/// Counts delivery reports; optionally records send → delivery latency.
+/// Counts delivery reports; optionally records each record's send and delivery times.
 ///
 /// Each record's delivery opaque is its send time in nanoseconds since [`Deliveries::base`].
 #[derive(Debug)]
@@ -29,21 +29,21 @@ pub struct Deliveries {
     first_failure: Mutex<Option<String>>,
     /// Nanoseconds since `base` of the latest delivery report.
     last_ns: AtomicU64,
-    /// Send → delivery latencies in nanoseconds, when recording.
-    latencies_ns: Option<Mutex<Vec<u64>>>,
+    /// (sent, delivered) in nanoseconds since `base` of each successful delivery, when recording.
+    times_ns: Option<Mutex<Vec<(u64, u64)>>>,
     collector: Collector,
 }
 
 impl Deliveries {
-    /// A context; `record_latency` keeps every record's latency.
-    pub fn new(record_latency: bool) -> Self {
+    /// A context; `record_times` keeps every delivered record's send and delivery times.
+    pub fn new(record_times: bool) -> Self {
         Self {
             base: Instant::now(),
             ok: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             first_failure: Mutex::new(None),
             last_ns: AtomicU64::new(0),
-            latencies_ns: record_latency.then(|| Mutex::new(Vec::new())),
+            times_ns: record_times.then(|| Mutex::new(Vec::new())),
             collector: Collector::default(),
         }
     }
@@ -68,12 +68,22 @@ impl Deliveries {
         self.last_ns.load(Ordering::Acquire)
     }
 
-    /// Takes the recorded latencies, leaving an empty list.
+    /// Takes the recorded send → delivery latencies in nanoseconds, leaving an empty list.
     pub fn take_latencies(&self) -> Vec<u64> {
-        match &self.latencies_ns {
-            Some(list) => list.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default(),
+        match &self.times_ns {
+            Some(list) => list
+                .lock()
+                .map(|mut l| l.drain(..).map(|(sent, delivered)| delivered.saturating_sub(sent)).collect())
+                .unwrap_or_default(),
             None => Vec::new(),
         }
+    }
+
+    /// The earliest successful delivery report of a record sent at or after `sent_ns`, in nanoseconds since
+    /// `base`; `None` while there is none (or when not recording).
+    pub fn first_delivery_of_sent_since(&self, sent_ns: u64) -> Option<u64> {
+        let list = self.times_ns.as_ref()?.lock().ok()?;
+        list.iter().filter(|(sent, _)| *sent >= sent_ns).map(|(_, delivered)| *delivered).min()
     }
 
     /// Client statistics and errors.
@@ -99,9 +109,9 @@ impl ProducerContext for Deliveries {
         let now = self.now_ns();
         match result {
             Ok(_) => {
-                if let Some(list) = &self.latencies_ns {
+                if let Some(list) = &self.times_ns {
                     if let Ok(mut list) = list.lock() {
-                        list.push(now.saturating_sub(sent_ns as u64));
+                        list.push((sent_ns as u64, now));
                     }
                 }
                 self.last_ns.fetch_max(now, Ordering::AcqRel);
@@ -118,8 +128,8 @@ impl ProducerContext for Deliveries {
 }
 
 /// Creates the benchmark producer: `acks=all`, `linger.ms=5`, no idempotence, no compression, the
-/// librdkafka defaults for everything else.
-pub fn producer(bootstrap: &str, record_latency: bool) -> Result<BenchProducer> {
+/// librdkafka defaults for everything else; `record_times` keeps each record's send and delivery times.
+pub fn producer(bootstrap: &str, record_times: bool) -> Result<BenchProducer> {
     ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("client.id", "tidemark-bench")
@@ -128,7 +138,7 @@ pub fn producer(bootstrap: &str, record_latency: bool) -> Result<BenchProducer> 
         .set("enable.idempotence", "false")
         .set("compression.type", "none")
         .set("statistics.interval.ms", STATS_INTERVAL_MS)
-        .create_with_context(Deliveries::new(record_latency))
+        .create_with_context(Deliveries::new(record_times))
         .context("creating the producer")
 }
 

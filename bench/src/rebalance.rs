@@ -10,14 +10,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::admin::TopicReplication;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientContext;
 
+use crate::admin;
 use crate::broker::Broker;
 use crate::groups::{Figure, Section};
 
@@ -228,7 +228,7 @@ pub fn run(binary: &Path, work: &Path) -> Result<(Vec<Figure>, Section)> {
 
     eprintln!("rebalance: {trials} joins on tidemark");
     let mut broker = Broker::start(binary, &work.join("rebalance-data"), &["--group-initial-rebalance-delay-ms", "0"])?;
-    create_topic(&broker.bootstrap)?;
+    admin::create_topic(&broker.bootstrap, TOPIC, PARTITIONS, TopicReplication::Fixed(1))?;
     let measured = measure(&broker.bootstrap, TOPIC, "bench-rebalance", trials)?;
     broker.check_alive()?;
 
@@ -263,15 +263,4 @@ pub fn run(binary: &Path, work: &Path) -> Result<(Vec<Figure>, Section)> {
         ],
     };
     Ok((vec![figure], section))
-}
-
-fn create_topic(bootstrap: &str) -> Result<()> {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", bootstrap).create().context("creating the admin client")?;
-    let topic = NewTopic::new(TOPIC, PARTITIONS, TopicReplication::Fixed(1));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    for result in runtime.block_on(admin.create_topics([&topic], &AdminOptions::new()))? {
-        result.map_err(|(t, e)| anyhow!("creating {t}: {e}"))?;
-    }
-    Ok(())
 }

@@ -98,13 +98,23 @@ impl Cost {
 
 /// Runs `f`, recording wall time and CPU of this process and of the broker at `broker_pid`.
 pub fn measured<T>(ticks: f64, broker_pid: Option<u32>, f: impl FnOnce() -> Result<T>) -> Result<(T, Cost)> {
-    let broker_before = broker_pid.map(|pid| broker::sample(Some(pid), ticks)).transpose()?;
+    measured_brokers(ticks, broker_pid.as_slice(), f)
+}
+
+/// Runs `f`, recording wall time and CPU of this process and of the broker processes `pids`, summed (none: no
+/// broker figures).
+pub fn measured_brokers<T>(ticks: f64, pids: &[u32], f: impl FnOnce() -> Result<T>) -> Result<(T, Cost)> {
+    let brokers = || -> Result<Option<ProcSample>> {
+        let samples = pids.iter().map(|&pid| broker::sample(Some(pid), ticks)).collect::<Result<Vec<_>>>()?;
+        Ok(samples.into_iter().reduce(|a, b| a + b))
+    };
+    let broker_before = brokers()?;
     let bench_before = broker::sample(None, ticks)?;
     let machine_before = broker::machine_sample()?;
     let start = Instant::now();
     let value = f()?;
     let wall = start.elapsed();
-    let broker_after = broker_pid.map(|pid| broker::sample(Some(pid), ticks)).transpose()?;
+    let broker_after = brokers()?;
     let bench_after = broker::sample(None, ticks)?;
     let machine = (machine_before, broker::machine_sample()?);
     let broker = broker_before.zip(broker_after);
