@@ -15,9 +15,9 @@ use tokio::net::TcpStream;
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Probes made before concluding that the broker lives: a dying process's connections may close (and be
 /// reported) a moment before its listener does.
-const PROBES: usize = 5;
+const PROBES: usize = 20;
 /// The pause between two probes.
-const PROBE_PAUSE: Duration = Duration::from_millis(200);
+const PROBE_PAUSE: Duration = Duration::from_millis(50);
 
 /// Whether the listener at `host:port` refuses connections within [`PROBES`] probes, i.e. nothing listens there.
 /// Any other outcome (accepted, timed out, another error) is probed again, and in the end proves nothing.

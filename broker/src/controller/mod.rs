@@ -126,9 +126,12 @@ impl Controller {
         let (state_machine, image) = StateMachine::open(&config.dir)?;
         let raft_config = openraft::Config {
             cluster_name: "tidemark".to_owned(),
+            // A voter calls an election once it has heard nothing from the active controller for openraft's leader
+            // lease (the maximum below) plus a random election timeout: 0.9 to 1.2 s here, so that the partitions
+            // of a crashed active controller fail over in about a second.
             heartbeat_interval: 100,
-            election_timeout_min: 600,
-            election_timeout_max: 1200,
+            election_timeout_min: 300,
+            election_timeout_max: 600,
             snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(1000),
             max_in_snapshot_log_to_keep: 100,
             ..openraft::Config::default()

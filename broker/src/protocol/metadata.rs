@@ -1,5 +1,6 @@
 //! Metadata: brokers, topics and partition leaders; creates missing topics when allowed.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use kafka_protocol::messages::metadata_response::{
@@ -58,13 +59,14 @@ pub async fn handle(broker: &Arc<Broker>, request: MetadataRequest, version: i16
 /// controller's image.
 enum View {
     SingleNode(BrokerId),
-    Cluster(Arc<ClusterImage>),
+    /// The image, and the brokers down here (see [`crate::replication::unreachable`]).
+    Cluster(Arc<ClusterImage>, HashSet<i32>),
 }
 
 impl View {
     fn of(broker: &Broker) -> Self {
         match broker.cluster() {
-            Some(cluster) => View::Cluster(cluster.image()),
+            Some(cluster) => View::Cluster(cluster.image(), cluster.replicas().brokers_down()),
             None => View::SingleNode(BrokerId(broker.config().node_id)),
         }
     }
@@ -78,7 +80,7 @@ impl View {
         let me = (config.node_id, config.advertised_host.as_str(), config.advertised_port, None);
         let mut brokers: Vec<_> = match self {
             View::SingleNode(_) => vec![me],
-            View::Cluster(image) => {
+            View::Cluster(image, _) => {
                 image.live_brokers().map(|b| (b.id, b.host.as_str(), b.port, b.rack.as_deref())).collect()
             }
         };
@@ -113,8 +115,10 @@ impl View {
                         .with_isr_nodes(vec![*node])
                 })
                 .collect(),
-            View::Cluster(image) => match image.topics.get(topic.name()) {
-                Some(record) => record.partitions.iter().enumerate().map(|(i, p)| partition(image, i, p)).collect(),
+            View::Cluster(image, down) => match image.topics.get(topic.name()) {
+                Some(record) => {
+                    record.partitions.iter().enumerate().map(|(i, p)| partition(image, down, i, p)).collect()
+                }
                 None => return failed(Some(topic_name(topic)), topic.id(), ResponseError::UnknownTopicOrPartition),
             },
         };
@@ -127,17 +131,23 @@ impl View {
     }
 }
 
-/// A partition as the controller's image has it; a partition without a leader answers LEADER_NOT_AVAILABLE so
-/// that clients retry, and replicas on fenced brokers are listed as offline.
-fn partition(image: &ClusterImage, index: usize, record: &PartitionRecord) -> MetadataResponsePartition {
+/// A partition as the controller's image has it; a partition without a leader, or whose leader is `down` here,
+/// answers LEADER_NOT_AVAILABLE so that clients retry soon, and replicas on fenced brokers are listed as offline.
+fn partition(
+    image: &ClusterImage,
+    down: &HashSet<i32>,
+    index: usize,
+    record: &PartitionRecord,
+) -> MetadataResponsePartition {
     let ids = |brokers: &[i32]| brokers.iter().copied().map(BrokerId).collect::<Vec<_>>();
     let offline: Vec<i32> =
         record.replicas.iter().copied().filter(|id| image.brokers.get(id).is_none_or(|b| b.fenced)).collect();
-    let error = if record.leader == NO_LEADER { ResponseError::LeaderNotAvailable.code() } else { 0 };
+    let leader = if down.contains(&record.leader) { NO_LEADER } else { record.leader };
+    let error = if leader == NO_LEADER { ResponseError::LeaderNotAvailable.code() } else { 0 };
     MetadataResponsePartition::default()
         .with_error_code(error)
         .with_partition_index(index as i32)
-        .with_leader_id(BrokerId(record.leader))
+        .with_leader_id(BrokerId(leader))
         .with_leader_epoch(record.leader_epoch)
         .with_replica_nodes(ids(&record.replicas))
         .with_isr_nodes(ids(&record.isr))

@@ -24,6 +24,9 @@ const FETCH_MAX_BYTES: i32 = 8 * 1024 * 1024;
 /// Pauses between attempts after a failure, growing to the last.
 const BACKOFF: [Duration; 4] =
     [Duration::from_millis(50), Duration::from_millis(200), Duration::from_millis(500), Duration::from_secs(1)];
+/// The pause while the leader has not yet taken up the leadership the controller gave it (it applies the same
+/// metadata a moment later): short and not growing, since `acks=all` writes wait for this follower.
+const NOT_READY_PAUSE: Duration = Duration::from_millis(50);
 
 /// Why a round of replication stopped.
 #[derive(Debug, Error)]
@@ -58,23 +61,28 @@ pub struct FollowTarget {
 pub async fn follow(target: FollowTarget, log: Arc<PartitionLog>, unreachable: Arc<UnreachableLeaders>) {
     let mut failures = 0usize;
     loop {
-        let outcome = replicate(&target, &log, &mut failures).await;
-        let pause = BACKOFF[failures.min(BACKOFF.len() - 1)];
-        failures += 1;
+        let outcome = replicate(&target, &log, &unreachable, &mut failures).await;
+        let mut pause = BACKOFF[failures.min(BACKOFF.len() - 1)];
         match outcome {
             Err(FollowError::Leader(LeaderCallError::Refused(
                 ResponseError::FencedLeaderEpoch
                 | ResponseError::NotLeaderOrFollower
-                | ResponseError::UnknownLeaderEpoch,
+                | ResponseError::UnknownLeaderEpoch
+                | ResponseError::UnknownTopicOrPartition,
             ))) => {
                 tracing::debug!(
                     topic = target.topic.name(),
                     partition = target.partition,
                     "the leader is not ready yet"
                 );
+                pause = NOT_READY_PAUSE;
             }
             Err(e) => {
-                if matches!(e, FollowError::Leader(LeaderCallError::Io(_))) {
+                failures += 1;
+                if let FollowError::Leader(LeaderCallError::Io(io)) = &e {
+                    if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                        unreachable.refused(target.leader_id);
+                    }
                     unreachable.report(target.leader_id);
                 }
                 tracing::warn!(
@@ -94,9 +102,11 @@ pub async fn follow(target: FollowTarget, log: Arc<PartitionLog>, unreachable: A
 async fn replicate(
     target: &FollowTarget,
     log: &PartitionLog,
+    unreachable: &UnreachableLeaders,
     failures: &mut usize,
 ) -> Result<std::convert::Infallible, FollowError> {
     let mut leader = LeaderConnection::connect(&target.leader_address, target.replica_id).await?;
+    unreachable.connected(target.leader_id);
     truncate_to_leader(target, log, &mut leader).await?;
     let at = (target.topic.name(), target.partition);
     loop {

@@ -235,6 +235,12 @@ impl ReplicaManager {
         self.unreachable.report(replica);
     }
 
+    /// The brokers whose listener refused this broker's fetch connection lately (see [`unreachable`]): Metadata
+    /// answers give their partitions no leader until the controller has elected another.
+    pub fn brokers_down(&self) -> HashSet<i32> {
+        self.unreachable.down()
+    }
+
     /// Stops every fetcher.
     pub fn stop(&self) {
         for (_, following) in lock(&self.following).drain() {
