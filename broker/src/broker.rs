@@ -51,6 +51,9 @@ pub struct ClusterConfig {
     /// An ISR member not caught up for this long leaves the ISR (`replica.lag.time.max.ms`).
     pub replica_max_lag: std::time::Duration,
 }
+    /// How often the active controller moves leaderships back to preferred replicas; `None` never
+    /// (`auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`).
+    pub leader_rebalance_interval: Option<std::time::Duration>,
 
 /// One broker: shared by every connection.
 #[derive(Debug)]
@@ -111,6 +114,7 @@ impl Broker {
                     session_timeout: settings.session_timeout,
                 };
                 let controller = Controller::start(controller_config, listener).await?;
+                    leader_rebalance_interval: settings.leader_rebalance_interval,
                 Some(Cluster::new(controller, config.node_id, settings.heartbeat_interval, settings.replica_max_lag))
             }
             None => None,

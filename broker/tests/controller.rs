@@ -19,6 +19,7 @@ async fn start(node_id: i32, listener: TcpListener, voters: &BTreeMap<i32, Strin
         advertised: listener.local_addr().unwrap().to_string(),
         voters: voters.clone(),
         session_timeout: Duration::from_secs(60),
+        leader_rebalance_interval: None,
     };
     Controller::start(config, listener).await.unwrap()
 }

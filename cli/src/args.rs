@@ -122,6 +122,14 @@ pub struct ServerArgs {
     /// `replica.lag.time.max.ms`).
     #[arg(long, env = "TIDEMARK_REPLICA_LAG_TIME_MAX_MS", default_value_t = 30_000)]
     pub replica_lag_time_max_ms: u64,
+    /// Move leaderships back to preferred replicas once they are in sync again (`true` or `false`; Kafka's
+    /// `auto.leader.rebalance.enable`).
+    #[arg(long, env = "TIDEMARK_AUTO_LEADER_REBALANCE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub auto_leader_rebalance: bool,
+    /// How often the active controller checks for leaderships to move back, in milliseconds (Kafka's
+    /// `leader.imbalance.check.interval.seconds`).
+    #[arg(long, env = "TIDEMARK_LEADER_IMBALANCE_CHECK_INTERVAL_MS", default_value_t = 300_000)]
+    pub leader_imbalance_check_interval_ms: u64,
 }
 
 /// Flags of `tidemark up`: every component in one process.

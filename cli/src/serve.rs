@@ -172,6 +172,9 @@ async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, TcpListener)> {
                 session_timeout: Duration::from_millis(args.broker_session_timeout_ms.max(1)),
                 heartbeat_interval: Duration::from_millis(args.broker_heartbeat_interval_ms.max(1)),
                 replica_max_lag: Duration::from_millis(args.replica_lag_time_max_ms.max(1)),
+                leader_rebalance_interval: args
+                    .auto_leader_rebalance
+                    .then(|| Duration::from_millis(args.leader_imbalance_check_interval_ms.max(1))),
             };
             tracing::info!(address = %controller_listener.local_addr()?, "controller listener ready");
             Broker::open_in_cluster(config, cluster, controller_listener).await

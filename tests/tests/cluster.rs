@@ -430,3 +430,29 @@ async fn cluster_defaults_replicate_topics_created_without_a_factor() -> Result<
     assert_eq!(entry.source, rdkafka::admin::ConfigSource::StaticBroker);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leaderships_return_to_preferred_replicas_after_a_failover() -> Result<()> {
+    const FLAGS: [&str; 6] = [
+        "--broker-session-timeout-ms",
+        "2000",
+        "--broker-heartbeat-interval-ms",
+        "300",
+        "--leader-imbalance-check-interval-ms",
+        "1000",
+    ];
+    let mut cluster = Cluster::start_with(3, &FLAGS)?;
+    let bootstrap = cluster.bootstrap();
+    wait_for_brokers(&bootstrap, 3)?;
+    assert_eq!(create_topic(&bootstrap, "balanced", (3, 3), &[]).await?, RDKafkaErrorCode::NoError);
+    let preferred = wait_for_states(&bootstrap, "balanced", "in sync", full_of(3))?;
+    let preferred: BTreeMap<i32, i32> = preferred.into_iter().map(|(p, (leader, _))| (p, leader)).collect();
+    let leaders_used: BTreeSet<i32> = preferred.values().copied().collect();
+    assert_eq!(leaders_used.len(), 3, "one leader per broker: {preferred:?}");
+
+    // The leader of partition 0 dies and returns: once it is in sync again, it leads partition 0 again.
+    let victim = kill_leader(&mut cluster, "balanced", 0)?;
+    cluster.start_node(victim)?;
+    wait_for_leaders(&cluster.bootstrap(), "balanced", "the preferred leaders back", |leaders| *leaders == preferred)?;
+    Ok(())
+}

@@ -99,6 +99,9 @@ pub enum MetadataCommand {
         /// The broker id.
         id: i32,
     },
+    /// Moves the leadership of every partition whose preferred replica (the first) is live, in sync and not the
+    /// leader back to it (Kafka's preferred leader election, run by `auto.leader.rebalance.enable`).
+    ElectPreferredLeaders,
     /// A registered broker heartbeats again.
     UnfenceBroker {
         /// The broker id.
@@ -213,6 +216,10 @@ impl ClusterImage {
             }
             MetadataCommand::FenceBroker { id } => self.fence_broker(*id),
             MetadataCommand::UnfenceBroker { id } => self.unfence_broker(*id),
+            MetadataCommand::ElectPreferredLeaders => {
+                self.elect_preferred_leaders();
+                Ok(())
+            }
             MetadataCommand::CreateTopic { name, id, partitions, replication_factor, assignments, configs } => {
                 self.create_topic(name, *id, *partitions, *replication_factor, assignments.as_deref(), configs)
             }
@@ -315,6 +322,28 @@ impl ClusterImage {
             }
         }
         Ok(())
+    }
+
+    /// The partitions (topic, index) whose preferred replica could lead them and does not.
+    pub fn preferred_leader_imbalance(&self) -> Vec<(&str, usize)> {
+        let live = self.live_ids();
+        self.topics
+            .iter()
+            .flat_map(|(name, topic)| topic.partitions.iter().enumerate().map(move |(i, p)| (name.as_str(), i, p)))
+            .filter(|(_, _, partition)| partition.preferred_leader_eligible(&live))
+            .map(|(name, index, _)| (name, index))
+            .collect()
+    }
+
+    fn elect_preferred_leaders(&mut self) {
+        let live = self.live_ids();
+        for partition in self.topics.values_mut().flat_map(|topic| topic.partitions.iter_mut()) {
+            if partition.preferred_leader_eligible(&live) {
+                let before = partition.clone();
+                partition.leader = partition.replicas[0];
+                partition.bump_epochs(&before);
+            }
+        }
     }
 
     /// Unfences the broker and elects a leader for the leaderless partitions it (or, unclean, anyone) can lead.
@@ -471,6 +500,13 @@ impl PartitionRecord {
                 self.isr = vec![leader];
             }
         }
+    }
+
+    /// Whether the preferred replica (the first) is live and in sync but does not lead.
+    fn preferred_leader_eligible(&self, live: &BTreeSet<i32>) -> bool {
+        self.replicas.first().is_some_and(|&preferred| {
+            self.leader != preferred && self.isr.contains(&preferred) && live.contains(&preferred)
+        })
     }
 
     /// Bumps the leader epoch if the leader changed since `before`, the partition epoch if anything did.
@@ -779,6 +815,32 @@ mod tests {
         assert!(matches!(refused(&mut image, fenced), MetadataError::IneligibleReplica(_)), "3 is fenced");
         apply(&mut image, &[change(current.leader, current.leader_epoch, epoch, vec![2, 1])]);
         assert_eq!(image.partition("t", 0).expect("t-0").isr, [1, 2], "replicas order");
+    }
+
+    #[test]
+    fn leadership_returns_to_the_preferred_replica_once_it_is_back_in_sync() {
+        let mut image = cluster();
+        apply(&mut image, &[fence(1), unfence(1)]);
+        let (isr, leader, leader_epoch, partition_epoch) = part(&image);
+        assert_eq!((isr.clone(), leader), (vec![2, 3], 2), "1 returned but is not in sync yet");
+        assert!(image.preferred_leader_imbalance().is_empty(), "only an in-sync preferred replica may lead");
+        apply(&mut image, &[MetadataCommand::ElectPreferredLeaders]);
+        assert_eq!(part(&image), (isr, leader, leader_epoch, partition_epoch), "nothing to elect");
+
+        let rejoin = MetadataCommand::ChangeIsr {
+            topic: "t".into(),
+            partition: 0,
+            leader: 2,
+            leader_epoch,
+            partition_epoch,
+            isr: vec![1, 2, 3],
+        };
+        apply(&mut image, &[rejoin]);
+        assert_eq!(image.preferred_leader_imbalance(), [("t", 0)]);
+        apply(&mut image, &[MetadataCommand::ElectPreferredLeaders]);
+        let (_, leader, epoch_after, _) = part(&image);
+        assert_eq!((leader, epoch_after), (1, leader_epoch + 1), "led by 1 again, in a new epoch");
+        assert!(image.preferred_leader_imbalance().is_empty());
     }
 
     #[test]

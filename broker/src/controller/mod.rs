@@ -71,6 +71,8 @@ pub struct ControllerConfig {
     pub voters: BTreeMap<i32, String>,
     /// A broker silent this long is fenced (`broker.session.timeout.ms`).
     pub session_timeout: Duration,
+    /// How often the active controller moves leaderships back to preferred replicas; `None` never.
+    pub leader_rebalance_interval: Option<Duration>,
 }
 
 /// The controller could not start.
@@ -158,6 +160,9 @@ impl Controller {
             }
         });
         let mut tasks = vec![server, tokio::spawn(Arc::clone(&controller).watch_liveness())];
+        if let Some(interval) = controller.config.leader_rebalance_interval {
+            tasks.push(tokio::spawn(Arc::clone(&controller).rebalance_leaders(interval)));
+        }
         if controller.config.voters.contains_key(&controller.config.node_id) {
             controller.initialize_if_first().await?;
         } else {
@@ -404,6 +409,26 @@ impl Controller {
                 if let Err(e) = self.write_locally(command).await {
                     tracing::warn!(error = %e, "recording a broker's liveness");
                 }
+            }
+        }
+    }
+
+    /// While this node is the active controller, every `interval` moves the leadership of partitions whose
+    /// preferred replica is back in sync to it, so that leaders stay balanced after failovers. (Kafka waits for
+    /// a broker's imbalance to pass 10%; here any imbalance is corrected at the next check.)
+    async fn rebalance_leaders(self: Arc<Self>, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let imbalanced = self.image().preferred_leader_imbalance().len();
+            if !self.is_active() || imbalanced == 0 {
+                continue;
+            }
+            tracing::info!(partitions = imbalanced, "moving leaderships back to preferred replicas");
+            if let Err(e) = self.write_locally(MetadataCommand::ElectPreferredLeaders).await {
+                tracing::warn!(error = %e, "electing preferred leaders");
             }
         }
     }
