@@ -66,7 +66,7 @@ impl WorkerError {
 }
 
 /// The settings every connector has, whatever its plugin.
-fn common_def() -> ConfigDef {
+pub fn common_def() -> ConfigDef {
     ConfigDef::new([
         ConfigKey::required("connector.class", ConfigType::Class, "The connector's class name or alias."),
         ConfigKey::optional("tasks.max", ConfigType::Int, "1", "The most tasks to run.").checked(|v| {
