@@ -222,8 +222,8 @@ pub enum TopicCommand {
         /// Number of partitions.
         #[arg(long, default_value_t = 1)]
         partitions: i32,
-        /// Number of replicas of each partition.
-        #[arg(long, default_value_t = 1)]
+        /// Number of replicas of each partition; -1 takes the brokers' `--default-replication-factor`.
+        #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
         replication_factor: i32,
         /// A topic config as `name=value`; repeatable.
         #[arg(long = "config-entry", value_name = "NAME=VALUE")]

@@ -248,5 +248,8 @@ fn the_cli_manages_topics_and_consumes() -> Result<()> {
 
     cli(&["topic", "delete", "cli-topic"])?;
     assert_eq!(cli(&["topic", "list"])?, "");
+    // Describing a missing topic says so and creates nothing.
+    assert!(cli(&["topic", "describe", "missing"]).is_err(), "a missing topic cannot be described");
+    assert_eq!(cli(&["topic", "list"])?, "", "describing did not create it");
     Ok(())
 }
