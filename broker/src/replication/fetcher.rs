@@ -101,7 +101,7 @@ pub async fn follow(target: FollowTarget, log: Arc<PartitionLog>, unreachable: A
 /// One connection's worth of replication: truncation, then fetches until something fails.
 async fn replicate(
     target: &FollowTarget,
-    log: &PartitionLog,
+    log: &Arc<PartitionLog>,
     unreachable: &UnreachableLeaders,
     failures: &mut usize,
 ) -> Result<std::convert::Infallible, FollowError> {
@@ -121,7 +121,7 @@ async fn replicate(
                     log_start,
                     "restarting a follower log at the leader's start"
                 );
-                log.truncate_fully_and_start_at(log_start)?;
+                off_the_runtime(log, move |log| log.truncate_fully_and_start_at(log_start)).await?;
                 continue;
             }
             fetched => fetched?,
@@ -139,7 +139,7 @@ async fn replicate(
 /// also bounds the cut (KIP-279), so a log that diverged in an epoch the leader never saw is cut before it.
 async fn truncate_to_leader(
     target: &FollowTarget,
-    log: &PartitionLog,
+    log: &Arc<PartitionLog>,
     leader: &mut LeaderConnection,
 ) -> Result<(), FollowError> {
     let local_epoch = log.leader_epoch();
@@ -167,7 +167,17 @@ async fn truncate_to_leader(
             epoch,
             "truncating a diverged follower log"
         );
-        log.truncate_to(keep)?;
+        off_the_runtime(log, move |log| log.truncate_to(keep)).await?;
     }
     Ok(())
+}
+
+/// Runs a truncation of `log` on a blocking thread: it may wait for a compaction pass of the partition and reads
+/// batch headers back, which must not hold up the runtime's threads.
+async fn off_the_runtime(
+    log: &Arc<PartitionLog>,
+    truncate: impl FnOnce(&PartitionLog) -> Result<(), StorageError> + Send + 'static,
+) -> Result<(), StorageError> {
+    let log = Arc::clone(log);
+    tokio::task::spawn_blocking(move || truncate(&log)).await.map_err(|e| StorageError::Io(std::io::Error::other(e)))?
 }
