@@ -249,6 +249,7 @@ impl Broker {
     }
 
     /// Deletes a topic and its data: on a single node directly, in a cluster through the controller.
+            cluster.check_create_topic(name, partitions, replication_factor, assignments, overrides.clone())?;
     pub async fn delete_topic(&self, name: &str) -> Result<uuid::Uuid, TopicError> {
         let Some(cluster) = &self.cluster else { return self.topics.delete(name).await };
         let id = cluster.image().topics.get(name).map(|t| t.id).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;

@@ -217,16 +217,25 @@ impl Cluster {
         assignments: Option<Vec<Vec<i32>>>,
         configs: BTreeMap<String, String>,
     ) -> Result<Arc<Topic>, TopicError> {
-        let command = MetadataCommand::CreateTopic {
-            name: name.to_owned(),
-            id: Uuid::new_v4(),
-            partitions,
-            replication_factor,
-            assignments,
-            configs,
-        };
+        let command = create_command(name, partitions, replication_factor, assignments, configs);
         self.write(command, topics, groups).await?;
         topics.get(name).ok_or_else(|| TopicError::Unknown(name.to_owned()))
+    }
+
+    /// Checks a topic creation as the controller would apply it to the current image (the name is free, enough
+    /// live brokers for the replication factor, a valid assignment), without proposing it: CreateTopics'
+    /// `validate_only`.
+    pub fn check_create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i16,
+        assignments: Option<Vec<Vec<i32>>>,
+        configs: BTreeMap<String, String>,
+    ) -> Result<(), TopicError> {
+        let command = create_command(name, partitions, replication_factor, assignments, configs);
+        let mut image = ClusterImage::clone(&self.image());
+        image.apply(&command).map_err(|refusal| topic_error(ProposeError::Refused(refusal)))
     }
 
     /// Sends `command` to the controller, then brings the local topics up to the image that holds it.
@@ -240,6 +249,18 @@ impl Cluster {
         self.controller.wait_applied(index).await.map_err(topic_error)?;
         self.follow(topics, groups).await
     }
+}
+
+/// The command creating a topic, with a new topic id.
+fn create_command(
+    name: &str,
+    partitions: i32,
+    replication_factor: i16,
+    assignments: Option<Vec<Vec<i32>>>,
+    configs: BTreeMap<String, String>,
+) -> MetadataCommand {
+    let name = name.to_owned();
+    MetadataCommand::CreateTopic { name, id: Uuid::new_v4(), partitions, replication_factor, assignments, configs }
 }
 
 /// The topic error for a write the controller refused or could not take.

@@ -16,7 +16,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::Message;
 use tidemark_broker::group::offsets_topic::partition_for;
 use tidemark_tests::cluster::{
-    check_acknowledged, create_topic, full_of, kill_leader, produce_acknowledged, read_all, wait_for_brokers,
+    check_acknowledged, create_topic, full_of, kill_leader, metadata, produce_acknowledged, read_all, wait_for_brokers,
     wait_for_identical_replicas, wait_for_leaders, wait_for_states, Cluster, WAIT,
 };
 use tidemark_tests::{client_config, consume, consumer_from_start, python};
@@ -428,6 +428,19 @@ async fn cluster_defaults_replicate_topics_created_without_a_factor() -> Result<
     let entry = resource.get("min.insync.replicas").context("min.insync.replicas described")?;
     assert_eq!(entry.value.as_deref(), Some("2"));
     assert_eq!(entry.source, rdkafka::admin::ConfigSource::StaticBroker);
+
+    // A creation only validated is checked as the controller would apply it, and creates nothing.
+    let validate = AdminOptions::new().validate_only(true).operation_timeout(Some(WAIT));
+    let too_many = rdkafka::admin::NewTopic::new("checked", 1, rdkafka::admin::TopicReplication::Fixed(4));
+    let refused = admin.create_topics([&too_many], &validate).await?;
+    assert!(matches!(refused[..], [Err((_, RDKafkaErrorCode::InvalidReplicationFactor))]), "{refused:?}");
+    let taken = rdkafka::admin::NewTopic::new("unspecified", 1, rdkafka::admin::TopicReplication::Fixed(3));
+    let refused = admin.create_topics([&taken], &validate).await?;
+    assert!(matches!(refused[..], [Err((_, RDKafkaErrorCode::TopicAlreadyExists))]), "{refused:?}");
+    let fine = rdkafka::admin::NewTopic::new("checked", 1, rdkafka::admin::TopicReplication::Fixed(3));
+    assert!(admin.create_topics([&fine], &validate).await?.iter().all(Result::is_ok));
+    let listed = metadata(&bootstrap, "checked");
+    assert!(listed.is_err() || listed?.topics().iter().all(|t| t.partitions().is_empty()), "not created");
     Ok(())
 }
 
