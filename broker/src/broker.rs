@@ -12,6 +12,7 @@ use crate::config::BrokerConfig;
 use crate::controller::image::MetadataCommand;
 use crate::controller::{Controller, ControllerConfig, ControllerError};
 use crate::group::GroupCoordinator;
+use crate::metrics::BrokerMetrics;
 use crate::producer_ids::ProducerIds;
 use crate::storage::atomic_file::write_atomically;
 use crate::storage::LogActivity;
@@ -50,10 +51,10 @@ pub struct ClusterConfig {
     pub heartbeat_interval: std::time::Duration,
     /// An ISR member not caught up for this long leaves the ISR (`replica.lag.time.max.ms`).
     pub replica_max_lag: std::time::Duration,
-}
     /// How often the active controller moves leaderships back to preferred replicas; `None` never
     /// (`auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`).
     pub leader_rebalance_interval: Option<std::time::Duration>,
+}
 
 /// One broker: shared by every connection.
 #[derive(Debug)]
@@ -65,6 +66,7 @@ pub struct Broker {
     producer_ids: ProducerIds,
     /// Set when this broker is a member of a cluster (`--voters`); `None` for a single node.
     cluster: Option<Cluster>,
+    metrics: BrokerMetrics,
     /// Held for the broker's lifetime: an exclusive lock on `DATA/.lock`.
     _lock: std::fs::File,
 }
@@ -112,9 +114,9 @@ impl Broker {
                     advertised: settings.advertised_controller,
                     voters: settings.voters,
                     session_timeout: settings.session_timeout,
+                    leader_rebalance_interval: settings.leader_rebalance_interval,
                 };
                 let controller = Controller::start(controller_config, listener).await?;
-                    leader_rebalance_interval: settings.leader_rebalance_interval,
                 Some(Cluster::new(controller, config.node_id, settings.heartbeat_interval, settings.replica_max_lag))
             }
             None => None,
@@ -130,7 +132,8 @@ impl Broker {
             Some(cluster) => ProducerIds::from_controller(Arc::clone(cluster.controller()), config.node_id),
             None => ProducerIds::open(&config.data_dir.join("meta"))?,
         };
-        Ok(Arc::new(Broker { config, cluster_id, topics, groups, producer_ids, cluster, _lock: lock }))
+        let metrics = BrokerMetrics::new(config.node_id, cluster.as_ref());
+        Ok(Arc::new(Broker { config, cluster_id, topics, groups, producer_ids, cluster, metrics, _lock: lock }))
     }
 
     /// The broker's settings.
@@ -163,6 +166,11 @@ impl Broker {
     /// The cluster this broker is a member of; `None` for a single node.
     pub fn cluster(&self) -> Option<&Cluster> {
         self.cluster.as_ref()
+    }
+
+    /// The broker's Prometheus metrics.
+    pub fn metrics(&self) -> &BrokerMetrics {
+        &self.metrics
     }
 
     /// Whether this broker may answer for `partition` of `topic` (a single node leads everything; in a cluster,
@@ -241,6 +249,7 @@ impl Broker {
         crate::topics::validate_name(name)?;
         crate::storage::TopicConfig::from_overrides(&overrides)?;
         if validate_only {
+            cluster.check_create_topic(name, partitions, replication_factor, assignments, overrides.clone())?;
             return self.topics.create(name, partitions, 1, overrides, true, now_ms()).await;
         }
         cluster
@@ -249,7 +258,6 @@ impl Broker {
     }
 
     /// Deletes a topic and its data: on a single node directly, in a cluster through the controller.
-            cluster.check_create_topic(name, partitions, replication_factor, assignments, overrides.clone())?;
     pub async fn delete_topic(&self, name: &str) -> Result<uuid::Uuid, TopicError> {
         let Some(cluster) = &self.cluster else { return self.topics.delete(name).await };
         let id = cluster.image().topics.get(name).map(|t| t.id).ok_or_else(|| TopicError::Unknown(name.to_owned()))?;

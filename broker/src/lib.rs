@@ -8,6 +8,7 @@
 //! - [`cluster`]: a broker as a member of a cluster: registration, heartbeats, topics following the metadata.
 //! - [`protocol`]: one handler per Kafka API, free of I/O.
 //! - [`server`]: the TCP listener and per-connection framing.
+//! - [`metrics`]: the broker's Prometheus metrics.
 //!
 //! Start a broker with [`Broker::open`] and serve it with [`server::run`] on a bound listener.
 #![forbid(unsafe_code)]
@@ -17,6 +18,7 @@ pub mod cluster;
 pub mod config;
 pub mod controller;
 pub mod group;
+pub mod metrics;
 pub mod producer_ids;
 pub mod protocol;
 pub mod replication;

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Tidemark: change data capture in one binary.
 #[derive(Debug, Parser)]
@@ -13,9 +13,22 @@ pub struct Cli {
     /// A TOML file of flag values; flags and environment variables take precedence over it.
     #[arg(long, global = true, env = "TIDEMARK_CONFIG")]
     pub config: Option<PathBuf>,
+    /// How log lines are written to standard error: `text` for people, `json` (one object a line, with `timestamp`,
+    /// `level`, `target`, `message` and the event's fields) for log collectors. `RUST_LOG` chooses what is logged.
+    #[arg(long, global = true, env = "TIDEMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// The subcommands.
@@ -24,7 +37,7 @@ pub enum Command {
     /// Every component that exists in one process, single node: the embedded default.
     Up(UpArgs),
     /// The broker alone.
-    Broker(ServerArgs),
+    Broker(BrokerCommandArgs),
     /// The schema registry alone, against any Kafka cluster.
     Registry(RegistryCommandArgs),
     /// The connect worker alone, against any Kafka cluster.
@@ -130,6 +143,18 @@ pub struct ServerArgs {
     /// `leader.imbalance.check.interval.seconds`).
     #[arg(long, env = "TIDEMARK_LEADER_IMBALANCE_CHECK_INTERVAL_MS", default_value_t = 300_000)]
     pub leader_imbalance_check_interval_ms: u64,
+}
+
+/// Flags of `tidemark broker`.
+#[derive(Debug, Args)]
+pub struct BrokerCommandArgs {
+    /// The broker.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Address of an HTTP listener serving the broker's Prometheus metrics on `GET /metrics`; port 0 picks a free
+    /// port. Without it there is none (`tidemark up` serves every component's metrics on the connect listener).
+    #[arg(long, env = "TIDEMARK_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Flags of `tidemark up`: every component in one process.

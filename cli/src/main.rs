@@ -6,6 +6,7 @@ mod client;
 mod config_file;
 mod connectors;
 mod groups;
+mod metrics;
 mod serve;
 
 use std::io::IsTerminal;
@@ -14,7 +15,7 @@ use anyhow::Result;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use args::{Cli, Command};
+use args::{Cli, Command, LogFormat};
 
 /// mimalloc instead of the system allocator: the connect runtime allocates per record (values, strings, record
 /// buffers) on several threads, where glibc's malloc spent a quarter of the worker's CPU in `scripts/bench connect`.
@@ -25,11 +26,13 @@ fn main() -> Result<()> {
     let raw: Vec<String> = std::env::args().collect();
     config_file::apply_from_args(&raw)?;
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use prometheus_client::registry::Registry as MetricsRegistry;
 use tidemark_broker::{server, Broker, BrokerConfig, ClusterConfig};
 use tidemark_connect::converters::AVRO_CONVERTER;
 use tidemark_connect::rest;
@@ -19,14 +20,31 @@ use tidemark_schema_registry::{http, Registry, Store};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::args::{ConnectArgs, ConnectCommandArgs, RegistryArgs, RegistryCommandArgs, ServerArgs, UpArgs};
+use crate::args::{
+    BrokerCommandArgs, ConnectArgs, ConnectCommandArgs, RegistryArgs, RegistryCommandArgs, ServerArgs, UpArgs,
+};
+use crate::metrics;
 
-/// `tidemark broker`: the broker alone.
-pub async fn broker(args: ServerArgs) -> Result<()> {
+/// `tidemark broker`: the broker alone, and its metrics on `--metrics-listen` when given.
+pub async fn broker(args: BrokerCommandArgs) -> Result<()> {
     let stop = shutdown_watch();
-    let (broker, listener) = open_broker(args).await?;
+    let metrics_listener = match args.metrics_listen {
+        Some(address) => Some(
+            TcpListener::bind(address).await.with_context(|| format!("binding the metrics listener on {address}"))?,
+        ),
+        None => None,
+    };
+    let (broker, listener) = open_broker(args.server).await?;
+    let metrics = metrics_listener.map(|listener| {
+        let (broker, stopping) = (Arc::clone(&broker), stopped(stop.clone()));
+        tokio::spawn(async move { metrics::serve(listener, &broker, stopping).await })
+    });
     tracing::info!(components = "broker", "tidemark is up");
-    serve_broker(broker, listener, stop).await
+    let served = serve_broker(broker, listener, stop).await;
+    if let Some(metrics) = metrics {
+        metrics.await.context("the metrics task")?.context("serving the metrics")?;
+    }
+    served
 }
 
 /// `tidemark up`: the broker, the schema registry and the connect worker in one process; the registry and the
@@ -42,9 +60,10 @@ pub async fn up(args: UpArgs) -> Result<()> {
     let stop = shutdown_watch();
     let (broker, listener) = open_broker(args.server).await?;
     let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(Arc::clone(&broker)));
-    let (registry, registry_address) = start_registry(Arc::clone(&log), &args.registry, stop.clone()).await?;
+    let (registry, registry_address, schemas) = start_registry(Arc::clone(&log), &args.registry, stop.clone()).await?;
     let registry_url = args.connect.schema_registry_url.clone().unwrap_or_else(|| format!("http://{registry_address}"));
-    let worker = start_worker(log, &args.connect, Some(registry_url), stop.clone()).await?;
+    let included = metrics::embedded(&broker, &schemas);
+    let worker = start_worker(log, &args.connect, Some(registry_url), Some(included), stop.clone()).await?;
     tracing::info!(components = "broker,registry,connect", "tidemark is up");
     let served = serve_broker(broker, listener, stop).await;
     registry.await.context("the registry task")??;
@@ -57,18 +76,20 @@ pub async fn connect(args: ConnectCommandArgs) -> Result<()> {
     let stop = shutdown_watch();
     let log: Arc<dyn LogClient> =
         Arc::new(KafkaLog::new(&args.client.bootstrap_servers, &BTreeMap::new()).context("creating the Kafka client")?);
-    let worker = start_worker(log, &args.connect, args.connect.schema_registry_url.clone(), stop).await?;
+    let worker = start_worker(log, &args.connect, args.connect.schema_registry_url.clone(), None, stop).await?;
     tracing::info!(components = "connect", "tidemark is up");
     worker.await.context("the connect task")??;
     Ok(())
 }
 
 /// Opens the worker's state topics and serves its REST API on a task until `stop`, reconciling meanwhile. With a
-/// schema registry, connectors convert with Avro through it unless they name their converters.
+/// schema registry, connectors convert with Avro through it unless they name their converters. `GET /metrics`
+/// serves `included` (other components' metrics) with the worker's.
 async fn start_worker(
     log: Arc<dyn LogClient>,
     args: &ConnectArgs,
     schema_registry_url: Option<String>,
+    included: Option<MetricsRegistry>,
     stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<Result<()>>> {
     let listener = TcpListener::bind(args.connect_listen)
@@ -90,6 +111,9 @@ async fn start_worker(
     }
     let worker_id = listener.local_addr()?.to_string();
     let worker = Worker::with_converter_defaults(log, state, plugins(), worker_id, converter_defaults);
+    if let Some(included) = included {
+        worker.metrics().include(included);
+    }
     let reconciling = tokio::spawn(Arc::clone(&worker).run());
     Ok(tokio::spawn(async move {
         let served = rest::serve(listener, Arc::clone(&worker), stopped(stop)).await.context("serving the connect API");
@@ -125,7 +149,7 @@ pub async fn registry(args: RegistryCommandArgs) -> Result<()> {
     let stop = shutdown_watch();
     let log: Arc<dyn LogClient> =
         Arc::new(KafkaLog::new(&args.client.bootstrap_servers, &BTreeMap::new()).context("creating the Kafka client")?);
-    let (registry, _) = start_registry(log, &args.registry, stop).await?;
+    let (registry, _, _) = start_registry(log, &args.registry, stop).await?;
     tracing::info!(components = "registry", "tidemark is up");
     registry.await.context("the registry task")??;
     Ok(())
@@ -214,23 +238,23 @@ async fn serve_broker(broker: Arc<Broker>, listener: TcpListener, stop: watch::R
 }
 
 /// Opens the registry's store (replaying its topic) and serves its HTTP API on a task until `stop`; answers the
-/// task and the address it listens on.
+/// task, the address it listens on and the registry.
 async fn start_registry(
     log: Arc<dyn LogClient>,
     args: &RegistryArgs,
     stop: watch::Receiver<bool>,
-) -> Result<(tokio::task::JoinHandle<Result<()>>, std::net::SocketAddr)> {
+) -> Result<(tokio::task::JoinHandle<Result<()>>, std::net::SocketAddr, Arc<Registry>)> {
     let listener = TcpListener::bind(args.registry_listen)
         .await
         .with_context(|| format!("binding the registry listener on {}", args.registry_listen))?;
     let address = listener.local_addr()?;
     let store = Store::open(log, &args.schemas_topic).await.context("loading the schema registry's topic")?;
     let registry = Arc::new(Registry::new(store, args.max_schema_bytes));
-    let max_schema_bytes = args.max_schema_bytes;
+    let (max_schema_bytes, serving) = (args.max_schema_bytes, Arc::clone(&registry));
     let served = tokio::spawn(async move {
-        http::serve(listener, registry, max_schema_bytes, stopped(stop)).await.context("serving the registry")
+        http::serve(listener, serving, max_schema_bytes, stopped(stop)).await.context("serving the registry")
     });
-    Ok((served, address))
+    Ok((served, address, registry))
 }
 
 /// A signal that turns true on Ctrl-C or SIGTERM, for every component to watch.

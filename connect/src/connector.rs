@@ -47,6 +47,17 @@ pub struct SourceRecord {
     pub record: ConnectRecord,
 }
 
+/// How far a source task is behind its database, as the task last measured it; `None` where it cannot tell (yet).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SourceLag {
+    /// Change log the database holds that the task has not had acknowledged yet, in bytes (a Postgres slot's WAL
+    /// between the server's current position and its confirmed flush position).
+    pub bytes: Option<u64>,
+    /// How long ago the latest change the task read was written, in seconds, when it read it (Debezium's
+    /// `MilliSecondsBehindSource`).
+    pub seconds: Option<f64>,
+}
+
 /// One running source task (see the module docs for the delivery contract).
 pub trait SourceTask: Send {
     /// Starts from the last durable position of each source partition: (source partition, source offset) pairs,
@@ -62,6 +73,12 @@ pub trait SourceTask: Send {
 
     /// Stops, releasing what the task holds.
     fn stop(&mut self) -> BoxFuture<'_, ()>;
+
+    /// Its lag behind its source, read by the runtime after every poll for the worker's metrics: a cheap read of
+    /// what the task measured (the default knows nothing).
+    fn lag(&self) -> SourceLag {
+        SourceLag::default()
+    }
 }
 
 /// What every connector declares: its settings, its checks, and how it splits work into tasks.

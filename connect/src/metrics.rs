@@ -9,12 +9,18 @@
 //! - `connect_batch_seconds`: a source batch from poll to durable, a sink batch's `put` (`poll-batch-avg-time-ms`,
 //!   `put-batch-avg-time-ms`),
 //! - `connect_sink_lag_records{topic, partition}`: a sink's consumer lag, the log's end offset minus the group's
-//!   committed offset, measured when scraped.
+//!   committed offset, measured when scraped,
+//! - `connect_source_lag_bytes` / `connect_source_lag_seconds`: a source's lag behind its database as its task
+//!   measured it ([`SourceLag`]; Debezium's `MilliSecondsBehindSource`), read after every poll.
 //!
-//! The text is OpenMetrics 1.0 (prometheus-client's encoding), which Prometheus scrapes as such.
+//! Other components' metrics join the same text through [`ConnectMetrics::include`] (`tidemark up` serves the
+//! broker's and the registry's here). The text is OpenMetrics 1.0 (prometheus-client's encoding), which Prometheus
+//! scrapes as such.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -22,7 +28,11 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use crate::connector::SourceLag;
 use crate::runtime::errors::Stage;
+
+/// The media type of [`ConnectMetrics::render`]'s text.
+pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// A task's labels.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -65,8 +75,11 @@ pub struct ConnectMetrics {
     dead_letters: Family<TaskLabels, Counter>,
     batches: BatchFamily,
     lag: Family<LagLabels, Gauge>,
-    /// Serializes scrapes, which reset the lag family before filling it.
-    scrape: Mutex<()>,
+    source_lag_bytes: Family<TaskLabels, Gauge>,
+    source_lag_seconds: Family<TaskLabels, Gauge<f64, AtomicU64>>,
+    /// Other components' metrics, rendered after the worker's. The lock also serializes scrapes, which reset the
+    /// lag family before filling it.
+    included: Mutex<Vec<Registry>>,
 }
 
 impl Default for ConnectMetrics {
@@ -80,6 +93,8 @@ impl Default for ConnectMetrics {
         let dead_letters = Family::default();
         let batches = BatchFamily::new_with_constructor(batch_histogram);
         let lag = Family::default();
+        let source_lag_bytes = Family::default();
+        let source_lag_seconds = Family::default();
         registry.register("connect_source_records_polled", "Records source tasks polled", polled.clone());
         registry.register("connect_source_records_written", "Records source tasks wrote durably", written.clone());
         registry.register("connect_sink_records_read", "Records sink tasks read from the log", read.clone());
@@ -92,6 +107,16 @@ impl Default for ConnectMetrics {
             batches.clone(),
         );
         registry.register("connect_sink_lag_records", "Records a sink has yet to commit", lag.clone());
+        registry.register(
+            "connect_source_lag_bytes",
+            "Change log bytes a source's database holds beyond the source's acknowledged position",
+            source_lag_bytes.clone(),
+        );
+        registry.register(
+            "connect_source_lag_seconds",
+            "Seconds between a source's latest change being written and being read",
+            source_lag_seconds.clone(),
+        );
         ConnectMetrics {
             registry,
             polled,
@@ -102,7 +127,9 @@ impl Default for ConnectMetrics {
             dead_letters,
             batches,
             lag,
-            scrape: Mutex::new(()),
+            source_lag_bytes,
+            source_lag_seconds,
+            included: Mutex::new(Vec::new()),
         }
     }
 }
@@ -116,9 +143,18 @@ impl ConnectMetrics {
         }
     }
 
+    /// Renders `registry` (another component's metrics) after the worker's, in the same text.
+    pub fn include(&self, registry: Registry) {
+        self.included().push(registry);
+    }
+
+    fn included(&self) -> MutexGuard<'_, Vec<Registry>> {
+        self.included.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The text exposition of every metric, with each sink's lag given as (connector, topic, partition, lag).
     pub fn render(&self, lags: &[(String, String, i32, i64)]) -> String {
-        let _scrape = self.scrape.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let included = self.included();
         self.lag.clear();
         for (connector, topic, partition, lag) in lags {
             let labels =
@@ -126,7 +162,11 @@ impl ConnectMetrics {
             self.lag.get_or_create(&labels).set(*lag);
         }
         let mut text = String::new();
-        if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+        let encoded = std::iter::once(&self.registry)
+            .chain(included.iter())
+            .try_for_each(|registry| encode_registry(&mut text, registry))
+            .and_then(|()| encode_eof(&mut text));
+        if let Err(e) = encoded {
             tracing::warn!(error = %e, "encoding metrics failed");
         }
         text
@@ -180,6 +220,16 @@ impl TaskMetrics {
     pub fn dead_letter(&self) {
         self.all.dead_letters.get_or_create(&self.labels).inc();
     }
+
+    /// A source task reported its lag; what it cannot tell leaves no series.
+    pub fn source_lag(&self, lag: SourceLag) {
+        if let Some(bytes) = lag.bytes {
+            self.all.source_lag_bytes.get_or_create(&self.labels).set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
+        if let Some(seconds) = lag.seconds {
+            self.all.source_lag_seconds.get_or_create(&self.labels).set(seconds);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -207,5 +257,28 @@ mod tests {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }
         assert!(!metrics.render(&[]).contains("connect_sink_lag_records{"), "lag is measured afresh each scrape");
+    }
+
+    #[test]
+    fn source_lag_and_included_registries_are_rendered_in_one_text() {
+        let metrics = Arc::new(ConnectMetrics::default());
+        let task = metrics.task("pg", 0);
+        task.source_lag(SourceLag { bytes: Some(4096), seconds: None });
+        task.source_lag(SourceLag { bytes: None, seconds: Some(0.25) });
+        let mut other = Registry::default();
+        let counter: Counter = Counter::default();
+        counter.inc();
+        other.register("tidemark_other", "Another component's counter", counter);
+        metrics.include(other);
+        let text = metrics.render(&[]);
+        for line in [
+            r#"connect_source_lag_bytes{connector="pg",task="0"} 4096"#,
+            r#"connect_source_lag_seconds{connector="pg",task="0"} 0.25"#,
+            "tidemark_other_total 1",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        assert_eq!(text.matches("# EOF").count(), 1, "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

@@ -5,11 +5,13 @@
 pub mod avro;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod records;
 pub mod registry;
 pub mod state;
 pub mod store;
 
 pub use error::RegistryError;
+pub use metrics::RegistryMetrics;
 pub use registry::Registry;
 pub use store::Store;

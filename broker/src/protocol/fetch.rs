@@ -4,6 +4,8 @@
 //! A fetch from another broker (`replica_id` >= 0) is a follower replicating: it reads up to the durable offset
 //! rather than the high watermark, and its fetch offset tells the leader what the follower holds durably.
 //!
+//! What a fetch answers counts in the broker's metrics, consumers' and followers' apart.
+//!
 //! Fetch sessions (KIP-227) are declined the way the protocol allows: every response carries session id 0, so
 //! clients keep sending full fetch requests.
 
@@ -17,6 +19,8 @@ use tokio::time::Instant;
 
 use super::errors::{check_leader_epoch, storage_error};
 use crate::broker::Broker;
+use crate::metrics::Fetcher;
+use crate::storage::batch::BatchHeader;
 
 const READ_COMMITTED: i8 = 1;
 
@@ -43,6 +47,7 @@ pub async fn handle(broker: Arc<Broker>, request: FetchRequest) -> ResponseKind 
         };
         let enough = bytes >= usize::try_from(request.min_bytes).unwrap_or(0).max(1);
         if enough || failed || Instant::now() >= deadline {
+            count_out(&broker, &request, &response);
             return ResponseKind::Fetch(response);
         }
         if tokio::time::timeout_at(deadline, activity.changed()).await.is_err() {
@@ -119,6 +124,27 @@ fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, b
         topics.push(FetchableTopicResponse::default().with_topic(wanted.topic.clone()).with_partitions(partitions));
     }
     (FetchResponse::default().with_responses(topics), total, failed)
+}
+
+/// Counts the records `response` carries in the broker's metrics.
+fn count_out(broker: &Broker, request: &FetchRequest, response: &FetchResponse) {
+    let fetcher = if request.replica_id.0 >= 0 { Fetcher::Replica } else { Fetcher::Consumer };
+    for topic in &response.responses {
+        for partition in &topic.partitions {
+            let Some(records) = partition.records.as_ref().filter(|r| !r.is_empty()) else { continue };
+            broker.metrics().fetched(topic.topic.as_str(), fetcher, records.len(), record_count(records));
+        }
+    }
+}
+
+/// The records in whole stored batches (a fetch reads whole batches only).
+fn record_count(mut batches: &[u8]) -> u64 {
+    let mut count = 0;
+    while let Ok(header) = BatchHeader::parse(batches) {
+        count += u64::try_from(header.record_count).unwrap_or(0);
+        batches = batches.get(header.total_len()..).unwrap_or_default();
+    }
+    count
 }
 
 /// Records a follower's fetch with the partition's leader state (this broker must lead it in a cluster).

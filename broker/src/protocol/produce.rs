@@ -3,6 +3,7 @@
 //! single node), or at once with `acks=0`. `acks=all` is refused with NOT_ENOUGH_REPLICAS while the partition has
 //! fewer in-sync replicas than its `min.insync.replicas`. An idempotent producer's
 //! retry of a batch already written is answered with the original base offset, once that batch is durable.
+//! Appended batches count in the broker's metrics.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,14 +64,15 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
                     }
                     (None, Some(log)) => {
                         let batch = BytesMut::from(data.records.as_deref().unwrap_or_default());
+                        let bytes = batch.len();
                         log.append(batch, &topic.config(), now_ms())
-                            .map(|info| (log, info))
+                            .map(|info| (log, info, bytes))
                             .map_err(|e| (storage_error(&e), e.to_string()))
                     }
                 },
             };
             match outcome {
-                Ok((log, info)) => {
+                Ok((log, info, bytes)) => {
                     if info.duplicate {
                         tracing::debug!(
                             topic = name,
@@ -78,6 +80,9 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
                             base_offset = info.base_offset,
                             "duplicate batch"
                         );
+                    } else {
+                        let records = u64::try_from(info.last_offset - info.base_offset + 1).unwrap_or(0);
+                        broker.metrics().produced(&name, bytes, records);
                     }
                     let at = (name.clone(), data.index, broker.leader_epoch_here(&name, data.index));
                     pending.push((t, p, Appended { log, info, at }));

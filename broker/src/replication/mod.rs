@@ -29,6 +29,7 @@ use tokio::task::JoinHandle;
 
 use crate::controller::image::{ClusterImage, MetadataCommand, NO_LEADER};
 use crate::controller::Controller;
+use crate::metrics::IsrChanges;
 use crate::replication::fetcher::FollowTarget;
 use crate::replication::leader_state::LeaderState;
 use crate::replication::unreachable::UnreachableLeaders;
@@ -68,6 +69,8 @@ pub struct ReplicaManager {
     proposing: Arc<Mutex<HashSet<PartitionKey>>>,
     /// Where followers report leaders they cannot reach.
     unreachable: Arc<UnreachableLeaders>,
+    /// The ISR changes made, for the metrics.
+    isr_changes: IsrChanges,
 }
 
 impl ReplicaManager {
@@ -81,6 +84,7 @@ impl ReplicaManager {
             proposing: Arc::new(Mutex::new(HashSet::new())),
             unreachable: Arc::new(UnreachableLeaders::new(Arc::clone(&controller))),
             controller,
+            isr_changes: IsrChanges::default(),
         }
     }
 
@@ -210,6 +214,7 @@ impl ReplicaManager {
         if !lock(&self.proposing).insert(key.clone()) {
             return;
         }
+        let (old_isr, new_isr) = (record.isr.clone(), isr.clone());
         let command = MetadataCommand::ChangeIsr {
             topic: key.0.clone(),
             partition: key.1,
@@ -219,10 +224,12 @@ impl ReplicaManager {
             isr,
         };
         let (controller, proposing, key) = (Arc::clone(&self.controller), Arc::clone(&self.proposing), key.clone());
+        let isr_changes = self.isr_changes.clone();
         tokio::spawn(async move {
             tracing::info!(?command, "proposing an ISR change");
-            if let Err(e) = controller.propose(command).await {
-                tracing::warn!(topic = key.0, partition = key.1, error = %e, "the ISR change was not made");
+            match controller.propose(command).await {
+                Ok(_) => isr_changes.changed(&old_isr, &new_isr),
+                Err(e) => tracing::warn!(topic = key.0, partition = key.1, error = %e, "the ISR change was not made"),
             }
             lock(&proposing).remove(&key);
         });
@@ -239,6 +246,11 @@ impl ReplicaManager {
     /// answers give their partitions no leader until the controller has elected another.
     pub fn brokers_down(&self) -> HashSet<i32> {
         self.unreachable.down()
+    }
+
+    /// The ISR changes the controller accepted from the partitions this broker leads.
+    pub fn isr_changes(&self) -> &IsrChanges {
+        &self.isr_changes
     }
 
     /// Stops every fetcher.

@@ -4,8 +4,11 @@
 //! order; a handler may return a response that completes later (a produce waiting for its fsync, a long-polling
 //! fetch), and the writer awaits those in order. A client that pipelines produce requests therefore has several
 //! of them waiting on the same group-committed fsync.
+//!
+//! Each request's latency, from its frame read to its response ready, goes to the broker's metrics.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
@@ -77,6 +80,8 @@ struct Pending {
     api: ApiKey,
     version: i16,
     reply: Reply,
+    /// When its frame was read.
+    received: Instant,
 }
 
 /// Serves one connection until the client closes it, sends something unanswerable, or the broker stops.
@@ -86,7 +91,8 @@ pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Rece
     let codec = LengthDelimitedCodec::builder().max_frame_length(broker.config().max_request_bytes).new_codec();
     let mut frames = FramedRead::new(reader, codec);
     let (tx, rx) = mpsc::channel::<Pending>(MAX_IN_FLIGHT);
-    let writer = tokio::spawn(write_responses(FramedWrite::new(writer, LengthDelimitedCodec::new()), rx));
+    let writer = FramedWrite::new(writer, LengthDelimitedCodec::new());
+    let writer = tokio::spawn(write_responses(writer, rx, Arc::clone(&broker)));
     // The broker replicating through this connection, if it is a follower's.
     let mut follower = None;
     loop {
@@ -105,6 +111,7 @@ pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Rece
                 return Err(e);
             }
         };
+        let received = Instant::now();
         let pending = match decode_request(frame.freeze()) {
             Ok((header, request)) => {
                 if let RequestKind::Fetch(fetch) = &request {
@@ -116,11 +123,13 @@ pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Rece
                     break;
                 }
                 let api = ApiKey::try_from(header.request_api_key).unwrap_or(ApiKey::ApiVersions);
-                Pending { correlation_id: header.correlation_id, api, version: header.request_api_version, reply }
+                let (correlation_id, version) = (header.correlation_id, header.request_api_version);
+                Pending { correlation_id, api, version, reply, received }
             }
             Err(DecodeError::Unsupported { api: ApiKey::ApiVersions, correlation_id, .. }) => {
                 let response = ResponseKind::ApiVersions(protocol::unsupported_version_response());
-                Pending { correlation_id, api: ApiKey::ApiVersions, version: 0, reply: Reply::Now(Box::new(response)) }
+                let reply = Reply::Now(Box::new(response));
+                Pending { correlation_id, api: ApiKey::ApiVersions, version: 0, reply, received }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "closing the connection");
@@ -145,13 +154,16 @@ fn follower_gone(broker: &Broker, follower: Option<i32>) {
 async fn write_responses(
     mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, LengthDelimitedCodec>,
     mut rx: mpsc::Receiver<Pending>,
+    broker: Arc<Broker>,
 ) -> std::io::Result<()> {
     while let Some(mut pending) = rx.recv().await {
         let response = match std::mem::replace(&mut pending.reply, Reply::Nothing) {
-            Reply::Now(response) => *response,
-            Reply::Later(future) => future.await,
-            Reply::Nothing | Reply::Disconnect => continue,
+            Reply::Now(response) => Some(*response),
+            Reply::Later(future) => Some(future.await),
+            Reply::Nothing | Reply::Disconnect => None,
         };
+        broker.metrics().request(pending.api, pending.received.elapsed());
+        let Some(response) = response else { continue };
         let frame = encode_response(&pending, &response).inspect_err(|e| {
             // A response this broker cannot encode is a broker bug, not a client's fault: say so loudly.
             tracing::error!(error = %e, "closing the connection");

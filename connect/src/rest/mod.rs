@@ -71,7 +71,7 @@ async fn openapi() -> impl IntoResponse {
 /// Prometheus metrics.
 async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> impl IntoResponse {
     let text = app.worker.metrics_text().await;
-    ([(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+    ([(axum::http::header::CONTENT_TYPE, crate::metrics::OPENMETRICS_CONTENT_TYPE)], text)
 }
 
 async fn health() -> impl IntoResponse {

@@ -85,6 +85,7 @@ pub async fn run_source_task(
             }
             Err(e) => break Err(e),
         };
+        context.pipeline.metrics.source_lag(task.lag());
         let idle = records.is_empty();
         if !idle {
             let started = std::time::Instant::now();

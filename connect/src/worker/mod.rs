@@ -159,6 +159,11 @@ impl Worker {
         &self.plugins
     }
 
+    /// The worker's metrics (other components' may be included into them: [`ConnectMetrics::include`]).
+    pub fn metrics(&self) -> &ConnectMetrics {
+        &self.metrics
+    }
+
     /// The Prometheus text of the worker's metrics, with every sink connector's consumer lag measured now.
     pub async fn metrics_text(&self) -> String {
         let sinks: Vec<String> = {

@@ -3,7 +3,7 @@
 //! connector does not read ([`warnings`]), the pieces of Debezium's change events ([`Op`], [`SnapshotMarker`],
 //! [`topic_name`], [`TableSchema`], [`change_event`], [`Heartbeats`]), its semantic type names ([`names`]) and enumerated settings ([`DecimalHandling`],
 //! [`TimePrecision`], [`BinaryHandling`]), and the Java forms of numbers and times its events carry ([`Decimal`],
-//! [`calendar`], [`represent_binary`]).
+//! [`calendar`], [`represent_binary`]); and a source's lag behind its database ([`LagMeter`]).
 #![forbid(unsafe_code)]
 
 mod binary;
@@ -15,6 +15,7 @@ mod emit;
 mod envelope;
 mod event;
 mod filters;
+mod lag;
 mod message_key;
 pub mod names;
 mod properties;
@@ -30,6 +31,7 @@ pub use emit::{send_batch, send_failure, stopping, Emitter, Flow, Handover, BATC
 pub use envelope::{change_event, envelope_schema, tombstone, Heartbeats};
 pub use event::{now_us, snapshot_schema, topic_name, Op, SnapshotMarker, DEBEZIUM_VERSION};
 pub use filters::TableFilter;
+pub use lag::{LagMeter, MEASURE_EVERY};
 pub use message_key::MessageKeyColumns;
 pub use properties::warnings;
 pub use pump::{PumpEnds, PumpStart, Pumped, RunningPump};

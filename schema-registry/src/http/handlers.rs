@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use super::body::{ok, raw_schema, read_json};
 use super::AppState;
 use crate::error::RegistryError;
+use crate::metrics::{CompatibilityRequest, OPENMETRICS_CONTENT_TYPE};
 use crate::registry::{RegisterRequest, SubjectVersion, VersionSpec, AVRO};
 use crate::state::StoredSchema;
 
@@ -77,6 +78,12 @@ pub async fn root() -> Response {
     ok(json!({}))
 }
 
+/// `GET /metrics`: the registry's Prometheus metrics.
+pub async fn metrics(State(app): State<AppState>) -> Response {
+    let text = app.registry.metrics().render();
+    ([(axum::http::header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)], text).into_response()
+}
+
 /// Unknown paths answer 404 in Confluent's error shape.
 pub async fn not_found() -> Response {
     let body = json!({ "error_code": 404, "message": "HTTP 404 Not Found" });
@@ -127,7 +134,11 @@ pub async fn register(
     body: Body,
 ) -> Answer {
     let request: RegisterRequest = read_json(&headers, body, app.body_limit).await?;
-    let id = app.registry.register(&subject, request).await?;
+    let registered = app.registry.register(&subject, request).await;
+    if let Err(RegistryError::Incompatible { .. }) = &registered {
+        app.registry.metrics().incompatible(CompatibilityRequest::Register);
+    }
+    let id = registered?;
     Ok(ok(json!({ "id": id })))
 }
 
@@ -212,6 +223,9 @@ async fn compatibility(
     let request: RegisterRequest = read_json(&headers, body, app.body_limit).await?;
     let version = version.as_deref().map(VersionSpec::parse).transpose()?;
     let report = app.registry.check_compatibility(&subject, version, &request)?;
+    if !report.is_compatible {
+        app.registry.metrics().incompatible(CompatibilityRequest::Check);
+    }
     let mut answer = json!({ "is_compatible": report.is_compatible });
     if flags.verbose {
         answer["messages"] = json!(report.messages);

@@ -1,5 +1,6 @@
 //! Confluent's Schema Registry HTTP API on axum: paths, query flags, media types and error bodies as Confluent's
-//! clients expect them. Handlers translate; [`crate::registry::Registry`] decides.
+//! clients expect them. Handlers translate; [`crate::registry::Registry`] decides. Every request counts in the
+//! registry's metrics (by route, method and status), which `GET /metrics` serves.
 
 mod body;
 mod handlers;
@@ -7,7 +8,9 @@ mod handlers;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -30,8 +33,10 @@ pub fn router(registry: Arc<Registry>, max_schema_bytes: usize) -> Router {
     use handlers::*;
     // A schema is a JSON string inside the JSON body: escaping can double it, plus room for references.
     let body_limit = max_schema_bytes.saturating_mul(2).saturating_add(64 * 1024);
+    let state = AppState { registry, body_limit };
     Router::new()
         .route("/", get(root))
+        .route("/metrics", get(metrics))
         .route("/subjects", get(list_subjects))
         .route("/subjects/{subject}", post(lookup).delete(delete_subject))
         .route("/subjects/{subject}/versions", get(list_versions).post(register))
@@ -51,7 +56,17 @@ pub fn router(registry: Arc<Registry>, max_schema_bytes: usize) -> Router {
         .route("/mode/{subject}", get(get_subject_mode).put(put_subject_mode).delete(delete_subject_mode))
         .fallback(not_found)
         .layer(DefaultBodyLimit::disable())
-        .with_state(AppState { registry, body_limit })
+        .layer(middleware::from_fn_with_state(state.clone(), count_request))
+        .with_state(state)
+}
+
+/// Counts a request in the registry's metrics once it is answered.
+async fn count_request(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let endpoint = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    app.registry.metrics().request(&endpoint, method.as_str(), response.status().as_u16());
+    response
 }
 
 /// Serves the API on an already-bound listener until `shutdown` completes.

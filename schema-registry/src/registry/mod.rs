@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::avro::{CompatibilityLevel, ParsedSchema};
 use crate::error::RegistryError;
+use crate::metrics::RegistryMetrics;
 use crate::records::SchemaReference;
 use crate::state::State;
 use crate::store::Store;
@@ -53,12 +54,18 @@ pub struct Registry {
     max_schema_bytes: usize,
     /// Registered schemas parsed with their references, by id, for compatibility checks.
     parsed: Mutex<HashMap<i32, ParsedSchema>>,
+    metrics: RegistryMetrics,
 }
 
 impl Registry {
     /// A registry over `store` accepting schemas up to `max_schema_bytes`.
     pub fn new(store: Arc<Store>, max_schema_bytes: usize) -> Self {
-        Registry { store, max_schema_bytes, parsed: Mutex::new(HashMap::new()) }
+        Registry { store, max_schema_bytes, parsed: Mutex::new(HashMap::new()), metrics: RegistryMetrics::default() }
+    }
+
+    /// The registry's Prometheus metrics (counted by the HTTP layer).
+    pub fn metrics(&self) -> &RegistryMetrics {
+        &self.metrics
     }
 
     fn parsed_cache(&self) -> MutexGuard<'_, HashMap<i32, ParsedSchema>> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use mysql_async::Conn;
 use tidemark_debezium::config::SnapshotMode;
-use tidemark_debezium::{send_failure, Flow};
+use tidemark_debezium::{send_failure, Flow, LagMeter};
 use tokio::sync::watch;
 
 use super::config::SourceConfig;
@@ -34,17 +34,19 @@ pub struct Pump {
     fallback: Option<Position>,
     emitter: Emitter,
     shutdown: watch::Receiver<bool>,
+    lag: LagMeter,
 }
 
 impl Pump {
     /// Connects (refusing a server that does not log full row images), decides what to read, and opens the
-    /// snapshot's transaction or the binlog stream.
+    /// snapshot's transaction or the binlog stream; the stream's lag will go to `lag`.
     pub async fn start(
         config: Arc<SourceConfig>,
         envelopes: Arc<Envelopes>,
         stored: Option<Stored>,
         emitter: Emitter,
         shutdown: watch::Receiver<bool>,
+        lag: LagMeter,
     ) -> Result<Self, SourceError> {
         let reader = BinlogReader::connect(connect::opts(&config), config.server_id).await?;
         // An unfinished snapshot's position is where the next snapshot's stream starts, so that what changed since
@@ -105,7 +107,7 @@ impl Pump {
             let position = Position { file: now.file, pos: now.pos, gtids: now.gtids, ts_sec: 0, server_id: 0 };
             stream = Some((position, None));
         }
-        Ok(Pump { config, envelopes, reader, snapshot, stream, fallback, emitter, shutdown })
+        Ok(Pump { config, envelopes, reader, snapshot, stream, fallback, emitter, shutdown, lag })
     }
 
     /// Runs to the end; a failure is handed over to `poll` after the records before it.
@@ -142,7 +144,8 @@ impl Pump {
         };
         let gtids = GtidSet::parse(self.reader.flavor(), &position.gtids).map_err(BinlogError::Gtid)?;
         tracing::info!(file = %position.file, pos = position.pos, gtids = %position.gtids, "streaming the binlog");
-        let changes = Changes::new(Arc::clone(&self.config), Arc::clone(&self.envelopes), position, gtids);
+        let (config, envelopes) = (Arc::clone(&self.config), Arc::clone(&self.envelopes));
+        let changes = Changes::new(config, envelopes, position, gtids, self.lag.clone());
         changes.run(stream, &mut self.emitter, &mut self.shutdown).await
     }
 }

@@ -11,6 +11,9 @@
 //! the binlog, not today's: a table map that differs from the cached one (after `ALTER TABLE`) rebuilds them and
 //! the converter registers the new version. Without the metadata the definition is read from
 //! `information_schema` when the table is first seen or changes its column count.
+//!
+//! The lag ([`LagMeter`]): at each commit, how long ago the server wrote it (the event's timestamp), MySQL's
+//! "seconds behind" as the connector reads.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,7 +25,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use serde_json::Value as Json;
 use tidemark_connect::record::ConnectRecord;
-use tidemark_debezium::{send_batch, stopping, tombstone, Flow, Op, SnapshotMarker, TransactionCounts};
+use tidemark_debezium::{send_batch, stopping, tombstone, Flow, LagMeter, Op, SnapshotMarker, TransactionCounts};
 use tokio::sync::watch;
 
 use super::config::SourceConfig;
@@ -102,11 +105,19 @@ pub struct Changes {
     tables: HashMap<(String, String), Cached>,
     /// A connection for `information_schema`, opened when a table map lacks the column names.
     catalog: Option<Conn>,
+    /// Where the seconds behind go: how long ago each transaction read was written.
+    lag: LagMeter,
 }
 
 impl Changes {
-    /// The state at `position` (its GTID set parsed in the server's flavour).
-    pub fn new(config: Arc<SourceConfig>, envelopes: Arc<Envelopes>, position: Position, gtids: GtidSet) -> Self {
+    /// The state at `position` (its GTID set parsed in the server's flavour), measuring the lag into `lag`.
+    pub fn new(
+        config: Arc<SourceConfig>,
+        envelopes: Arc<Envelopes>,
+        position: Position,
+        gtids: GtidSet,
+        lag: LagMeter,
+    ) -> Self {
         Changes {
             config,
             envelopes,
@@ -118,6 +129,7 @@ impl Changes {
             transaction: None,
             tables: HashMap::new(),
             catalog: None,
+            lag,
         }
     }
 
@@ -270,6 +282,9 @@ impl Changes {
         };
         if let Some(record) = end {
             self.hold(record, emitter);
+        }
+        if timestamp > 0 {
+            self.lag.change_read(i64::from(timestamp) * 1_000_000);
         }
         let transaction = self.transaction.take();
         if let Some(gtid) = transaction.as_ref().and_then(|t| t.gtid) {

@@ -1,7 +1,7 @@
 //! The source task: `poll` takes the pump's batches ([`super::pump`]), starting the pump first (and again after a
 //! transient failure, from the last position handed over); `stop` stops the pump. Nothing is confirmed to the
 //! server: the binlog keeps what the connector has not read until the server's retention purges it, so the stored
-//! offsets alone say where to resume.
+//! offsets alone say where to resume. `lag` reads what the pump last measured.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,8 +9,8 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde_json::Value as Json;
 use tidemark_connect::config::invalid_config_message;
-use tidemark_connect::connector::{SourceRecord, SourceTask, TaskError};
-use tidemark_debezium::{PumpStart, Pumped};
+use tidemark_connect::connector::{SourceLag, SourceRecord, SourceTask, TaskError};
+use tidemark_debezium::{LagMeter, PumpStart, Pumped};
 
 use super::config::{config_def, SourceConfig};
 use super::envelope::Envelopes;
@@ -28,6 +28,8 @@ pub struct MySqlSourceTask {
     /// The offset of the last record handed to the runtime (at start, the stored one).
     emitted: Option<Stored>,
     pump: Pumped<SourceError>,
+    /// The lag every pump of this task measures.
+    lag: LagMeter,
 }
 
 impl MySqlSourceTask {
@@ -43,6 +45,7 @@ impl MySqlSourceTask {
             warnings: tidemark_debezium::warnings(&config_def(), props, UNSUPPORTED),
             emitted: None,
             pump: Pumped::new("MySQL"),
+            lag: LagMeter::default(),
         })
     }
 
@@ -55,6 +58,7 @@ impl MySqlSourceTask {
             self.emitted.clone(),
             ends.emitter,
             ends.shutdown,
+            self.lag.clone(),
         )
         .await?;
         self.pump.started(start.spawn(pump.run()));
@@ -95,5 +99,9 @@ impl SourceTask for MySqlSourceTask {
 
     fn stop(&mut self) -> BoxFuture<'_, ()> {
         Box::pin(self.pump.stop())
+    }
+
+    fn lag(&self) -> SourceLag {
+        self.lag.lag()
     }
 }

@@ -100,6 +100,18 @@ pub async fn slot(client: &Client, name: &str) -> Result<Option<SlotInfo>, tokio
     }))
 }
 
+/// How far the server's WAL runs past the confirmed flush position of the slot named `name`, in bytes: what the
+/// slot keeps that the connector has not had acknowledged yet. `None` without the slot or a flush position.
+pub async fn slot_lag_bytes(client: &Client, name: &str) -> Result<Option<i64>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::int8 FROM pg_replication_slots WHERE slot_name = $1",
+            &[&name],
+        )
+        .await?;
+    Ok(row.and_then(|row| row.get(0)))
+}
+
 /// The current WAL insert position.
 pub async fn current_lsn(client: &Client) -> Result<Lsn, tokio_postgres::Error> {
     let text: String = client.query_one("SELECT pg_current_wal_lsn()::text", &[]).await?.get(0);

@@ -461,6 +461,6 @@ fn change_xid(message: &Message) -> Option<u32> {
 }
 
 /// A protocol timestamp (µs since 2000-01-01 UTC) in µs since the Unix epoch.
-fn unix_us(pg_us: i64) -> i64 {
+pub(super) fn unix_us(pg_us: i64) -> i64 {
     pg_us.saturating_add(PG_EPOCH_UNIX_US)
 }

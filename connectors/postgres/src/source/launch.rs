@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use tidemark_debezium::PumpEnds;
+use tidemark_debezium::{LagMeter, PumpEnds};
 use tokio::sync::watch;
 
 use super::catalog::{self, SlotInfo};
@@ -28,6 +28,8 @@ pub struct Channels {
     pub ends: PumpEnds<SourceError>,
     /// The durable position, as `commit` learns it.
     pub durable: watch::Receiver<Lsn>,
+    /// Where the stream's lag goes.
+    pub lag: LagMeter,
 }
 
 /// Prepares a pump that resumes after `emitted` (the last offset handed to the runtime, or the stored one).
@@ -112,6 +114,7 @@ pub async fn launch(
         emitter: channels.ends.emitter,
         durable: channels.durable,
         shutdown: channels.ends.shutdown,
+        lag: channels.lag,
     })
 }
 

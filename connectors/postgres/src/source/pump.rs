@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use tidemark_debezium::LagMeter;
 use tokio::sync::watch;
 use tokio_postgres::Client;
 
@@ -50,6 +51,8 @@ pub struct Pump {
     pub durable: watch::Receiver<Lsn>,
     /// Turns true when the task stops.
     pub shutdown: watch::Receiver<bool>,
+    /// Where the stream's lag goes.
+    pub lag: LagMeter,
 }
 
 impl Pump {
@@ -78,7 +81,7 @@ impl Pump {
         let Some(start) = self.stream.take() else { return Ok(()) };
         let types = std::mem::take(&mut self.types);
         let changes = Changes::new(Arc::clone(&self.config), Arc::clone(&self.envelopes), types, start.position);
-        let streaming = Streaming::start(start, &self.config, changes).await?;
+        let streaming = Streaming::start(start, &self.config, changes, self.lag.clone()).await?;
         streaming.run(&self.client, &mut self.emitter, &mut self.durable, &mut self.shutdown).await
     }
 }

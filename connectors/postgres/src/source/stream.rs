@@ -1,6 +1,9 @@
 //! The streaming phase: pgoutput (protocol version 2, `streaming 'on'`, `messages 'true'`) from the resume
 //! position, decoded and turned into records ([`super::changes`]), handed to `poll` in batches.
 //!
+//! The lag ([`LagMeter`]): how long ago each transaction read committed, and every [`MEASURE_EVERY`] the WAL the
+//! slot holds beyond its confirmed flush position (`pg_replication_slots`).
+//!
 //! **Invariant: the slot's flush LSN only moves to positions the task's `commit` reported durable.** Status
 //! updates (on a timer, when the durable position moves, and in answer to keepalives that ask) always report the
 //! latest durable position, never what was merely received.
@@ -8,16 +11,18 @@
 use std::time::Duration;
 
 use futures::FutureExt;
+use tidemark_debezium::{LagMeter, MEASURE_EVERY};
 use tokio::sync::watch;
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 use tokio_postgres::Client;
 
-use super::changes::Changes;
+use super::catalog;
+use super::changes::{unix_us, Changes};
 use super::config::SourceConfig;
 use super::emit::{stopping, Emitter, Flow};
 use super::error::{sql_message, SourceError};
 use super::pump::StreamStart;
-use crate::pgoutput::{Decoder, DecoderOptions, ProtocolVersion};
+use crate::pgoutput::{Decoder, DecoderOptions, Message, ProtocolVersion};
 use crate::replication::{quote_identifier, Lsn, ReplicationMessage, ReplicationStream};
 
 /// A replication stream being read.
@@ -34,11 +39,20 @@ pub struct Streaming {
     status_interval: Duration,
     heartbeat_interval: Option<Duration>,
     heartbeat_action: Option<String>,
+    slot: String,
+    lag: LagMeter,
+    /// When the slot's lag is measured next.
+    measure: Interval,
 }
 
 impl Streaming {
-    /// Starts streaming the slot from `start`'s position.
-    pub async fn start(start: StreamStart, config: &SourceConfig, changes: Changes) -> Result<Self, SourceError> {
+    /// Starts streaming the slot from `start`'s position, measuring its lag into `lag`.
+    pub async fn start(
+        start: StreamStart,
+        config: &SourceConfig,
+        changes: Changes,
+        lag: LagMeter,
+    ) -> Result<Self, SourceError> {
         let publications = quote_identifier(&config.publication_name);
         let options = [
             ("proto_version", "2"),
@@ -63,6 +77,9 @@ impl Streaming {
             status_interval: config.status_interval,
             heartbeat_interval: config.heartbeat_interval,
             heartbeat_action: config.heartbeat_action.clone(),
+            slot: config.slot_name.clone(),
+            lag,
+            measure: ticker(MEASURE_EVERY),
         })
     }
 
@@ -77,13 +94,17 @@ impl Streaming {
         let mut status = ticker(self.status_interval);
         let mut heartbeat = self.heartbeat_interval.map(ticker);
         loop {
+            // While changes keep coming the loop never waits below, so the timer is looked at here too.
+            if self.measure.tick().now_or_never().is_some() {
+                self.measure_lag(client).await;
+            }
             // Take what has arrived without waiting, up to a batch.
             while !emitter.is_full() {
                 let Some(message) = self.stream.next().now_or_never() else { break };
                 self.on_message(client, message?, emitter, durable).await?;
             }
             if !emitter.is_empty() {
-                if self.deliver(emitter, durable, shutdown, &mut status).await? == Flow::Stop {
+                if self.deliver(client, emitter, durable, shutdown, &mut status).await? == Flow::Stop {
                     return self.finish(durable).await;
                 }
                 continue;
@@ -95,6 +116,7 @@ impl Streaming {
                     Err(_) => return self.finish(durable).await,
                 },
                 _ = status.tick() => self.report(durable, true).await?,
+                _ = self.measure.tick() => self.measure_lag(client).await,
                 _ = tick(&mut heartbeat) => {
                     self.changes.heartbeat(emitter)?;
                     if let Some(query) = &self.heartbeat_action {
@@ -120,6 +142,9 @@ impl Streaming {
             ReplicationMessage::XLogData { wal_start, wal_end, data, .. } => {
                 self.received = self.received.max(wal_end);
                 let message = self.decoder.decode(data)?;
+                if let Some(commit_time) = commit_time(&message) {
+                    self.lag.change_read(unix_us(commit_time));
+                }
                 let stream_xid = self.decoder.stream_xid();
                 self.changes.handle(client, stream_xid, wal_start, message, emitter).await
             }
@@ -134,9 +159,11 @@ impl Streaming {
         }
     }
 
-    /// Hands the gathered records to `poll`; while the channel is full the server still hears from the task.
+    /// Hands the gathered records to `poll`; while the channel is full the server still hears from the task, and
+    /// the slot's lag is still measured.
     async fn deliver(
         &mut self,
+        client: &Client,
         emitter: &mut Emitter,
         durable: &mut watch::Receiver<Lsn>,
         shutdown: &mut watch::Receiver<bool>,
@@ -158,6 +185,7 @@ impl Streaming {
                     Err(_) => return Ok(Flow::Stop),
                 },
                 _ = status.tick() => self.report(durable, true).await?,
+                _ = self.measure.tick() => self.measure_lag(client).await,
                 _ = stopping(shutdown) => return Ok(Flow::Stop),
             }
         }
@@ -174,12 +202,31 @@ impl Streaming {
         Ok(())
     }
 
+    /// Measures the WAL the slot holds beyond its confirmed flush position; a failure only leaves the last
+    /// measurement in place.
+    async fn measure_lag(&mut self, client: &Client) {
+        match catalog::slot_lag_bytes(client, &self.slot).await {
+            Ok(Some(bytes)) => self.lag.bytes_behind(u64::try_from(bytes).unwrap_or(0)),
+            Ok(None) => {}
+            Err(error) => tracing::debug!(error = %sql_message(&error), "measuring the slot's lag failed"),
+        }
+    }
+
     /// The last word to the server before the connection closes: the latest durable position.
     async fn finish(mut self, durable: &mut watch::Receiver<Lsn>) -> Result<(), SourceError> {
         if let Err(error) = self.report(durable, true).await {
             tracing::debug!(error = %error, "the final status update failed");
         }
         Ok(())
+    }
+}
+
+/// A transaction's commit time (pgoutput's timestamp) when `message` commits one.
+fn commit_time(message: &Message) -> Option<i64> {
+    match message {
+        Message::Commit(commit) => Some(commit.commit_time),
+        Message::StreamCommit(commit) => Some(commit.commit_time),
+        _ => None,
     }
 }
 

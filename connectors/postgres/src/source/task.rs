@@ -1,7 +1,7 @@
 //! The source task: `poll` takes the pump's batches ([`super::pump`]), launching the pump first (and again after a
 //! transient failure, from the last position handed over); `commit` passes durable positions to the pump, which
 //! confirms them to the slot; `stop` stops the pump after its last status update, and drops the slot when
-//! `slot.drop.on.stop` says so.
+//! `slot.drop.on.stop` says so; `lag` reads what the pump last measured.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde_json::Value as Json;
 use tidemark_connect::config::invalid_config_message;
-use tidemark_connect::connector::{SourceRecord, SourceTask, TaskError};
-use tidemark_debezium::{PumpStart, Pumped};
+use tidemark_connect::connector::{SourceLag, SourceRecord, SourceTask, TaskError};
+use tidemark_debezium::{LagMeter, PumpStart, Pumped};
 use tokio::sync::watch;
 
 use super::config::{config_def, SourceConfig};
@@ -39,6 +39,8 @@ pub struct PostgresSourceTask {
     /// Tells the running pump the durable position.
     durable_sender: Option<watch::Sender<Lsn>>,
     pump: Pumped<SourceError>,
+    /// The lag every pump of this task measures.
+    lag: LagMeter,
 }
 
 impl PostgresSourceTask {
@@ -56,6 +58,7 @@ impl PostgresSourceTask {
             durable: Lsn::ZERO,
             durable_sender: None,
             pump: Pumped::new("Postgres"),
+            lag: LagMeter::default(),
         })
     }
 
@@ -63,7 +66,7 @@ impl PostgresSourceTask {
     async fn launch(&mut self) -> Result<(), TaskError> {
         let (start, ends) = PumpStart::new(self.partition.clone());
         let (durable, durable_receiver) = watch::channel(self.durable);
-        let channels = Channels { ends, durable: durable_receiver };
+        let channels = Channels { ends, durable: durable_receiver, lag: self.lag.clone() };
         let pump = launch(&self.config, &self.envelopes, self.emitted, channels).await?;
         self.durable_sender = Some(durable);
         self.pump.started(start.spawn(pump.run()));
@@ -137,5 +140,9 @@ impl SourceTask for PostgresSourceTask {
                 self.drop_slot().await;
             }
         })
+    }
+
+    fn lag(&self) -> SourceLag {
+        self.lag.lag()
     }
 }
