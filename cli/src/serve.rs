@@ -59,13 +59,15 @@ pub async fn up(args: UpArgs) -> Result<()> {
     );
     let stop = shutdown_watch();
     let (broker, listener) = open_broker(args.server).await?;
+    // Kafka clients are served from here on, so the Kafka listener is announced before the others.
+    let served = tokio::spawn(serve_broker(Arc::clone(&broker), listener, stop.clone()));
     let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(Arc::clone(&broker)));
     let (registry, registry_address, schemas) = start_registry(Arc::clone(&log), &args.registry, stop.clone()).await?;
     let registry_url = args.connect.schema_registry_url.clone().unwrap_or_else(|| format!("http://{registry_address}"));
     let included = metrics::embedded(&broker, &schemas);
     let worker = start_worker(log, &args.connect, Some(registry_url), Some(included), stop.clone()).await?;
     tracing::info!(components = "broker,registry,connect", "tidemark is up");
-    let served = serve_broker(broker, listener, stop).await;
+    let served = served.await.context("the broker task")?;
     registry.await.context("the registry task")??;
     worker.await.context("the connect task")??;
     served
