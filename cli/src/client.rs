@@ -13,6 +13,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::args::{ClientArgs, ConsumeArgs, ProduceArgs, TopicCommand};
+use crate::output::out;
 
 /// How long a client command waits for the cluster.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,11 +51,11 @@ pub async fn topic(command: TopicCommand) -> Result<()> {
                 new_topic = new_topic.set(key, value);
             }
             check_topic_results(admin(&client)?.create_topics([&new_topic], &options).await?)?;
-            println!("created topic {name}");
+            out!("created topic {name}")?;
         }
         TopicCommand::Delete { name, client } => {
             check_topic_results(admin(&client)?.delete_topics(&[&name], &options).await?)?;
-            println!("deleted topic {name}");
+            out!("deleted topic {name}")?;
         }
         TopicCommand::List { include_internal, client } => {
             let admin = admin(&client)?;
@@ -67,7 +68,7 @@ pub async fn topic(command: TopicCommand) -> Result<()> {
                 .collect();
             names.sort_unstable();
             for name in names {
-                println!("{name}");
+                out!("{name}")?;
             }
         }
         TopicCommand::Describe { name, client } => describe(&name, &client, &options).await?,
@@ -82,23 +83,23 @@ async fn describe(name: &str, client: &ClientArgs, options: &AdminOptions) -> Re
     if let Some(error) = topic.error() {
         bail!("{name}: {:?}", rdkafka::types::RDKafkaErrorCode::from(error));
     }
-    println!("topic {name}: {} partitions", topic.partitions().len());
+    out!("topic {name}: {} partitions", topic.partitions().len())?;
     for p in topic.partitions() {
         let (low, high) = admin.inner().fetch_watermarks(name, p.id(), TIMEOUT)?;
-        println!(
+        out!(
             "  partition {:>3}  leader {}  replicas {:?}  isr {:?}  offsets {low}..{high}",
             p.id(),
             p.leader(),
             p.replicas(),
             p.isr()
-        );
+        )?;
     }
     let described = admin.describe_configs([&ResourceSpecifier::Topic(name)], options).await?;
     for resource in described {
         let resource = resource.map_err(|code| anyhow!("describing configs of {name}: {code}"))?;
         for entry in resource.entries {
             let marker = if entry.is_default { "" } else { "  (override)" };
-            println!("  {} = {}{marker}", entry.name, entry.value.unwrap_or_default());
+            out!("  {} = {}{marker}", entry.name, entry.value.unwrap_or_default())?;
         }
     }
     Ok(())

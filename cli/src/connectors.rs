@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tidemark_connect::config::parse_properties;
 
 use crate::args::ConnectorCommand;
+use crate::output::out;
 
 /// Runs a connector subcommand against the worker `--connect-url` names.
 pub async fn run(command: ConnectorCommand) -> Result<()> {
@@ -16,7 +17,7 @@ pub async fn run(command: ConnectorCommand) -> Result<()> {
     match command {
         ConnectorCommand::List { connect } => {
             let names = call(&client, Method::GET, &connect.url("/connectors?expand=status"), None).await?;
-            println!("{:<40} {:<12} TASKS", "CONNECTOR", "STATE");
+            out!("{:<40} {:<12} TASKS", "CONNECTOR", "STATE")?;
             for (name, entry) in names.as_object().into_iter().flatten() {
                 let status = &entry["status"];
                 let tasks: Vec<String> = status["tasks"]
@@ -25,34 +26,34 @@ pub async fn run(command: ConnectorCommand) -> Result<()> {
                     .flatten()
                     .map(|t| format!("{}:{}", t["id"], t["state"].as_str().unwrap_or("?")))
                     .collect();
-                println!("{name:<40} {:<12} {}", status["connector"]["state"].as_str().unwrap_or("?"), tasks.join(" "));
+                out!("{name:<40} {:<12} {}", status["connector"]["state"].as_str().unwrap_or("?"), tasks.join(" "))?;
             }
         }
         ConnectorCommand::Create { file, connect } => {
             let body = read_connector_file(&file)?;
             let created = call(&client, Method::POST, &connect.url("/connectors"), Some(body)).await?;
-            println!("{}", serde_json::to_string_pretty(&created)?);
+            out!("{}", serde_json::to_string_pretty(&created)?)?;
         }
         ConnectorCommand::Status { name, connect } => {
             let status = call(&client, Method::GET, &connect.url(&format!("/connectors/{name}/status")), None).await?;
-            println!("{}", serde_json::to_string_pretty(&status)?);
+            out!("{}", serde_json::to_string_pretty(&status)?)?;
         }
         ConnectorCommand::Pause { name, connect } => {
             call(&client, Method::PUT, &connect.url(&format!("/connectors/{name}/pause")), None).await?;
-            println!("paused {name}");
+            out!("paused {name}")?;
         }
         ConnectorCommand::Resume { name, connect } => {
             call(&client, Method::PUT, &connect.url(&format!("/connectors/{name}/resume")), None).await?;
-            println!("resumed {name}");
+            out!("resumed {name}")?;
         }
         ConnectorCommand::Restart { name, only_failed, connect } => {
             let path = format!("/connectors/{name}/restart?includeTasks=true&onlyFailed={only_failed}");
             call(&client, Method::POST, &connect.url(&path), None).await?;
-            println!("restarted {name}");
+            out!("restarted {name}")?;
         }
         ConnectorCommand::Delete { name, connect } => {
             call(&client, Method::DELETE, &connect.url(&format!("/connectors/{name}")), None).await?;
-            println!("deleted {name}");
+            out!("deleted {name}")?;
         }
     }
     Ok(())

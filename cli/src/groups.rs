@@ -12,6 +12,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::args::{ClientArgs, GroupCommand, ResetTarget};
 use crate::client::{client_config, TIMEOUT};
+use crate::output::out;
 
 /// Runs a group subcommand.
 pub async fn run(command: GroupCommand) -> Result<()> {
@@ -34,9 +35,9 @@ fn group_client(group: &str, client: &ClientArgs) -> Result<BaseConsumer> {
 fn list(client: &ClientArgs) -> Result<()> {
     let consumer = group_client("tidemark-cli", client)?;
     let groups = consumer.fetch_group_list(None, TIMEOUT).context("listing groups")?;
-    println!("{:<40} {:<20} PROTOCOL-TYPE", "GROUP", "STATE");
+    out!("{:<40} {:<20} PROTOCOL-TYPE", "GROUP", "STATE")?;
     for g in groups.groups() {
-        println!("{:<40} {:<20} {}", g.name(), g.state(), g.protocol_type());
+        out!("{:<40} {:<20} {}", g.name(), g.state(), g.protocol_type())?;
     }
     Ok(())
 }
@@ -99,20 +100,17 @@ fn describe(group: &str, client: &ClientArgs) -> Result<()> {
     if info.state() == "Dead" && rows.is_empty() {
         bail!("group {group} does not exist");
     }
-    println!(
+    out!(
         "group {group}: state {}, protocol {} ({}), {} members",
         info.state(),
         info.protocol(),
         info.protocol_type(),
         info.members().len()
-    );
+    )?;
     for m in info.members() {
-        println!("  member {}  client {}  host {}", m.id(), m.client_id(), m.client_host());
+        out!("  member {}  client {}  host {}", m.id(), m.client_id(), m.client_host())?;
     }
-    println!(
-        "{:<30} {:>9} {:>14} {:>14} {:>8}  MEMBER",
-        "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"
-    );
+    out!("{:<30} {:>9} {:>14} {:>14} {:>8}  MEMBER", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG")?;
     for ((topic, partition), offset) in rows {
         let (_, end) = consumer.fetch_watermarks(&topic, partition, TIMEOUT).context("fetching the log end")?;
         let (current, lag) = match offset {
@@ -120,7 +118,7 @@ fn describe(group: &str, client: &ClientArgs) -> Result<()> {
             None => ("-".to_owned(), "-".to_owned()),
         };
         let member = owners.get(&(topic.clone(), partition)).map_or("-", |&i| info.members()[i].id());
-        println!("{topic:<30} {partition:>9} {current:>14} {end:>14} {lag:>8}  {member}");
+        out!("{topic:<30} {partition:>9} {current:>14} {end:>14} {lag:>8}  {member}")?;
     }
     Ok(())
 }
@@ -156,7 +154,7 @@ fn reset(group: &str, topic: &str, target: &ResetTarget, client: &ClientArgs) ->
     consumer.commit(&offsets, CommitMode::Sync).with_context(|| format!("committing offsets for group {group}"))?;
     for e in offsets.elements() {
         if let Offset::Offset(o) = e.offset() {
-            println!("{group} {topic} partition {} -> {o}", e.partition());
+            out!("{group} {topic} partition {} -> {o}", e.partition())?;
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ mod config_file;
 mod connectors;
 mod groups;
 mod metrics;
+mod output;
 mod serve;
 
 use std::io::IsTerminal;
@@ -34,7 +35,7 @@ fn main() -> Result<()> {
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         match cli.command {
             Command::Up(args) => serve::up(args).await,
             Command::Broker(args) => serve::broker(args).await,
@@ -46,5 +47,9 @@ fn main() -> Result<()> {
             Command::Group { command } => groups::run(command).await,
             Command::Connector { command } => connectors::run(command).await,
         }
-    })
+    });
+    match outcome {
+        Err(e) if output::is_closed_pipe(&e) => Ok(()),
+        other => other,
+    }
 }

@@ -246,6 +246,20 @@ fn the_cli_manages_topics_and_consumes() -> Result<()> {
         cli(&["consume", "cli-topic", "--partition", &partition.to_string(), "--offset", "2", "--max", "1"])?;
     assert_eq!(from_offset, "three\n");
 
+    // A reader that goes away after the first line (`| head -1`) ends the command quietly, without a panic.
+    cli(&["topic", "create", "wide", "--partitions", "40"])?;
+    let mut describe = Command::new(tidemark_tests::tidemark_binary()?)
+        .args(["topic", "describe", "wide", "--bootstrap-servers", &broker.bootstrap])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(describe.stdout.take().context("stdout")?), &mut first)?;
+    assert_eq!(first, "topic wide: 40 partitions\n");
+    let closed = describe.wait_with_output()?;
+    assert!(closed.status.success(), "{}", String::from_utf8_lossy(&closed.stderr));
+    cli(&["topic", "delete", "wide"])?;
+
     cli(&["topic", "delete", "cli-topic"])?;
     assert_eq!(cli(&["topic", "list"])?, "");
     // Describing a missing topic says so and creates nothing.
