@@ -78,6 +78,8 @@ pub struct TopicConfig {
 #[derive(Debug, Clone, Copy)]
 #[repr(i8)]
 pub enum ConfigType {
+    /// `true` or `false`.
+    Boolean = 1,
     /// A string value.
     String = 2,
     /// A 32-bit integer.
@@ -105,6 +107,7 @@ pub const KNOWN_CONFIGS: &[(&str, &str, ConfigType)] = &[
     ("retention.ms", "604800000", ConfigType::Long),
     ("segment.bytes", "1073741824", ConfigType::Int),
     ("segment.ms", "604800000", ConfigType::Long),
+    ("unclean.leader.election.enable", "false", ConfigType::Boolean),
 ];
 
 impl Default for TopicConfig {
@@ -155,6 +158,8 @@ impl TopicConfig {
         };
         literal("compression.type", &["producer"], "only 'producer' is supported: batches are stored as sent")?;
         literal("message.timestamp.type", &["CreateTime"], "only CreateTime is supported")?;
+        // Read by the controller when it elects a leader (see `controller::image`).
+        literal("unclean.leader.election.enable", &["true", "false"], "must be true or false")?;
         Ok(TopicConfig {
             retention_ms: int("retention.ms", -1)?,
             retention_bytes: int("retention.bytes", -1)?,
@@ -259,6 +264,8 @@ mod tests {
         assert!(TopicConfig::from_overrides(&overrides(&[("segment.bytes", "abc")])).is_err());
         assert!(TopicConfig::from_overrides(&overrides(&[("retention.ms", "-2")])).is_err());
         assert!(TopicConfig::from_overrides(&overrides(&[("compression.type", "gzip")])).is_err());
+        assert!(TopicConfig::from_overrides(&overrides(&[("unclean.leader.election.enable", "true")])).is_ok());
+        assert!(TopicConfig::from_overrides(&overrides(&[("unclean.leader.election.enable", "yes")])).is_err());
     }
 
     #[test]

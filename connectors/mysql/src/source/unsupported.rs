@@ -14,7 +14,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "database.ssl.truststore",
     "database.ssl.truststore.password",
     "datatype.propagate.source.type",
-    "enable.time.adjuster",
     "event.deserialization.failure.handling.mode",
     "event.processing.failure.handling.mode",
     "field.name.adjustment.mode",

@@ -18,7 +18,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "field.name.adjustment.mode",
     "flush.lsn.source",
     "include.schema.comments",
-    "include.unknown.datatypes",
     "incremental.snapshot.chunk.size",
     "message.prefix.exclude.list",
     "message.prefix.include.list",
