@@ -510,10 +510,10 @@ async fn pg_writer(
         let body =
             transaction(&PgStatements, &mut rng, &mut ids, &mut live, evolved.load(Ordering::SeqCst), &mut counted);
         if rng.below(20) == 0 {
-            client.batch_execute(&format!("BEGIN; {body} ROLLBACK;")).await?;
+            run_past_deadlocks(&client, &format!("BEGIN; {body} ROLLBACK;")).await?;
             stats.rolled_back += 1;
         } else {
-            client.batch_execute(&format!("BEGIN; {body} COMMIT;")).await.with_context(|| body.clone())?;
+            run_past_deadlocks(&client, &format!("BEGIN; {body} COMMIT;")).await.with_context(|| body.clone())?;
             ids.live = live;
             counted.committed = 1;
             stats.add(&counted);
@@ -521,6 +521,19 @@ async fn pg_writer(
         tokio::time::sleep(Duration::from_millis(4)).await;
     }
     Ok(stats)
+}
+
+/// Runs a transaction, again whenever Postgres aborts it as a deadlock victim: the writers never conflict with each
+/// other, but a transaction can deadlock with the schema evolution's ALTER TABLE, and either side may be aborted.
+async fn run_past_deadlocks(client: &tokio_postgres::Client, transaction: &str) -> Result<()> {
+    loop {
+        match client.batch_execute(transaction).await {
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED) => {
+                client.batch_execute("ROLLBACK").await?;
+            }
+            outcome => return Ok(outcome?),
+        }
+    }
 }
 
 /// The Postgres workload: [`WRITERS`] writers on a thread of their own until [`PgWorkload::stop`].
@@ -566,7 +579,8 @@ impl PgWorkload {
 
     /// Adds the columns (the writers wait for the lock between their transactions) and has the writers use them.
     fn evolve(&self, source: &Pg) -> Result<()> {
-        source.execute(PG_EVOLUTION)?;
+        let evolution = format!("BEGIN; {PG_EVOLUTION} COMMIT;");
+        source.runtime.block_on(run_past_deadlocks(&source.client, &evolution)).context("evolving the schema")?;
         self.evolved.store(true, Ordering::SeqCst);
         Ok(())
     }
