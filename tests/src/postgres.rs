@@ -93,6 +93,18 @@ impl PostgresServer {
         )
     }
 
+    /// A blocking SQL session on database `dbname` of this server.
+    pub fn session(&self, dbname: &str) -> Result<PgSession> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let config = format!(
+            "host={} port={} user={} password={} dbname={dbname}",
+            self.host, self.port, self.user, self.password
+        );
+        let (client, connection) = runtime.block_on(tokio_postgres::connect(&config, tokio_postgres::NoTls))?;
+        runtime.spawn(connection);
+        Ok(PgSession { runtime, client })
+    }
+
     /// The server's log so far (it logs to a file next to the data directory).
     pub fn log(&self) -> String {
         fs::read_to_string(self.log_file()).unwrap_or_default()
@@ -197,4 +209,33 @@ fn binaries() -> Result<PathBuf> {
         .max_by_key(|(version, _)| *version)
         .map(|(_, bin)| bin)
         .ok_or_else(|| anyhow!("no /usr/lib/postgresql/*/bin/initdb: install postgresql"))
+}
+
+/// Blocking SQL against one database of a [`PostgresServer`], for synchronous test code: a tokio-postgres client on
+/// a runtime of its own.
+pub struct PgSession {
+    runtime: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl PgSession {
+    /// Runs `sql` (one or more statements, simple query protocol).
+    pub fn execute(&self, sql: &str) -> Result<()> {
+        self.runtime.block_on(self.client.batch_execute(sql)).with_context(|| format!("running {sql}"))
+    }
+
+    /// The rows of `sql`, each value as its text (None for NULL).
+    pub fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let messages =
+            self.runtime.block_on(self.client.simple_query(sql)).with_context(|| format!("running {sql}"))?;
+        Ok(messages
+            .iter()
+            .filter_map(|message| match message {
+                tokio_postgres::SimpleQueryMessage::Row(row) => {
+                    Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
+                }
+                _ => None,
+            })
+            .collect())
+    }
 }

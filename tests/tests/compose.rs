@@ -19,9 +19,8 @@ use anyhow::{bail, ensure, Context, Result};
 use serde_json::{Map, Value as Json};
 use tidemark_tests::connect_client::{at, avro_records, create_connectors};
 use tidemark_tests::mariadb::MariaDbServer;
-use tidemark_tests::postgres::PostgresServer;
+use tidemark_tests::postgres::{PgSession, PostgresServer};
 use tidemark_tests::{repo_root, TidemarkProcess};
-use tokio_postgres::{NoTls, SimpleQueryMessage};
 
 /// The compose files, with the profiles whose services `config` must also accept.
 const COMPOSE_FILES: [(&str, &[&str]); 2] = [("docker-compose.yml", &[]), ("cluster.yml", &["apps"])];
@@ -270,41 +269,10 @@ fn pointed_at(definition: &Json, pg: &PostgresServer, maria: &MariaDbServer) -> 
     Ok(definition)
 }
 
-/// A Postgres session on one database of the test's server, driven from synchronous test code.
-struct Pg {
-    runtime: tokio::runtime::Runtime,
-    client: tokio_postgres::Client,
-}
-
-impl Pg {
-    fn connect(server: &PostgresServer, dbname: &str) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let config = format!(
-            "host={} port={} user={} password={} dbname={dbname}",
-            server.host, server.port, server.user, server.password
-        );
-        let (client, connection) = runtime.block_on(tokio_postgres::connect(&config, NoTls))?;
-        runtime.spawn(connection);
-        Ok(Pg { runtime, client })
-    }
-
-    /// The rows of `sql`, each value as text.
-    fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-        let messages = self.runtime.block_on(self.client.simple_query(sql))?;
-        Ok(messages
-            .iter()
-            .filter_map(|m| match m {
-                SimpleQueryMessage::Row(row) => Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect()),
-                _ => None,
-            })
-            .collect())
-    }
-}
-
 const CUSTOMERS: &str = "SELECT id, first_name, last_name, email FROM customers ORDER BY id";
 
 /// Waits until the sink's `customers` table equals the source's `inventory.customers`.
-fn wait_for_sink(source: &Pg, sink: &Pg, what: &str) -> Result<()> {
+fn wait_for_sink(source: &PgSession, sink: &PgSession, what: &str) -> Result<()> {
     let expected = source.rows(&CUSTOMERS.replace("FROM customers", "FROM inventory.customers"))?;
     let started = Instant::now();
     loop {
@@ -361,8 +329,8 @@ fn seed_sql_and_connector_configs_work_against_real_databases() -> Result<()> {
             == BTreeSet::from(["sally.thomas@acme.com", "gbailey@foobar.com", "ed@walker.com", "annek@noanswer.org"]),
         "dbserver2.inventory.customers: {customers:#?}"
     );
-    let source = Pg::connect(&pg, &pg.dbname)?;
-    let sink = Pg::connect(&pg, "sink")?;
+    let source = pg.session(&pg.dbname)?;
+    let sink = pg.session("sink")?;
     wait_for_sink(&source, &sink, "after the snapshot")?;
 
     // Streaming: an update, a delete (the sink deletes by key), an insert, and an order with its outbox event.
