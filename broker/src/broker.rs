@@ -9,11 +9,12 @@ use tokio::sync::watch;
 
 use crate::cluster::{Cluster, Leadership};
 use crate::config::BrokerConfig;
-use crate::controller::image::MetadataCommand;
+use crate::controller::image::{Endpoint, MetadataCommand};
 use crate::controller::{Controller, ControllerConfig, ControllerError};
 use crate::group::GroupCoordinator;
 use crate::metrics::BrokerMetrics;
 use crate::producer_ids::ProducerIds;
+use crate::security::users::Users;
 use crate::storage::atomic_file::write_atomically;
 use crate::storage::LogActivity;
 use crate::topics::{Topic, TopicError, TopicManager};
@@ -67,6 +68,7 @@ pub struct Broker {
     /// Set when this broker is a member of a cluster (`--voters`); `None` for a single node.
     cluster: Option<Cluster>,
     metrics: BrokerMetrics,
+    users: Users,
     /// Held for the broker's lifetime: an exclusive lock on `DATA/.lock`.
     _lock: std::fs::File,
 }
@@ -133,7 +135,12 @@ impl Broker {
             None => ProducerIds::open(&config.data_dir.join("meta"))?,
         };
         let metrics = BrokerMetrics::new(config.node_id, cluster.as_ref());
-        Ok(Arc::new(Broker { config, cluster_id, topics, groups, producer_ids, cluster, metrics, _lock: lock }))
+        let users = match &cluster {
+            Some(cluster) => Users::from_controller(Arc::clone(cluster.controller())),
+            None => Users::open(&config.data_dir.join("meta"))?,
+        };
+        let broker = Broker { config, cluster_id, topics, groups, producer_ids, cluster, metrics, users, _lock: lock };
+        Ok(Arc::new(broker))
     }
 
     /// The broker's settings.
@@ -166,6 +173,11 @@ impl Broker {
     /// The cluster this broker is a member of; `None` for a single node.
     pub fn cluster(&self) -> Option<&Cluster> {
         self.cluster.as_ref()
+    }
+
+    /// The users SASL listeners authenticate.
+    pub fn users(&self) -> &Users {
+        &self.users
     }
 
     /// The broker's Prometheus metrics.
@@ -227,8 +239,11 @@ impl Broker {
     /// at once on a single node.
     pub async fn run_cluster_membership(self: Arc<Self>) {
         if let Some(cluster) = &self.cluster {
-            let (host, port) = (self.config.advertised_host.clone(), self.config.advertised_port);
-            cluster.run((host, port), self.cluster_id.clone(), &self.topics, &self.groups).await;
+            let listeners = self.config.advertised_listeners.iter();
+            let endpoints = listeners
+                .map(|l| Endpoint { listener: l.protocol.name().to_owned(), host: l.host.clone(), port: l.port })
+                .collect();
+            cluster.run(endpoints, self.cluster_id.clone(), &self.topics, &self.groups).await;
         }
     }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::broker::now_ms;
-use crate::controller::image::{ClusterImage, MetadataCommand, MetadataError, NO_LEADER};
+use crate::controller::image::{ClusterImage, Endpoint, MetadataCommand, MetadataError, NO_LEADER};
 use crate::controller::{Controller, ProposeError};
 use crate::group::{GroupCoordinator, OFFSETS_TOPIC};
 use crate::replication::ReplicaManager;
@@ -103,17 +103,19 @@ impl Cluster {
         }
     }
 
-    /// Registers this broker at `host:port` (offering `cluster_id`, which the first broker's registration makes
+    /// Registers this broker with its listeners' endpoints, the first being where other brokers reach it (offering `cluster_id`, which the first broker's registration makes
     /// the cluster's), follows the image into the local `topics` and heartbeats, until the
     /// process ends. Registration is retried until a controller accepts it.
     pub async fn run(
         &self,
-        (host, port): (String, u16),
+        listeners: Vec<Endpoint>,
         cluster_id: String,
         topics: &TopicManager,
         groups: &GroupCoordinator,
     ) {
-        let registration = MetadataCommand::RegisterBroker { id: self.node_id, host, port, rack: None, cluster_id };
+        let (host, port) = listeners.first().map(|e| (e.host.clone(), e.port)).unwrap_or_default();
+        let registration =
+            MetadataCommand::RegisterBroker { id: self.node_id, host, port, rack: None, listeners, cluster_id };
         let index = loop {
             match self.controller.propose(registration.clone()).await {
                 Ok(index) => break index,

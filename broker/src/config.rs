@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::security::listener::{ListenerAddress, SecurityProtocol};
+use crate::security::sasl::SaslMechanism;
 use crate::storage::compaction::CleanerConfig;
 
 /// Settings of one broker process.
@@ -12,10 +14,12 @@ pub struct BrokerConfig {
     pub data_dir: PathBuf,
     /// This broker's id in the cluster.
     pub node_id: i32,
-    /// Host clients are told to connect to.
-    pub advertised_host: String,
-    /// Port clients are told to connect to.
-    pub advertised_port: u16,
+    /// The endpoints clients are told to connect to, one per listener (a listener is named by its security
+    /// protocol, and a client is told the endpoints of the listener it connected to). The first is also where
+    /// other brokers reach this one.
+    pub advertised_listeners: Vec<ListenerAddress>,
+    /// The SASL mechanisms offered on SASL listeners (Kafka's `sasl.enabled.mechanisms`).
+    pub sasl_mechanisms: Vec<SaslMechanism>,
     /// Create unknown topics on Metadata and Produce requests (Kafka's `auto.create.topics.enable`).
     pub auto_create_topics: bool,
     /// Partitions of a topic created without a count (Kafka's `num.partitions`).
@@ -63,13 +67,21 @@ impl Default for GroupConfig {
 }
 
 impl BrokerConfig {
-    /// Defaults for a single node storing under `data_dir` and reachable at `host:port`.
+    /// Defaults for a single node storing under `data_dir` and reachable at `host:port` (PLAINTEXT).
     pub fn new(data_dir: PathBuf, advertised_host: String, advertised_port: u16) -> Self {
+        let listener =
+            ListenerAddress { protocol: SecurityProtocol::Plaintext, host: advertised_host, port: advertised_port };
+        Self::with_listeners(data_dir, vec![listener])
+    }
+
+    /// Defaults for a single node storing under `data_dir` with these listeners' advertised endpoints (at least
+    /// one).
+    pub fn with_listeners(data_dir: PathBuf, advertised_listeners: Vec<ListenerAddress>) -> Self {
         BrokerConfig {
             data_dir,
             node_id: 1,
-            advertised_host,
-            advertised_port,
+            advertised_listeners,
+            sasl_mechanisms: SaslMechanism::ALL.to_vec(),
             auto_create_topics: true,
             default_partitions: 1,
             default_replication_factor: 1,
@@ -79,6 +91,17 @@ impl BrokerConfig {
             cleaner: CleanerConfig::default(),
             groups: GroupConfig::default(),
         }
+    }
+
+    /// The endpoint advertised for listener `protocol`, if this broker has that listener.
+    pub fn advertised(&self, protocol: SecurityProtocol) -> Option<&ListenerAddress> {
+        self.advertised_listeners.iter().find(|listener| listener.protocol == protocol)
+    }
+
+    /// Where other brokers reach this one: the first advertised listener.
+    pub fn inter_broker_listener(&self) -> &ListenerAddress {
+        // `new` makes one and the CLI refuses an empty list; an empty list here is a caller's bug.
+        self.advertised_listeners.first().expect("a broker has at least one listener")
     }
 }
 

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod broker;
+pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod controller;
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod producer_ids;
 pub mod protocol;
 pub mod replication;
+pub mod security;
 pub mod server;
 pub mod storage;
 pub mod topics;

@@ -38,6 +38,7 @@ fn register(id: i32) -> MetadataCommand {
         host: "127.0.0.1".into(),
         port: 9000 + id as u16,
         rack: None,
+        listeners: vec![],
         cluster_id: "c".into(),
     }
 }

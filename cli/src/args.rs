@@ -64,6 +64,49 @@ pub enum Command {
         #[command(subcommand)]
         command: GroupCommand,
     },
+    /// Manage the SASL/SCRAM users brokers authenticate (Kafka's `kafka-configs --entity-type users`).
+    User {
+        /// The user operation.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// User operations, through any broker of the cluster (AlterUserScramCredentials and
+/// DescribeUserScramCredentials).
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds a user, or changes their password: the password is the first line of standard input.
+    Add {
+        /// The user name.
+        name: String,
+        /// The SCRAM mechanisms to give the user credentials for, separated by commas.
+        #[arg(long, value_delimiter = ',', default_value = "SCRAM-SHA-256,SCRAM-SHA-512")]
+        mechanism: Vec<String>,
+        /// PBKDF2 iterations of the credentials (4096 to 16384).
+        #[arg(long, default_value_t = 8192)]
+        iterations: i32,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Removes a user's credentials: those of `--mechanism`, or all of them.
+    Delete {
+        /// The user name.
+        name: String,
+        /// Only these SCRAM mechanisms, separated by commas.
+        #[arg(long, value_delimiter = ',')]
+        mechanism: Vec<String>,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Lists the users with their mechanisms and iterations (never a password: brokers keep none).
+    List {
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 /// Flags of the server commands.
@@ -72,12 +115,39 @@ pub struct ServerArgs {
     /// Directory of the broker's data.
     #[arg(long, env = "TIDEMARK_DATA_DIR", default_value = "./tidemark-data")]
     pub data_dir: PathBuf,
-    /// Address of the Kafka listener; port 0 picks a free port.
-    #[arg(long, env = "TIDEMARK_KAFKA_LISTEN", default_value = "127.0.0.1:9092")]
-    pub kafka_listen: SocketAddr,
-    /// Address clients are told to connect to (default: the bound listener address).
-    #[arg(long, env = "TIDEMARK_ADVERTISED_KAFKA")]
-    pub advertised_kafka: Option<String>,
+    /// The Kafka listeners, `[PROTOCOL://]HOST:PORT`, repeated or separated by commas (Kafka's `listeners`):
+    /// PROTOCOL is PLAINTEXT (the default), SSL, SASL_PLAINTEXT or SASL_SSL, one listener of each at most; port 0
+    /// picks a free port. In a cluster the first is where the other brokers reach this one.
+    #[arg(long, env = "TIDEMARK_KAFKA_LISTEN", default_value = "127.0.0.1:9092", value_delimiter = ',')]
+    pub kafka_listen: Vec<String>,
+    /// Where clients are told to connect, `[PROTOCOL://]HOST:PORT` for any listener whose bound address is not
+    /// it (Kafka's `advertised.listeners`); matched to listeners by protocol.
+    #[arg(long, env = "TIDEMARK_ADVERTISED_KAFKA", value_delimiter = ',')]
+    pub advertised_kafka: Vec<String>,
+    /// The TLS listeners' certificate chain, PEM.
+    #[arg(long, env = "TIDEMARK_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert`, PEM.
+    #[arg(long, env = "TIDEMARK_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Certificate authorities (PEM) whose client certificates TLS listeners require (Kafka's
+    /// `ssl.client.auth=required`); without it clients need none.
+    #[arg(long, env = "TIDEMARK_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// SASL mechanisms offered on SASL listeners, separated by commas (Kafka's `sasl.enabled.mechanisms`). PLAIN
+    /// checks the password against the user's SCRAM credential.
+    #[arg(
+        long,
+        env = "TIDEMARK_SASL_ENABLED_MECHANISMS",
+        value_delimiter = ',',
+        default_value = "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+    )]
+    pub sasl_enabled_mechanisms: Vec<String>,
+    /// A SASL user created at start-up, with SCRAM-SHA-256 and SCRAM-SHA-512 credentials, unless the user exists
+    /// already; the password comes from the environment variable TIDEMARK_INITIAL_USER_PASSWORD. The first user,
+    /// who adds the others with `tidemark user add`.
+    #[arg(long, env = "TIDEMARK_INITIAL_USER")]
+    pub initial_user: Option<String>,
     /// This broker's node id.
     #[arg(long, env = "TIDEMARK_NODE_ID", default_value_t = 1)]
     pub node_id: i32,
@@ -235,6 +305,11 @@ pub struct ClientArgs {
     /// Comma-separated `host:port` list of brokers.
     #[arg(long, env = "TIDEMARK_BOOTSTRAP_SERVERS", default_value = "127.0.0.1:9092")]
     pub bootstrap_servers: String,
+    /// A file of Kafka client properties, `key=value` a line (`#` comments), as Kafka's tools take with
+    /// `--command-config`: `security.protocol`, `sasl.mechanism`, `sasl.username`, `sasl.password`,
+    /// `ssl.ca.location`, and any other librdkafka property.
+    #[arg(long, env = "TIDEMARK_COMMAND_CONFIG")]
+    pub command_config: Option<PathBuf>,
 }
 
 /// Topic operations.

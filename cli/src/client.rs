@@ -13,21 +13,25 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::args::{ClientArgs, ConsumeArgs, ProduceArgs, TopicCommand};
+use crate::client_properties;
 use crate::output::out;
 
 /// How long a client command waits for the cluster.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// librdkafka settings that reach the cluster.
-pub fn client_config(client: &ClientArgs) -> ClientConfig {
+/// librdkafka settings that reach the cluster: `--bootstrap-servers` and the `--command-config` properties.
+pub fn client_config(client: &ClientArgs) -> Result<ClientConfig> {
     let mut config = ClientConfig::new();
+    for (key, value) in client_properties::load(client)? {
+        config.set(key, value);
+    }
     config.set("bootstrap.servers", &client.bootstrap_servers);
-    config
+    Ok(config)
 }
 
 /// An admin client; its metadata requests never create a topic (`topic describe` of a missing topic says so).
 fn admin(client: &ClientArgs) -> Result<AdminClient<DefaultClientContext>> {
-    client_config(client).set("allow.auto.create.topics", "false").create().context("creating the admin client")
+    client_config(client)?.set("allow.auto.create.topics", "false").create().context("creating the admin client")
 }
 
 fn check_topic_results(results: Vec<rdkafka::admin::TopicResult>) -> Result<()> {
@@ -107,7 +111,7 @@ async fn describe(name: &str, client: &ClientArgs, options: &AdminOptions) -> Re
 
 /// `tidemark produce TOPIC`: each stdin line becomes a record; keyed records go to Kafka's murmur2 partition.
 pub async fn produce(args: ProduceArgs) -> Result<()> {
-    let producer: FutureProducer = client_config(&args.client)
+    let producer: FutureProducer = client_config(&args.client)?
         .set("partitioner", "murmur2_random")
         .set("acks", "all")
         .set("linger.ms", "5")
@@ -145,7 +149,7 @@ pub async fn produce(args: ProduceArgs) -> Result<()> {
 pub async fn consume(args: ConsumeArgs) -> Result<()> {
     let reset = if args.from_beginning { "earliest" } else { "latest" };
     // librdkafka needs a group id to assign partitions; without --group nothing is committed under it.
-    let consumer: BaseConsumer = client_config(&args.client)
+    let consumer: BaseConsumer = client_config(&args.client)?
         .set("group.id", args.group.as_deref().unwrap_or("tidemark-cli"))
         .set("enable.auto.commit", if args.group.is_some() { "true" } else { "false" })
         .set("enable.auto.offset.store", "false")

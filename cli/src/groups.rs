@@ -25,7 +25,7 @@ pub async fn run(command: GroupCommand) -> Result<()> {
 
 /// A consumer that speaks for `group` without joining it: it reads and commits the group's offsets.
 fn group_client(group: &str, client: &ClientArgs) -> Result<BaseConsumer> {
-    client_config(client)
+    client_config(client)?
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .create()

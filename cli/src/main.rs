@@ -3,12 +3,15 @@
 
 mod args;
 mod client;
+mod client_properties;
 mod config_file;
 mod connectors;
 mod groups;
 mod metrics;
 mod output;
+mod security;
 mod serve;
+mod users;
 
 use std::io::IsTerminal;
 
@@ -46,6 +49,7 @@ fn main() -> Result<()> {
             Command::Consume(args) => client::consume(args).await,
             Command::Group { command } => groups::run(command).await,
             Command::Connector { command } => connectors::run(command).await,
+            Command::User { command } => users::run(command).await,
         }
     });
     match outcome {

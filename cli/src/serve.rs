@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use prometheus_client::registry::Registry as MetricsRegistry;
-use tidemark_broker::{server, Broker, BrokerConfig, ClusterConfig};
+use tidemark_broker::server::{self, KafkaListener};
+use tidemark_broker::{Broker, BrokerConfig, ClusterConfig};
 use tidemark_connect::converters::AVRO_CONVERTER;
 use tidemark_connect::rest;
 use tidemark_connect::state::{StateTopics, WorkerState};
@@ -21,9 +22,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::args::{
-    BrokerCommandArgs, ConnectArgs, ConnectCommandArgs, RegistryArgs, RegistryCommandArgs, ServerArgs, UpArgs,
+    BrokerCommandArgs, ClientArgs, ConnectArgs, ConnectCommandArgs, RegistryArgs, RegistryCommandArgs, ServerArgs,
+    UpArgs,
 };
-use crate::metrics;
+use crate::{client_properties, metrics, security};
 
 /// `tidemark broker`: the broker alone, and its metrics on `--metrics-listen` when given.
 pub async fn broker(args: BrokerCommandArgs) -> Result<()> {
@@ -34,13 +36,13 @@ pub async fn broker(args: BrokerCommandArgs) -> Result<()> {
         ),
         None => None,
     };
-    let (broker, listener) = open_broker(args.server).await?;
+    let (broker, listeners) = open_broker(args.server).await?;
     let metrics = metrics_listener.map(|listener| {
         let (broker, stopping) = (Arc::clone(&broker), stopped(stop.clone()));
         tokio::spawn(async move { metrics::serve(listener, &broker, stopping).await })
     });
     tracing::info!(components = "broker", "tidemark is up");
-    let served = serve_broker(broker, listener, stop).await;
+    let served = serve_broker(broker, listeners, stop).await;
     if let Some(metrics) = metrics {
         metrics.await.context("the metrics task")?.context("serving the metrics")?;
     }
@@ -58,9 +60,9 @@ pub async fn up(args: UpArgs) -> Result<()> {
          `tidemark registry` and `tidemark connect` at it with --bootstrap-servers"
     );
     let stop = shutdown_watch();
-    let (broker, listener) = open_broker(args.server).await?;
+    let (broker, listeners) = open_broker(args.server).await?;
     // Kafka clients are served from here on, so the Kafka listener is announced before the others.
-    let served = tokio::spawn(serve_broker(Arc::clone(&broker), listener, stop.clone()));
+    let served = tokio::spawn(serve_broker(Arc::clone(&broker), listeners, stop.clone()));
     let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(Arc::clone(&broker)));
     let (registry, registry_address, schemas) = start_registry(Arc::clone(&log), &args.registry, stop.clone()).await?;
     let registry_url = args.connect.schema_registry_url.clone().unwrap_or_else(|| format!("http://{registry_address}"));
@@ -76,12 +78,17 @@ pub async fn up(args: UpArgs) -> Result<()> {
 /// `tidemark connect`: the connect worker alone, on any Kafka cluster.
 pub async fn connect(args: ConnectCommandArgs) -> Result<()> {
     let stop = shutdown_watch();
-    let log: Arc<dyn LogClient> =
-        Arc::new(KafkaLog::new(&args.client.bootstrap_servers, &BTreeMap::new()).context("creating the Kafka client")?);
+    let log: Arc<dyn LogClient> = Arc::new(kafka_log(&args.client)?);
     let worker = start_worker(log, &args.connect, args.connect.schema_registry_url.clone(), None, stop).await?;
     tracing::info!(components = "connect", "tidemark is up");
     worker.await.context("the connect task")??;
     Ok(())
+}
+
+/// The Kafka client of `tidemark registry` and `tidemark connect`, with the `--command-config` properties.
+fn kafka_log(client: &ClientArgs) -> Result<KafkaLog> {
+    let properties = client_properties::load(client)?;
+    KafkaLog::new(&client.bootstrap_servers, &properties).context("creating the Kafka client")
 }
 
 /// Opens the worker's state topics and serves its REST API on a task until `stop`, reconciling meanwhile. With a
@@ -149,27 +156,20 @@ fn plugins() -> Plugins {
 /// `tidemark registry`: the schema registry alone, on any Kafka cluster.
 pub async fn registry(args: RegistryCommandArgs) -> Result<()> {
     let stop = shutdown_watch();
-    let log: Arc<dyn LogClient> =
-        Arc::new(KafkaLog::new(&args.client.bootstrap_servers, &BTreeMap::new()).context("creating the Kafka client")?);
+    let log: Arc<dyn LogClient> = Arc::new(kafka_log(&args.client)?);
     let (registry, _, _) = start_registry(log, &args.registry, stop).await?;
     tracing::info!(components = "registry", "tidemark is up");
     registry.await.context("the registry task")??;
     Ok(())
 }
 
-async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, TcpListener)> {
-    let listener = TcpListener::bind(args.kafka_listen)
-        .await
-        .with_context(|| format!("binding the Kafka listener on {}", args.kafka_listen))?;
-    let bound = listener.local_addr()?;
-    let (host, port) = match &args.advertised_kafka {
-        Some(advertised) => {
-            let (host, port) = advertised.rsplit_once(':').context("--advertised-kafka must be HOST:PORT")?;
-            (host.to_owned(), port.parse().context("--advertised-kafka port")?)
-        }
-        None => (bound.ip().to_string(), bound.port()),
-    };
-    let mut config = BrokerConfig::new(args.data_dir, host, port);
+async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, Vec<KafkaListener>)> {
+    let listeners = security::bind_listeners(&args).await?;
+    if args.voters.is_some() {
+        security::check_inter_broker_listener(&listeners)?;
+    }
+    let mut config = BrokerConfig::with_listeners(args.data_dir.clone(), listeners.advertised);
+    config.sasl_mechanisms = security::sasl_mechanisms(&args)?;
     config.node_id = args.node_id;
     config.auto_create_topics = args.auto_create_topics;
     config.default_partitions = args.num_partitions;
@@ -207,7 +207,9 @@ async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, TcpListener)> {
         }
         _ => Broker::open(config).await,
     };
-    Ok((broker.context("starting the broker")?, listener))
+    let broker = broker.context("starting the broker")?;
+    security::ensure_initial_user(&broker, args.initial_user.as_deref()).await?;
+    Ok((broker, listeners.bound))
 }
 
 /// Parses `--voters`: `ID@HOST:PORT` separated by commas.
@@ -228,10 +230,10 @@ fn parse_voters(voters: &str) -> Result<BTreeMap<i32, String>> {
     Ok(parsed)
 }
 
-async fn serve_broker(broker: Arc<Broker>, listener: TcpListener, stop: watch::Receiver<bool>) -> Result<()> {
+async fn serve_broker(broker: Arc<Broker>, listeners: Vec<KafkaListener>, stop: watch::Receiver<bool>) -> Result<()> {
     let (stop_cleaner, cleaner_stopped) = watch::channel(false);
     let cleaner = tokio::spawn(Arc::clone(&broker).run_cleaner(cleaner_stopped));
-    let served = server::run(listener, broker, stopped(stop)).await;
+    let served = server::run(listeners, broker, stopped(stop)).await;
     // A compaction pass in progress stops at its next check; what it swapped in is complete.
     let _ = stop_cleaner.send(true);
     let _ = cleaner.await;

@@ -9,12 +9,14 @@ pub mod mariadb;
 pub mod postgres;
 mod process;
 pub mod rng;
+pub mod tls;
 
-use std::io::{BufRead, BufReader};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use rdkafka::config::ClientConfig;
@@ -42,8 +44,13 @@ pub fn tidemark_binary() -> Result<PathBuf> {
 /// A running `tidemark` server process (`broker`, `up`, `registry` or `connect`). Killed when dropped.
 pub struct TidemarkProcess {
     child: Child,
-    /// `host:port` of its Kafka listener (for `registry` and `connect`, of the cluster they use).
+    /// `host:port` of its Kafka listener (for `registry` and `connect`, of the cluster they use); with several
+    /// listeners, the PLAINTEXT one, else the first logged.
     pub bootstrap: String,
+    /// `host:port` of each Kafka listener by security protocol (`PLAINTEXT`, `SSL`, `SASL_PLAINTEXT`, `SASL_SSL`).
+    pub listeners: BTreeMap<String, String>,
+    /// Every line it wrote to standard error so far.
+    log: Arc<Mutex<Vec<String>>>,
     /// `http://host:port` of its schema registry, when it runs one (`tidemark up`, `tidemark registry`).
     pub registry_url: Option<String>,
     /// `http://host:port` of its connect worker, when it runs one (`tidemark up`, `tidemark connect`).
@@ -63,8 +70,14 @@ impl TidemarkProcess {
 
     /// Like [`TidemarkProcess::start`] on a given listen address (a restart reuses its port).
     pub fn start_on(data_dir: &Path, listen: &str, extra_args: &[&str]) -> Result<Self> {
+        Self::start_with_env(data_dir, listen, extra_args, &[])
+    }
+
+    /// Like [`TidemarkProcess::start_on`] with environment variables set for the process; `listen` may name
+    /// several listeners (`PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0`): returns once each one listens.
+    pub fn start_with_env(data_dir: &Path, listen: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Result<Self> {
         let args = [&["broker", "--kafka-listen", listen][..], extra_args].concat();
-        Self::spawn(Some(data_dir), &args, &[KAFKA_READY])
+        Self::spawn_with_env(Some(data_dir), &args, env, &[KAFKA_READY])
     }
 
     /// Starts `tidemark up` (broker, registry, connect worker) on the given listen addresses (`127.0.0.1:0` for
@@ -97,34 +110,55 @@ impl TidemarkProcess {
 
     /// Runs the binary with `args` (and `--data-dir` when given) and waits for the `ready` log lines, in any order.
     fn spawn(data_dir: Option<&Path>, args: &[&str], ready: &'static [&'static str]) -> Result<Self> {
+        Self::spawn_with_env(data_dir, args, &[], ready)
+    }
+
+    /// [`TidemarkProcess::spawn`] with environment variables. A Kafka listener logs its protocol after its address;
+    /// one line is awaited for each listener `--kafka-listen` names.
+    fn spawn_with_env(
+        data_dir: Option<&Path>,
+        args: &[&str],
+        env: &[(&str, &str)],
+        ready: &'static [&'static str],
+    ) -> Result<Self> {
         let mut command = Command::new(tidemark_binary()?);
         command.args(args);
         if let Some(dir) = data_dir {
             command.arg("--data-dir").arg(dir);
         }
-        let mut child = command
-            // TIDEMARK_TEST_LOG sets the tests' servers' RUST_LOG, for debugging.
-            .env("RUST_LOG", std::env::var("TIDEMARK_TEST_LOG").unwrap_or_else(|_| "info".to_owned()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("starting tidemark")?;
+        // TIDEMARK_TEST_LOG sets the tests' servers' RUST_LOG, for debugging.
+        command.env("RUST_LOG", std::env::var("TIDEMARK_TEST_LOG").unwrap_or_else(|_| "info".to_owned()));
+        command.envs(env.iter().copied());
+        let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().context("starting tidemark")?;
         let stderr = child.stderr.take().ok_or_else(|| anyhow!("no stderr"))?;
+        let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
+        let captured = Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("[tidemark] {line}");
                 for marker in ready {
-                    if let Some(address) = line.split(marker).nth(1) {
-                        let _ = tx.send((*marker, address.trim().to_owned()));
+                    if let Some(rest) = line.split(marker).nth(1) {
+                        let mut words = rest.split_whitespace();
+                        let address = words.next().unwrap_or_default().to_owned();
+                        let protocol = words.find_map(|w| w.strip_prefix("protocol=")).unwrap_or("PLAINTEXT");
+                        let _ = tx.send((*marker, address, protocol.trim_matches('"').to_owned()));
                     }
                 }
+                captured.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
             }
         });
+        let kafka_listeners = if ready.contains(&KAFKA_READY) { kafka_listener_count(args) } else { 0 };
         let mut found = std::collections::HashMap::new();
-        while found.len() < ready.len() {
+        let mut listeners = BTreeMap::new();
+        let mut first_kafka = None;
+        while found.len() < ready.len() || listeners.len() < kafka_listeners {
             match rx.recv_timeout(Duration::from_secs(30)) {
-                Ok((marker, address)) => {
+                Ok((marker, address, protocol)) => {
+                    if marker == KAFKA_READY {
+                        first_kafka.get_or_insert_with(|| address.clone());
+                        listeners.insert(protocol, address.clone());
+                    }
                     found.insert(marker, address);
                 }
                 Err(_) => {
@@ -133,10 +167,40 @@ impl TidemarkProcess {
                 }
             }
         }
-        let bootstrap = found.remove(KAFKA_READY).unwrap_or_default();
+        let bootstrap = listeners.get("PLAINTEXT").cloned().or(first_kafka).unwrap_or_default();
         let registry_url = found.remove(REGISTRY_READY).map(|a| format!("http://{a}"));
         let connect_url = found.remove(CONNECT_READY).map(|a| format!("http://{a}"));
-        Ok(TidemarkProcess { child, bootstrap, registry_url, connect_url })
+        Ok(TidemarkProcess { child, bootstrap, listeners, log, registry_url, connect_url })
+    }
+
+    /// The address of its Kafka listener for `protocol` (`SASL_SSL`, ...).
+    pub fn listener(&self, protocol: &str) -> Result<&str> {
+        self.listeners.get(protocol).map(String::as_str).with_context(|| format!("no {protocol} listener"))
+    }
+
+    /// Its listeners as `--kafka-listen` takes them (`PLAINTEXT://127.0.0.1:4242,SASL_SSL://...`), to restart it
+    /// on the same ports.
+    pub fn listen_spec(&self) -> String {
+        self.listeners.iter().map(|(protocol, address)| format!("{protocol}://{address}")).collect::<Vec<_>>().join(",")
+    }
+
+    /// The lines it wrote to standard error so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Waits up to `timeout` for a logged line that `wanted` accepts (one logged earlier counts too); answers it.
+    pub fn wait_for_log(&self, what: &str, timeout: Duration, wanted: impl Fn(&str) -> bool) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.log().into_iter().find(|line| wanted(line)) {
+                return Ok(line);
+            }
+            if Instant::now() > deadline {
+                bail!("no log line {what} within {timeout:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Sends `signal` (`STOP`, `CONT`, ...) to the process, as `kill -<signal>` does.
@@ -161,6 +225,16 @@ impl Drop for TidemarkProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// How many Kafka listeners the `--kafka-listen` flags among `args` name (one when there is no such flag).
+fn kafka_listener_count(args: &[&str]) -> usize {
+    let named: usize = args
+        .windows(2)
+        .filter(|pair| pair[0] == "--kafka-listen")
+        .map(|pair| pair[1].split(',').filter(|l| !l.trim().is_empty()).count())
+        .sum();
+    named.max(1)
 }
 
 /// A librdkafka config pointed at `bootstrap`.
@@ -202,11 +276,32 @@ pub fn python() -> PathBuf {
 
 /// Runs the `tidemark` CLI with `args` and returns its standard output; fails when it exits non-zero.
 pub fn run_cli(args: &[&str]) -> Result<String> {
-    let output = Command::new(tidemark_binary()?).args(args).output().context("running the tidemark CLI")?;
+    run_cli_with_input(args, "")
+}
+
+/// [`run_cli`] with `input` on its standard input (a password for `tidemark user add`, records to produce).
+pub fn run_cli_with_input(args: &[&str], input: &str) -> Result<String> {
+    let output =
+        run_with_input(Command::new(tidemark_binary()?).args(args), input).context("running the tidemark CLI")?;
     if !output.status.success() {
         bail!("tidemark {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Runs `command` with `input` on its standard input and its output captured; answers how it ended.
+pub fn run_with_input(command: &mut Command, input: &str) -> Result<Output> {
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut stdin = child.stdin.take().context("no stdin")?;
+    let input = input.to_owned();
+    // Written on a thread, so that a command answering while it reads cannot block on a full pipe. A command that
+    // does not read its input may exit first: a broken pipe here is its exit status's business.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output()?;
+    let _ = writer.join();
+    Ok(output)
 }
 
 /// Where a `tidemark up` listens, to start it again on the same addresses.

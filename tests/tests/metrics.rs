@@ -275,8 +275,8 @@ impl Broker {
         while found.iter().any(Option::is_none) {
             let line = self.lines.recv_timeout(PATIENCE).map_err(|_| anyhow!("not every one of {markers:?}"))?;
             for (marker, slot) in markers.iter().zip(found.iter_mut()) {
-                if let Some(address) = line.split(marker).nth(1) {
-                    *slot = Some(address.trim().to_owned());
+                if let Some(rest) = line.split(marker).nth(1) {
+                    *slot = rest.split_whitespace().next().map(str::to_owned);
                 }
             }
         }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::assignment::place_replicas;
+use crate::security::users::{apply_changes, CredentialChange, UserCredentials};
 
 /// The leader of a partition none of whose in-sync replicas can lead.
 pub const NO_LEADER: i32 = -1;
@@ -34,6 +35,9 @@ pub struct ClusterImage {
     /// [`crate::producer_ids::BLOCK_SIZE`] long).
     #[serde(default)]
     pub producer_id_blocks: BTreeMap<i32, i64>,
+    /// The SASL/SCRAM users every broker authenticates.
+    #[serde(default)]
+    pub scram_credentials: UserCredentials,
 }
 
 /// A registered broker.
@@ -47,8 +51,33 @@ pub struct BrokerRecord {
     pub port: u16,
     /// The rack, if configured.
     pub rack: Option<String>,
+    /// Every listener's advertised endpoint (`host`/`port` is the first's); empty for a registration from before
+    /// brokers had several listeners.
+    #[serde(default)]
+    pub listeners: Vec<Endpoint>,
     /// Fenced brokers lead nothing: not registered yet as caught up, or no longer heartbeating.
     pub fenced: bool,
+}
+
+/// A broker's advertised endpoint on one listener.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// The listener's name (its security protocol, e.g. `SASL_SSL`).
+    pub listener: String,
+    /// The advertised host.
+    pub host: String,
+    /// The advertised port.
+    pub port: u16,
+}
+
+impl BrokerRecord {
+    /// Where clients of listener `listener` reach this broker; `None` when it has no such listener.
+    pub fn endpoint(&self, listener: &str) -> Option<(&str, u16)> {
+        if self.listeners.is_empty() {
+            return Some((&self.host, self.port));
+        }
+        self.listeners.iter().find(|e| e.listener == listener).map(|e| (e.host.as_str(), e.port))
+    }
 }
 
 /// A topic.
@@ -91,6 +120,9 @@ pub enum MetadataCommand {
         port: u16,
         /// The rack, if configured.
         rack: Option<String>,
+        /// Every listener's advertised endpoint.
+        #[serde(default)]
+        listeners: Vec<Endpoint>,
         /// The cluster id in the broker's `meta.properties`; the first registration's becomes the cluster's.
         cluster_id: String,
     },
@@ -167,6 +199,11 @@ pub enum MetadataCommand {
         /// The new ISR: the leader and replicas that are caught up, all unfenced.
         isr: Vec<i32>,
     },
+    /// Users' SCRAM credentials added, replaced or removed (Kafka's AlterUserScramCredentials).
+    AlterScramCredentials {
+        /// The changes, applied in order.
+        changes: Vec<CredentialChange>,
+    },
 }
 
 /// Why a command was refused; kept in the log's results so every node answers alike.
@@ -207,10 +244,10 @@ impl ClusterImage {
     /// Applies one command; the image is unchanged when it is refused.
     pub fn apply(&mut self, command: &MetadataCommand) -> Result<(), MetadataError> {
         match command {
-            MetadataCommand::RegisterBroker { id, host, port, rack, cluster_id } => {
+            MetadataCommand::RegisterBroker { id, host, port, rack, listeners, cluster_id } => {
                 self.cluster_id.get_or_insert_with(|| cluster_id.clone());
-                let record =
-                    BrokerRecord { id: *id, host: host.clone(), port: *port, rack: rack.clone(), fenced: true };
+                let (host, port, rack, listeners) = (host.clone(), *port, rack.clone(), listeners.clone());
+                let record = BrokerRecord { id: *id, host, port, rack, listeners, fenced: true };
                 self.brokers.insert(*id, record);
                 self.fence_broker(*id)
             }
@@ -242,6 +279,10 @@ impl ClusterImage {
             }
             MetadataCommand::ChangeIsr { topic, partition, leader, leader_epoch, partition_epoch, isr } => {
                 self.change_isr(topic, *partition, (*leader, *leader_epoch, *partition_epoch), isr)
+            }
+            MetadataCommand::AlterScramCredentials { changes } => {
+                apply_changes(&mut self.scram_credentials, changes);
+                Ok(())
             }
         }
     }
@@ -539,6 +580,7 @@ mod tests {
             host: format!("host{id}"),
             port: 9092,
             rack: None,
+            listeners: vec![],
             cluster_id: "c".into(),
         }
     }
@@ -608,6 +650,7 @@ mod tests {
             host: "new".into(),
             port: 9093,
             rack: Some("a".into()),
+            listeners: vec![],
             cluster_id: "other".into(),
         };
         apply(&mut image, &[register]);

@@ -65,6 +65,7 @@ mod tests {
                     host: "localhost".into(),
                     port: 9092,
                     rack: None,
+                    listeners: vec![],
                     cluster_id: "c".into(),
                 })
                 .unwrap();

@@ -14,6 +14,7 @@ use crate::cluster::Cluster;
 use crate::controller::image::ClusterImage;
 use crate::group::coordinator::offsets_topic_overrides;
 use crate::group::OFFSETS_TOPIC;
+use crate::security::listener::SecurityProtocol;
 use crate::topics::TopicError;
 
 /// `key_type` of a group coordinator lookup (1 asks for a transaction coordinator).
@@ -25,10 +26,16 @@ type Endpoint = (i32, String, i32);
 /// Why a key has no coordinator: the error code and its message.
 type Failure = (ResponseError, String);
 
-/// Answers with each group's coordinator, after making sure `__consumer_offsets` exists.
-pub async fn handle(broker: &Arc<Broker>, request: FindCoordinatorRequest, version: i16) -> FindCoordinatorResponse {
+/// Answers with each group's coordinator (its endpoint on `listener`, the one the request came on), after making
+/// sure `__consumer_offsets` exists.
+pub async fn handle(
+    broker: &Arc<Broker>,
+    request: FindCoordinatorRequest,
+    version: i16,
+    listener: SecurityProtocol,
+) -> FindCoordinatorResponse {
     let keys = if version >= 4 { request.coordinator_keys } else { vec![request.key] };
-    let directory = Directory::open(broker).await;
+    let directory = Directory::open(broker, listener).await;
     let coordinators: Vec<Coordinator> = keys
         .into_iter()
         .map(|key| {
@@ -65,18 +72,20 @@ enum Directory {
     /// A single node coordinates every group itself, unless `__consumer_offsets` is not available.
     SingleNode(Result<Endpoint, ResponseError>),
     /// A cluster member answers from the controller's image, unless `__consumer_offsets` could not be created.
-    Cluster(Result<Arc<ClusterImage>, String>),
+    Cluster(Result<Arc<ClusterImage>, String>, SecurityProtocol),
 }
 
 impl Directory {
     /// Makes sure `__consumer_offsets` exists: on a single node locally, in a cluster through the controller.
-    async fn open(broker: &Broker) -> Self {
+    async fn open(broker: &Broker, listener: SecurityProtocol) -> Self {
         let Some(cluster) = broker.cluster() else {
             let config = broker.config();
-            let me = (config.node_id, config.advertised_host.clone(), i32::from(config.advertised_port));
-            return Directory::SingleNode(broker.groups().offsets_topic(broker.topics()).await.map(|_| me));
+            let me = config.advertised(listener).map(|me| (config.node_id, me.host.clone(), i32::from(me.port)));
+            let me = me.ok_or(ResponseError::CoordinatorNotAvailable);
+            return Directory::SingleNode(broker.groups().offsets_topic(broker.topics()).await.and(me));
         };
-        Directory::Cluster(ensure_offsets_topic(broker, cluster).await.map(|()| cluster.image()))
+        let image = ensure_offsets_topic(broker, cluster).await.map(|()| cluster.image());
+        Directory::Cluster(image, listener)
     }
 
     /// The coordinator of group `key`.
@@ -84,10 +93,14 @@ impl Directory {
         let unavailable = |why: String| (ResponseError::CoordinatorNotAvailable, why);
         match self {
             Directory::SingleNode(found) => found.clone().map_err(|e| (e, format!("{OFFSETS_TOPIC} is not available"))),
-            Directory::Cluster(Err(why)) => Err(unavailable(why.clone())),
-            Directory::Cluster(Ok(image)) => group_routing::locate(image, key)
-                .map(|b| (b.id, b.host.clone(), i32::from(b.port)))
-                .map_err(|e| unavailable(e.to_string())),
+            Directory::Cluster(Err(why), _) => Err(unavailable(why.clone())),
+            Directory::Cluster(Ok(image), listener) => {
+                let coordinator = group_routing::locate(image, key).map_err(|e| unavailable(e.to_string()))?;
+                let (host, port) = coordinator
+                    .endpoint(listener.name())
+                    .ok_or_else(|| unavailable(format!("broker {} has no {listener} listener", coordinator.id)))?;
+                Ok((coordinator.id, host.to_owned(), i32::from(port)))
+            }
         }
     }
 }

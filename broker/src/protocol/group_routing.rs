@@ -89,7 +89,14 @@ mod tests {
 
     /// Two brokers; `__consumer_offsets` with one partition per entry of `leaders`.
     fn image(leaders: &[i32]) -> ClusterImage {
-        let broker = |id: i32| BrokerRecord { id, host: format!("b{id}"), port: 9092, rack: None, fenced: false };
+        let broker = |id: i32| BrokerRecord {
+            id,
+            host: format!("b{id}"),
+            port: 9092,
+            rack: None,
+            listeners: vec![],
+            fenced: false,
+        };
         let partition = |&leader: &i32| PartitionRecord {
             replicas: vec![leader],
             isr: vec![leader],

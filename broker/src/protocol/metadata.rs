@@ -14,13 +14,19 @@ use uuid::Uuid;
 use super::errors::topic_error;
 use crate::broker::Broker;
 use crate::controller::image::{ClusterImage, PartitionRecord, NO_LEADER};
+use crate::security::listener::SecurityProtocol;
 use crate::topics::Topic;
 
 /// Kafka's marker for "authorized operations not requested".
 const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
 
-/// Answers a Metadata request.
-pub async fn handle(broker: &Arc<Broker>, request: MetadataRequest, version: i16) -> MetadataResponse {
+/// Answers a Metadata request that came on `listener`: brokers are named by their endpoints on that listener.
+pub async fn handle(
+    broker: &Arc<Broker>,
+    request: MetadataRequest,
+    version: i16,
+    listener: SecurityProtocol,
+) -> MetadataResponse {
     let view = View::of(broker);
     let topics = match request.topics {
         // Version 0 uses an empty list, later versions null, for "all topics".
@@ -46,7 +52,7 @@ pub async fn handle(broker: &Arc<Broker>, request: MetadataRequest, version: i16
         }
     };
     MetadataResponse::default()
-        .with_brokers(view.brokers(broker))
+        .with_brokers(view.brokers(broker, listener))
         .with_cluster_id(Some(StrBytes::from_string(broker.cluster_id())))
         // In a cluster, as in KRaft, clients send admin requests to any broker, which forwards them to the active
         // controller: this broker is the one to name.
@@ -75,18 +81,19 @@ impl View {
         broker.topics().list().iter().map(|topic| self.describe(topic)).collect()
     }
 
-    fn brokers(&self, broker: &Broker) -> Vec<MetadataResponseBroker> {
+    fn brokers(&self, broker: &Broker, listener: SecurityProtocol) -> Vec<MetadataResponseBroker> {
         let config = broker.config();
-        let me = (config.node_id, config.advertised_host.as_str(), config.advertised_port, None);
+        let me = config.advertised(listener).map(|me| (config.node_id, me.host.as_str(), me.port, None));
         let mut brokers: Vec<_> = match self {
-            View::SingleNode(_) => vec![me],
-            View::Cluster(image, _) => {
-                image.live_brokers().map(|b| (b.id, b.host.as_str(), b.port, b.rack.as_deref())).collect()
-            }
+            View::SingleNode(_) => me.into_iter().collect(),
+            View::Cluster(image, _) => image
+                .live_brokers()
+                .filter_map(|b| b.endpoint(listener.name()).map(|(host, port)| (b.id, host, port, b.rack.as_deref())))
+                .collect(),
         };
         if brokers.is_empty() {
             // Not registered yet: clients still need one broker to talk to.
-            brokers.push(me);
+            brokers.extend(me);
         }
         brokers
             .into_iter()

@@ -25,8 +25,8 @@ mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;
 mod sync_group;
+mod user_credentials;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -34,6 +34,7 @@ use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind}
 use kafka_protocol::protocol::StrBytes;
 
 use crate::broker::Broker;
+use crate::security::session::Session;
 
 pub use api_versions::unsupported_version_response;
 
@@ -64,6 +65,10 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::OffsetDelete, 0, 0),
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
+    (ApiKey::SaslHandshake, 0, 1),
+    (ApiKey::SaslAuthenticate, 0, 2),
+    (ApiKey::DescribeUserScramCredentials, 0, 0),
+    (ApiKey::AlterUserScramCredentials, 0, 0),
 ];
 
 /// Whether this broker serves `api_key` at `version`.
@@ -80,19 +85,24 @@ pub enum Reply {
     Later(BoxFuture<'static, ResponseKind>),
     /// No response at all (Produce with `acks=0`).
     Nothing,
+    /// Bytes sent as they are, without a response header: SASL tokens after a version 0 SaslHandshake.
+    Raw(bytes::Bytes),
     /// The request cannot be answered; the connection closes, as Kafka does for APIs it does not serve.
     Disconnect,
 }
 
-/// Handles one decoded request whose API and version [`is_supported`], from a client at `peer`.
-pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: RequestKind, peer: SocketAddr) -> Reply {
+/// Handles one decoded request whose API and version [`is_supported`], from an authenticated client. (SASL's own
+/// requests belong to the connection's authentication, `server::authentication`.)
+pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: RequestKind, session: &Session) -> Reply {
     let version = header.request_api_version;
     let later = |future: BoxFuture<'static, ResponseKind>| Reply::Later(future);
     let response = match request {
         RequestKind::Produce(r) => return produce::handle(broker, r, version).await,
         RequestKind::Fetch(r) => return Reply::Later(Box::pin(fetch::handle(Arc::clone(broker), r))),
         RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions::handle()),
-        RequestKind::Metadata(r) => ResponseKind::Metadata(metadata::handle(broker, r, version).await),
+        RequestKind::Metadata(r) => {
+            ResponseKind::Metadata(metadata::handle(broker, r, version, session.listener).await)
+        }
         RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r, version)),
         RequestKind::CreateTopics(r) => ResponseKind::CreateTopics(create_topics::handle(broker, r).await),
         RequestKind::DeleteTopics(r) => ResponseKind::DeleteTopics(delete_topics::handle(broker, r).await),
@@ -103,12 +113,12 @@ pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: Reque
             ResponseKind::IncrementalAlterConfigs(configs::incremental_alter(broker, r).await)
         }
         RequestKind::FindCoordinator(r) => {
-            ResponseKind::FindCoordinator(find_coordinator::handle(broker, r, version).await)
+            ResponseKind::FindCoordinator(find_coordinator::handle(broker, r, version, session.listener).await)
         }
         RequestKind::JoinGroup(r) => {
             let client_id = header.client_id.as_deref().unwrap_or_default().to_owned();
             // Kafka reports client hosts as `/address`.
-            let client = (client_id, format!("/{}", peer.ip()));
+            let client = (client_id, format!("/{}", session.peer.ip()));
             let joined = join_group::handle(Arc::clone(broker), r, version, client);
             return later(Box::pin(async move { ResponseKind::JoinGroup(joined.await) }));
         }
@@ -136,6 +146,12 @@ pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: Reque
         RequestKind::OffsetDelete(r) => {
             let deleted = offset_delete::handle(Arc::clone(broker), r);
             return later(Box::pin(async move { ResponseKind::OffsetDelete(deleted.await) }));
+        }
+        RequestKind::DescribeUserScramCredentials(r) => {
+            ResponseKind::DescribeUserScramCredentials(user_credentials::describe(broker, r))
+        }
+        RequestKind::AlterUserScramCredentials(r) => {
+            ResponseKind::AlterUserScramCredentials(user_credentials::alter(broker, r).await)
         }
         _ => return Reply::Disconnect,
     };

@@ -1,27 +1,24 @@
 //! A follower's connection to a partition leader: the two Kafka requests replication needs, Fetch (with this
-//! broker's id as `replica_id`) and OffsetForLeaderEpoch, encoded with `kafka-protocol` over one TCP connection.
+//! broker's id as `replica_id`) and OffsetForLeaderEpoch, on one [`KafkaConnection`].
 //! Brokers talk to each other in the protocol clients use, as Kafka's replica fetchers do; nothing else reaches
 //! this connection, so a request and its response alternate (no pipelining).
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::offset_for_leader_epoch_request::{OffsetForLeaderPartition, OffsetForLeaderTopic};
 use kafka_protocol::messages::{
-    ApiKey, BrokerId, FetchRequest, FetchResponse, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
-    RequestHeader, ResponseHeader, TopicName,
+    ApiKey, BrokerId, FetchRequest, FetchResponse, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, TopicName,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 use thiserror::Error;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+use crate::client::{ClientError, ClientSecurity, KafkaConnection};
 
 /// Fetch version used between brokers: the newest this broker serves.
 const FETCH_VERSION: i16 = 12;
 /// OffsetForLeaderEpoch version used between brokers.
 const EPOCH_VERSION: i16 = 4;
-/// Largest response accepted from a leader.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// A request to the leader failed.
 #[derive(Debug, Error)]
@@ -49,20 +46,28 @@ pub struct Fetched {
     pub high_watermark: i64,
 }
 
+impl From<ClientError> for LeaderCallError {
+    fn from(error: ClientError) -> Self {
+        match error {
+            ClientError::Io(io) => LeaderCallError::Io(io),
+            other => LeaderCallError::Protocol(other.to_string()),
+        }
+    }
+}
+
 /// One connection from this broker (`replica_id`) to a leader.
 #[derive(Debug)]
 pub struct LeaderConnection {
-    stream: TcpStream,
+    connection: KafkaConnection,
     replica_id: i32,
-    correlation_id: i32,
 }
 
 impl LeaderConnection {
-    /// Connects to the leader's Kafka listener at `address`.
+    /// Connects to the leader's inter-broker listener at `address` (PLAINTEXT).
     pub async fn connect(address: &str, replica_id: i32) -> Result<Self, LeaderCallError> {
-        let stream = TcpStream::connect(address).await?;
-        stream.set_nodelay(true)?;
-        Ok(LeaderConnection { stream, replica_id, correlation_id: 0 })
+        let security = ClientSecurity::plaintext();
+        let connection = KafkaConnection::connect(address, &security, "tidemark-replica-fetcher").await?;
+        Ok(LeaderConnection { connection, replica_id })
     }
 
     /// Fetches `topic`-`partition` from `fetch_offset` (everything below it is durable here), waiting up to
@@ -89,7 +94,7 @@ impl LeaderConnection {
             .with_max_bytes(max_bytes)
             .with_session_epoch(-1)
             .with_topics(vec![FetchTopic::default().with_topic(topic_name(topic)).with_partitions(vec![wanted])]);
-        let response: FetchResponse = self.call(ApiKey::Fetch, FETCH_VERSION, &request).await?;
+        let response: FetchResponse = self.connection.call(ApiKey::Fetch, FETCH_VERSION, &request).await?;
         let data = response
             .responses
             .into_iter()
@@ -120,7 +125,7 @@ impl LeaderConnection {
                 OffsetForLeaderTopic::default().with_topic(topic_name(topic)).with_partitions(vec![wanted]),
             ]);
         let response: OffsetForLeaderEpochResponse =
-            self.call(ApiKey::OffsetForLeaderEpoch, EPOCH_VERSION, &request).await?;
+            self.connection.call(ApiKey::OffsetForLeaderEpoch, EPOCH_VERSION, &request).await?;
         let answer = response
             .topics
             .into_iter()
@@ -129,48 +134,6 @@ impl LeaderConnection {
             .ok_or_else(|| LeaderCallError::Protocol("the epoch answer lacks the partition".to_owned()))?;
         refused(answer.error_code)?;
         Ok((answer.leader_epoch >= 0 && answer.end_offset >= 0).then_some((answer.leader_epoch, answer.end_offset)))
-    }
-
-    async fn call<Req: Encodable, Resp: Decodable>(
-        &mut self,
-        api: ApiKey,
-        version: i16,
-        request: &Req,
-    ) -> Result<Resp, LeaderCallError> {
-        self.correlation_id = self.correlation_id.wrapping_add(1);
-        let mut frame = BytesMut::new();
-        frame.extend_from_slice(&[0; 4]);
-        let encoded = RequestHeader::default()
-            .with_request_api_key(api as i16)
-            .with_request_api_version(version)
-            .with_correlation_id(self.correlation_id)
-            .with_client_id(Some(StrBytes::from_static_str("tidemark-replica-fetcher")))
-            .encode(&mut frame, api.request_header_version(version))
-            .and_then(|()| request.encode(&mut frame, version));
-        encoded.map_err(|e| LeaderCallError::Protocol(e.to_string()))?;
-        let length = u32::try_from(frame.len() - 4).map_err(|e| LeaderCallError::Protocol(e.to_string()))?;
-        frame[..4].copy_from_slice(&length.to_be_bytes());
-        self.stream.write_all(&frame).await?;
-        let length = self.stream.read_u32().await? as usize;
-        if length > MAX_RESPONSE_BYTES {
-            return Err(LeaderCallError::Protocol(format!("a response of {length} bytes")));
-        }
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).await?;
-        let mut body = Bytes::from(body);
-        let header = ResponseHeader::decode(&mut body, api.response_header_version(version))
-            .map_err(|e| LeaderCallError::Protocol(e.to_string()))?;
-        if header.correlation_id != self.correlation_id {
-            return Err(LeaderCallError::Protocol(format!(
-                "correlation id {} answered, {} expected",
-                header.correlation_id, self.correlation_id
-            )));
-        }
-        let response = Resp::decode(&mut body, version).map_err(|e| LeaderCallError::Protocol(e.to_string()))?;
-        if body.has_remaining() {
-            tracing::debug!(api = ?api, left = body.remaining(), "bytes left after a leader's response");
-        }
-        Ok(response)
     }
 }
 

@@ -7,6 +7,7 @@
 //!
 //! Each request's latency, from its frame read to its response ready, goes to the broker's metrics.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,12 +16,14 @@ use futures::{SinkExt, StreamExt};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
 use kafka_protocol::protocol::{Decodable, Encodable};
 use thiserror::Error;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 
+use super::authentication::{Authentication, Outcome, MAX_UNAUTHENTICATED_FRAME};
 use crate::broker::Broker;
 use crate::protocol::{self, Reply};
+use crate::security::listener::SecurityProtocol;
 
 /// Responses waiting to be written; bounds how far a client may pipeline ahead.
 const MAX_IN_FLIGHT: usize = 64;
@@ -84,11 +87,25 @@ struct Pending {
     received: Instant,
 }
 
-/// Serves one connection until the client closes it, sends something unanswerable, or the broker stops.
-pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Receiver<bool>) -> std::io::Result<()> {
-    let peer = socket.peer_addr()?;
-    let (reader, writer) = socket.into_split();
-    let codec = LengthDelimitedCodec::builder().max_frame_length(broker.config().max_request_bytes).new_codec();
+/// Serves one connection (TCP or TLS) from `peer` to `listener` until the client closes it, sends something
+/// unanswerable, fails to authenticate, or the broker stops.
+pub async fn serve<S>(
+    stream: S,
+    peer: SocketAddr,
+    listener: SecurityProtocol,
+    broker: Arc<Broker>,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    let mut authentication = Authentication::new(listener, peer);
+    let max_frame = |auth: &Authentication| match auth.is_authenticated() {
+        true => broker.config().max_request_bytes,
+        false => MAX_UNAUTHENTICATED_FRAME.min(broker.config().max_request_bytes),
+    };
+    let codec = LengthDelimitedCodec::builder().max_frame_length(max_frame(&authentication)).new_codec();
     let mut frames = FramedRead::new(reader, codec);
     let (tx, rx) = mpsc::channel::<Pending>(MAX_IN_FLIGHT);
     let writer = FramedWrite::new(writer, LengthDelimitedCodec::new());
@@ -112,31 +129,57 @@ pub async fn serve(socket: TcpStream, broker: Arc<Broker>, mut stop: watch::Rece
             }
         };
         let received = Instant::now();
-        let pending = match decode_request(frame.freeze()) {
-            Ok((header, request)) => {
-                if let RequestKind::Fetch(fetch) = &request {
-                    follower = follower.or((fetch.replica_id.0 >= 0).then_some(fetch.replica_id.0));
+        let mut close_after = false;
+        let pending = if authentication.expects_raw_token() {
+            match authentication.raw_token(&broker, &frame) {
+                Outcome::Answer(reply) => {
+                    Pending { correlation_id: 0, api: ApiKey::SaslAuthenticate, version: 0, reply, received }
                 }
-                let reply = protocol::handle(&broker, &header, request, peer).await;
-                if matches!(reply, Reply::Disconnect) {
-                    tracing::warn!(api = header.request_api_key, "request cannot be served; closing the connection");
+                Outcome::AnswerAndClose(_) | Outcome::Close => break,
+            }
+        } else {
+            match decode_request(frame.freeze()) {
+                Ok((header, request)) => {
+                    let api = ApiKey::try_from(header.request_api_key).unwrap_or(ApiKey::ApiVersions);
+                    let (correlation_id, version) = (header.correlation_id, header.request_api_version);
+                    let reply = if authentication.intercepts(api) {
+                        match authentication.handle(&broker, api, version, request) {
+                            Outcome::Answer(reply) => reply,
+                            Outcome::AnswerAndClose(reply) => {
+                                close_after = true;
+                                reply
+                            }
+                            Outcome::Close => break,
+                        }
+                    } else {
+                        if let RequestKind::Fetch(fetch) = &request {
+                            follower = follower.or((fetch.replica_id.0 >= 0).then_some(fetch.replica_id.0));
+                        }
+                        let reply = protocol::handle(&broker, &header, request, authentication.session()).await;
+                        if matches!(reply, Reply::Disconnect) {
+                            tracing::warn!(
+                                api = header.request_api_key,
+                                "request cannot be served; closing the connection"
+                            );
+                            break;
+                        }
+                        reply
+                    };
+                    frames.decoder_mut().set_max_frame_length(max_frame(&authentication));
+                    Pending { correlation_id, api, version, reply, received }
+                }
+                Err(DecodeError::Unsupported { api: ApiKey::ApiVersions, correlation_id, .. }) => {
+                    let response = ResponseKind::ApiVersions(protocol::unsupported_version_response());
+                    let reply = Reply::Now(Box::new(response));
+                    Pending { correlation_id, api: ApiKey::ApiVersions, version: 0, reply, received }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "closing the connection");
                     break;
                 }
-                let api = ApiKey::try_from(header.request_api_key).unwrap_or(ApiKey::ApiVersions);
-                let (correlation_id, version) = (header.correlation_id, header.request_api_version);
-                Pending { correlation_id, api, version, reply, received }
-            }
-            Err(DecodeError::Unsupported { api: ApiKey::ApiVersions, correlation_id, .. }) => {
-                let response = ResponseKind::ApiVersions(protocol::unsupported_version_response());
-                let reply = Reply::Now(Box::new(response));
-                Pending { correlation_id, api: ApiKey::ApiVersions, version: 0, reply, received }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "closing the connection");
-                break;
             }
         };
-        if tx.send(pending).await.is_err() {
+        if tx.send(pending).await.is_err() || close_after {
             break;
         }
     }
@@ -151,8 +194,8 @@ fn follower_gone(broker: &Broker, follower: Option<i32>) {
     }
 }
 
-async fn write_responses(
-    mut sink: FramedWrite<tokio::net::tcp::OwnedWriteHalf, LengthDelimitedCodec>,
+async fn write_responses<W: AsyncWrite + Unpin>(
+    mut sink: FramedWrite<W, LengthDelimitedCodec>,
     mut rx: mpsc::Receiver<Pending>,
     broker: Arc<Broker>,
 ) -> std::io::Result<()> {
@@ -160,6 +203,10 @@ async fn write_responses(
         let response = match std::mem::replace(&mut pending.reply, Reply::Nothing) {
             Reply::Now(response) => Some(*response),
             Reply::Later(future) => Some(future.await),
+            Reply::Raw(token) => {
+                sink.send(token).await?;
+                continue;
+            }
             Reply::Nothing | Reply::Disconnect => None,
         };
         broker.metrics().request(pending.api, pending.received.elapsed());

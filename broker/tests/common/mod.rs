@@ -24,7 +24,7 @@ pub async fn start_with(configure: impl FnOnce(&mut BrokerConfig)) -> (SocketAdd
     config.max_request_bytes = MAX_REQUEST;
     configure(&mut config);
     let broker: Arc<Broker> = Broker::open(config).await.expect("open");
-    tokio::spawn(server::run(listener, broker, std::future::pending()));
+    tokio::spawn(server::run(vec![server::KafkaListener::plaintext(listener)], broker, std::future::pending()));
     (addr, dir)
 }
 
