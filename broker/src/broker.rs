@@ -14,6 +14,7 @@ use crate::controller::{Controller, ControllerConfig, ControllerError};
 use crate::group::GroupCoordinator;
 use crate::metrics::BrokerMetrics;
 use crate::producer_ids::ProducerIds;
+use crate::security::authorizer::Authorizer;
 use crate::security::users::Users;
 use crate::storage::atomic_file::write_atomically;
 use crate::storage::LogActivity;
@@ -69,6 +70,7 @@ pub struct Broker {
     cluster: Option<Cluster>,
     metrics: BrokerMetrics,
     users: Users,
+    authorizer: Authorizer,
     /// Held for the broker's lifetime: an exclusive lock on `DATA/.lock`.
     _lock: std::fs::File,
 }
@@ -135,11 +137,29 @@ impl Broker {
             None => ProducerIds::open(&config.data_dir.join("meta"))?,
         };
         let metrics = BrokerMetrics::new(config.node_id, cluster.as_ref());
-        let users = match &cluster {
-            Some(cluster) => Users::from_controller(Arc::clone(cluster.controller())),
-            None => Users::open(&config.data_dir.join("meta"))?,
+        let (users, authorizer) = match &cluster {
+            Some(cluster) => {
+                let controller = cluster.controller();
+                let authorizer = Authorizer::from_controller(Arc::clone(controller), config.authorizer.clone());
+                (Users::from_controller(Arc::clone(controller)), authorizer)
+            }
+            None => {
+                let meta = config.data_dir.join("meta");
+                (Users::open(&meta)?, Authorizer::open(&meta, config.authorizer.clone())?)
+            }
         };
-        let broker = Broker { config, cluster_id, topics, groups, producer_ids, cluster, metrics, users, _lock: lock };
+        let broker = Broker {
+            config,
+            cluster_id,
+            topics,
+            groups,
+            producer_ids,
+            cluster,
+            metrics,
+            users,
+            authorizer,
+            _lock: lock,
+        };
         Ok(Arc::new(broker))
     }
 
@@ -178,6 +198,11 @@ impl Broker {
     /// The users SASL listeners authenticate.
     pub fn users(&self) -> &Users {
         &self.users
+    }
+
+    /// What connections may do.
+    pub fn authorizer(&self) -> &Authorizer {
+        &self.authorizer
     }
 
     /// The broker's Prometheus metrics.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::security::authorizer::AuthorizerSettings;
 use crate::security::listener::{ListenerAddress, SecurityProtocol};
 use crate::security::sasl::SaslMechanism;
 use crate::storage::compaction::CleanerConfig;
@@ -20,6 +21,8 @@ pub struct BrokerConfig {
     pub advertised_listeners: Vec<ListenerAddress>,
     /// The SASL mechanisms offered on SASL listeners (Kafka's `sasl.enabled.mechanisms`).
     pub sasl_mechanisms: Vec<SaslMechanism>,
+    /// Whether requests are authorized with ACLs, and who may do everything.
+    pub authorizer: AuthorizerSettings,
     /// Create unknown topics on Metadata and Produce requests (Kafka's `auto.create.topics.enable`).
     pub auto_create_topics: bool,
     /// Partitions of a topic created without a count (Kafka's `num.partitions`).
@@ -82,6 +85,7 @@ impl BrokerConfig {
             node_id: 1,
             advertised_listeners,
             sasl_mechanisms: SaslMechanism::ALL.to_vec(),
+            authorizer: AuthorizerSettings::default(),
             auto_create_topics: true,
             default_partitions: 1,
             default_replication_factor: 1,

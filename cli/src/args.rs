@@ -22,6 +22,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// A feature switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -70,6 +79,116 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage ACLs (Kafka's `kafka-acls`): what each principal may do once `--authorizer on`.
+    Acl {
+        /// The ACL operation.
+        #[command(subcommand)]
+        command: AclCommand,
+    },
+}
+
+/// ACL operations, through any broker of the cluster (CreateAcls, DescribeAcls, DeleteAcls).
+#[derive(Debug, Subcommand)]
+pub enum AclCommand {
+    /// Adds ACLs: one per operation given.
+    Add {
+        /// Which ACLs.
+        #[command(flatten)]
+        acl: AclArgs,
+        /// Deny instead of allow (a deny wins over any allow).
+        #[arg(long)]
+        deny: bool,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Lists ACLs: all, or those of a principal or resource.
+    List {
+        /// Only this principal's (`User:<name>`).
+        #[arg(long)]
+        principal: Option<String>,
+        /// Only those of this resource.
+        #[command(flatten)]
+        resource: AclResourceFilter,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Removes the ACLs matching exactly: principal, resource, pattern type, host, operations and permission.
+    Remove {
+        /// Which ACLs.
+        #[command(flatten)]
+        acl: AclArgs,
+        /// Remove DENY ACLs instead of ALLOW ones.
+        #[arg(long)]
+        deny: bool,
+        /// The cluster.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// One or more ACLs of one principal on one resource.
+#[derive(Debug, Args)]
+pub struct AclArgs {
+    /// The principal, `User:<name>` (`User:*` for everyone).
+    #[arg(long)]
+    pub principal: String,
+    /// Operations, separated by commas: READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION,
+    /// DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE or ALL.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub operation: Vec<String>,
+    /// The client host (IP address) the ACLs apply to; `*` is every host.
+    #[arg(long, default_value = "*")]
+    pub host: String,
+    /// Whether the resource name is literal or a prefix.
+    #[arg(long, value_enum, default_value_t = PatternArg::Literal)]
+    pub resource_pattern_type: PatternArg,
+    /// The resource.
+    #[command(flatten)]
+    pub resource: AclResource,
+}
+
+/// The resource of an ACL: exactly one of the flags.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct AclResource {
+    /// A topic (`*` for every topic).
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// A consumer group (`*` for every group).
+    #[arg(long)]
+    pub group: Option<String>,
+    /// The cluster.
+    #[arg(long)]
+    pub cluster: bool,
+    /// A transactional id.
+    #[arg(long)]
+    pub transactional_id: Option<String>,
+}
+
+/// The resource of `acl list`: at most one of the flags.
+#[derive(Debug, Args)]
+#[group(required = false, multiple = false)]
+pub struct AclResourceFilter {
+    /// A topic.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// A consumer group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// The cluster.
+    #[arg(long)]
+    pub cluster: bool,
+}
+
+/// How an ACL's resource name matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PatternArg {
+    /// The name itself (`*` matches every resource).
+    Literal,
+    /// Every resource whose name starts with it.
+    Prefixed,
 }
 
 /// User operations, through any broker of the cluster (AlterUserScramCredentials and
@@ -143,6 +262,14 @@ pub struct ServerArgs {
         default_value = "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
     )]
     pub sasl_enabled_mechanisms: Vec<String>,
+    /// Authorize every request with ACLs (`on`: what no ACL allows is denied, as Kafka with its
+    /// StandardAuthorizer) or allow everything (`off`). Manage ACLs with `tidemark acl`.
+    #[arg(long, env = "TIDEMARK_AUTHORIZER", value_enum, default_value_t = Switch::Off)]
+    pub authorizer: Switch,
+    /// Principals allowed everything whatever the ACLs say, separated by semicolons (Kafka's `super.users`), e.g.
+    /// `User:admin;User:ops`.
+    #[arg(long, env = "TIDEMARK_SUPER_USERS", value_delimiter = ';')]
+    pub super_users: Vec<String>,
     /// A SASL user created at start-up, with SCRAM-SHA-256 and SCRAM-SHA-512 credentials, unless the user exists
     /// already; the password comes from the environment variable TIDEMARK_INITIAL_USER_PASSWORD. The first user,
     /// who adds the others with `tidemark user add`.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use tidemark_broker::client::{ClientSecurity, SaslLogin};
+use tidemark_broker::client::{ClientSecurity, KafkaConnection, SaslLogin};
 use tidemark_broker::security::listener::SecurityProtocol;
 use tidemark_broker::security::sasl::SaslMechanism;
 use tidemark_broker::security::tls;
@@ -62,6 +62,20 @@ pub fn client_security(properties: &BTreeMap<String, String>) -> Result<ClientSe
         false => None,
     };
     Ok(ClientSecurity { protocol, tls, sasl })
+}
+
+/// A connection of Tidemark's own client to the first bootstrap server that answers, secured as the
+/// `--command-config` properties say (for the requests librdkafka has no API for).
+pub async fn connect(client: &ClientArgs) -> Result<KafkaConnection> {
+    let security = client_security(&load(client)?)?;
+    let mut last_error = None;
+    for address in client.bootstrap_servers.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        match KafkaConnection::connect(address, &security, "tidemark-cli").await {
+            Ok(connection) => return Ok(connection),
+            Err(e) => last_error = Some(anyhow::Error::new(e).context(format!("connecting to {address}"))),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("--bootstrap-servers names no broker")))
 }
 
 #[cfg(test)]

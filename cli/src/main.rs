@@ -1,6 +1,7 @@
 //! The `tidemark` binary: command-line parsing and wiring, nothing else.
 #![forbid(unsafe_code)]
 
+mod acls;
 mod args;
 mod client;
 mod client_properties;
@@ -50,6 +51,7 @@ fn main() -> Result<()> {
             Command::Group { command } => groups::run(command).await,
             Command::Connector { command } => connectors::run(command).await,
             Command::User { command } => users::run(command).await,
+            Command::Acl { command } => acls::run(command).await,
         }
     });
     match outcome {

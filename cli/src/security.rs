@@ -1,9 +1,11 @@
 //! The broker's security from the flags: its Kafka listeners bound with their TLS settings and the endpoints
 //! advertised for them, the SASL mechanisms offered, and the initial user.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use tidemark_broker::security::authorizer::AuthorizerSettings;
 use tidemark_broker::security::listener::{ListenerAddress, SecurityProtocol};
 use tidemark_broker::security::sasl::SaslMechanism;
 use tidemark_broker::security::scram::{ScramCredential, ScramMechanism};
@@ -13,7 +15,7 @@ use tidemark_broker::server::KafkaListener;
 use tidemark_broker::Broker;
 use tokio::net::TcpListener;
 
-use crate::args::ServerArgs;
+use crate::args::{ServerArgs, Switch};
 
 /// The environment variable holding `--initial-user`'s password (never a flag: flags show in `ps`).
 pub const INITIAL_USER_PASSWORD_VAR: &str = "TIDEMARK_INITIAL_USER_PASSWORD";
@@ -94,6 +96,27 @@ pub fn sasl_mechanisms(args: &ServerArgs) -> Result<Vec<SaslMechanism>> {
     Ok(mechanisms)
 }
 
+/// `--authorizer` and `--super-users`. In a cluster the authorizer stays off for now: brokers fetch from each other
+/// as `User:ANONYMOUS` on the PLAINTEXT inter-broker listener, which only an ACL open to every plaintext client
+/// could let through.
+pub fn authorizer_settings(args: &ServerArgs) -> Result<AuthorizerSettings> {
+    let enabled = args.authorizer == Switch::On;
+    if enabled && args.voters.is_some() {
+        bail!(
+            "--authorizer on is not available in a cluster yet: replication between brokers is not authenticated, \
+             so it could not be authorized"
+        );
+    }
+    let mut super_users = BTreeSet::new();
+    for principal in args.super_users.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        if !principal.starts_with("User:") || principal.len() == "User:".len() {
+            bail!("--super-users: '{principal}' is not User:<name>");
+        }
+        super_users.insert(principal.to_owned());
+    }
+    Ok(AuthorizerSettings { enabled, super_users })
+}
+
 /// The in-cluster listener check: other brokers reach this one on the first listener, and replication does not
 /// authenticate yet, so it must be PLAINTEXT.
 pub fn check_inter_broker_listener(listeners: &Listeners) -> Result<()> {
@@ -125,7 +148,7 @@ pub async fn ensure_initial_user(broker: &std::sync::Arc<Broker>, user: Option<&
             })
             .collect::<Vec<_>>()
     };
-    if broker.users().all().contains_key(user) {
+    if broker.users().exists(user) {
         return Ok(());
     }
     if broker.cluster().is_none() {
@@ -136,7 +159,7 @@ pub async fn ensure_initial_user(broker: &std::sync::Arc<Broker>, user: Option<&
     let (broker, user, changes) = (std::sync::Arc::clone(broker), user.to_owned(), changes());
     tokio::spawn(async move {
         loop {
-            if broker.users().all().contains_key(&user) {
+            if broker.users().exists(&user) {
                 return;
             }
             match broker.users().change(changes.clone()).await {

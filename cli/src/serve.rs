@@ -170,6 +170,7 @@ async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, Vec<KafkaListener
     }
     let mut config = BrokerConfig::with_listeners(args.data_dir.clone(), listeners.advertised);
     config.sasl_mechanisms = security::sasl_mechanisms(&args)?;
+    config.authorizer = security::authorizer_settings(&args)?;
     config.node_id = args.node_id;
     config.auto_create_topics = args.auto_create_topics;
     config.default_partitions = args.num_partitions;

@@ -15,7 +15,6 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
-use tidemark_broker::client::KafkaConnection;
 use tidemark_broker::security::scram::{self, ScramMechanism};
 
 use crate::args::{ClientArgs, UserCommand};
@@ -97,21 +96,8 @@ fn read_password() -> Result<String> {
     Ok(password)
 }
 
-/// A connection to the first bootstrap server that answers.
-async fn connect(client: &ClientArgs) -> Result<KafkaConnection> {
-    let security = client_properties::client_security(&client_properties::load(client)?)?;
-    let mut last_error = None;
-    for address in client.bootstrap_servers.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-        match KafkaConnection::connect(address, &security, "tidemark-cli").await {
-            Ok(connection) => return Ok(connection),
-            Err(e) => last_error = Some(anyhow::Error::new(e).context(format!("connecting to {address}"))),
-        }
-    }
-    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("--bootstrap-servers names no broker")))
-}
-
 async fn alter(client: &ClientArgs, request: AlterUserScramCredentialsRequest) -> Result<()> {
-    let mut connection = connect(client).await?;
+    let mut connection = client_properties::connect(client).await?;
     let response: AlterUserScramCredentialsResponse =
         connection.call(ApiKey::AlterUserScramCredentials, 0, &request).await?;
     for result in response.results {
@@ -128,7 +114,7 @@ async fn described(client: &ClientArgs, only: Option<&str>) -> Result<Vec<(Strin
     use kafka_protocol::messages::describe_user_scram_credentials_request::UserName;
     let users = only.map(|name| vec![UserName::default().with_name(StrBytes::from_string(name.to_owned()))]);
     let request = DescribeUserScramCredentialsRequest::default().with_users(users);
-    let mut connection = connect(client).await?;
+    let mut connection = client_properties::connect(client).await?;
     let response: DescribeUserScramCredentialsResponse =
         connection.call(ApiKey::DescribeUserScramCredentials, 0, &request).await?;
     if let Some(error) = ResponseError::try_from_code(response.error_code) {

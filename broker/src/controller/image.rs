@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::assignment::place_replicas;
+use crate::security::acl::AclBinding;
+use crate::security::authorizer::Acls;
 use crate::security::users::{apply_changes, CredentialChange, UserCredentials};
 
 /// The leader of a partition none of whose in-sync replicas can lead.
@@ -38,6 +40,9 @@ pub struct ClusterImage {
     /// The SASL/SCRAM users every broker authenticates.
     #[serde(default)]
     pub scram_credentials: UserCredentials,
+    /// The ACLs every broker authorizes with.
+    #[serde(default)]
+    pub acls: Acls,
 }
 
 /// A registered broker.
@@ -204,6 +209,16 @@ pub enum MetadataCommand {
         /// The changes, applied in order.
         changes: Vec<CredentialChange>,
     },
+    /// ACLs added (CreateAcls).
+    CreateAcls {
+        /// The ACLs.
+        acls: Vec<AclBinding>,
+    },
+    /// ACLs removed (DeleteAcls).
+    DeleteAcls {
+        /// The ACLs.
+        acls: Vec<AclBinding>,
+    },
 }
 
 /// Why a command was refused; kept in the log's results so every node answers alike.
@@ -282,6 +297,14 @@ impl ClusterImage {
             }
             MetadataCommand::AlterScramCredentials { changes } => {
                 apply_changes(&mut self.scram_credentials, changes);
+                Ok(())
+            }
+            MetadataCommand::CreateAcls { acls } => {
+                self.acls.extend(acls.iter().cloned());
+                Ok(())
+            }
+            MetadataCommand::DeleteAcls { acls } => {
+                self.acls.retain(|acl| !acls.contains(acl));
                 Ok(())
             }
         }

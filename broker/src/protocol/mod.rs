@@ -1,6 +1,8 @@
 //! The Kafka APIs this broker answers, one file per API family. Codecs come from `kafka-protocol`; handlers turn
 //! a decoded request into a response against the [`Broker`]. Nothing here touches a socket.
 
+mod access;
+mod acls;
 mod api_versions;
 mod configs;
 mod create_partitions;
@@ -69,6 +71,9 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::SaslAuthenticate, 0, 2),
     (ApiKey::DescribeUserScramCredentials, 0, 0),
     (ApiKey::AlterUserScramCredentials, 0, 0),
+    (ApiKey::DescribeAcls, 0, 3),
+    (ApiKey::CreateAcls, 0, 3),
+    (ApiKey::DeleteAcls, 0, 3),
 ];
 
 /// Whether this broker serves `api_key` at `version`.
@@ -147,6 +152,9 @@ pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: Reque
             let deleted = offset_delete::handle(Arc::clone(broker), r);
             return later(Box::pin(async move { ResponseKind::OffsetDelete(deleted.await) }));
         }
+        RequestKind::CreateAcls(r) => ResponseKind::CreateAcls(acls::create(broker, r, session).await),
+        RequestKind::DescribeAcls(r) => ResponseKind::DescribeAcls(acls::describe(broker, r, session)),
+        RequestKind::DeleteAcls(r) => ResponseKind::DeleteAcls(acls::delete(broker, r, session).await),
         RequestKind::DescribeUserScramCredentials(r) => {
             ResponseKind::DescribeUserScramCredentials(user_credentials::describe(broker, r))
         }

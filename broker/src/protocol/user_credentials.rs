@@ -24,13 +24,15 @@ use crate::security::users::{CredentialChange, UserCredentials};
 /// A user's refusal: the error and its message.
 type Refusal = (ResponseError, String);
 
-/// Describes the users asked for (all of them when the list is null): each one's mechanisms and iterations.
+/// Describes the users asked for (all of them when the list is null or empty): each one's mechanisms and
+/// iterations.
 pub fn describe(
     broker: &Arc<Broker>,
     request: DescribeUserScramCredentialsRequest,
 ) -> DescribeUserScramCredentialsResponse {
     let users = broker.users().all();
-    let results = match request.users {
+    // Kafka answers every user for a null list and for an empty one (confluent-kafka sends the latter).
+    let results = match request.users.filter(|wanted| !wanted.is_empty()) {
         None => users.iter().map(|(user, credentials)| described(user, Ok(credentials))).collect(),
         Some(wanted) => {
             let mut seen = BTreeMap::new();

@@ -1,21 +1,19 @@
 //! The users SASL authenticates: their SCRAM credentials (salt, iterations, StoredKey, ServerKey; never a
-//! password), kept where the cluster metadata lives. A single node keeps them in `DATA/meta/users.json`, replaced
-//! atomically on every change; a cluster member keeps them in the controller's image, changed through the quorum
-//! ([`MetadataCommand::AlterScramCredentials`]), so every broker authenticates the same users.
+//! password), in `DATA/meta/users.json` on a single node and in the controller's image in a cluster
+//! ([`MetadataCommand::AlterScramCredentials`]; see [`SecurityStore`]).
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use super::sasl::CredentialLookup;
 use super::scram::{ScramCredential, ScramMechanism};
+use super::store::{SecurityStore, StoreError};
 use crate::controller::image::MetadataCommand;
-use crate::controller::{Controller, ProposeError};
-use crate::storage::atomic_file::write_atomically;
+use crate::controller::Controller;
 
 /// Every user's credentials: user name → mechanism → credential.
 pub type UserCredentials = BTreeMap<String, BTreeMap<ScramMechanism, ScramCredential>>;
@@ -59,87 +57,45 @@ pub fn apply_changes(users: &mut UserCredentials, changes: &[CredentialChange]) 
     }
 }
 
-/// Why the users could not be changed.
-#[derive(Debug, Error)]
-pub enum UsersError {
-    /// `users.json` could not be written.
-    #[error("writing the users file: {0}")]
-    Io(#[from] io::Error),
-    /// The controller quorum did not take the change.
-    #[error("the controller did not take the change: {0}")]
-    Controller(#[from] ProposeError),
-}
-
 /// The users of this broker, shared by every connection.
 #[derive(Debug)]
 pub struct Users {
-    source: Source,
-}
-
-#[derive(Debug)]
-enum Source {
-    /// A single node: the file and its content.
-    File { path: PathBuf, users: Mutex<Arc<UserCredentials>> },
-    /// A cluster member: the controller's image.
-    Controller(Arc<Controller>),
+    store: SecurityStore<UserCredentials>,
 }
 
 impl Users {
     /// Reads a single node's users from `meta_dir/users.json`; a missing file means none.
     pub fn open(meta_dir: &Path) -> io::Result<Self> {
-        let path = meta_dir.join("users.json");
-        let users = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => UserCredentials::new(),
-            Err(e) => return Err(e),
-        };
-        Ok(Users { source: Source::File { path, users: Mutex::new(Arc::new(users)) } })
+        Ok(Users { store: SecurityStore::open(meta_dir.join("users.json"))? })
     }
 
     /// A cluster member's users: those of `controller`'s image.
     pub fn from_controller(controller: Arc<Controller>) -> Self {
-        Users { source: Source::Controller(controller) }
+        Users { store: SecurityStore::from_controller(controller, |image| &image.scram_credentials) }
     }
 
     /// Every user's credentials as this broker knows them now.
     pub fn all(&self) -> Arc<UserCredentials> {
-        match &self.source {
-            Source::File { users, .. } => Arc::clone(&users.lock().unwrap_or_else(|p| p.into_inner())),
-            Source::Controller(controller) => Arc::new(controller.image().scram_credentials.clone()),
-        }
+        self.store.read(|users| Arc::new(users.clone()))
+    }
+
+    /// Whether `user` has any credential.
+    pub fn exists(&self, user: &str) -> bool {
+        self.store.read(|users| users.contains_key(user))
     }
 
     /// Applies `changes`; answers once they are durable (and, in a cluster, applied on this broker too, so that
     /// a describe right after sees them).
-    pub async fn change(&self, changes: Vec<CredentialChange>) -> Result<(), UsersError> {
-        match &self.source {
-            Source::File { path, users } => {
-                let mut guard = users.lock().unwrap_or_else(|p| p.into_inner());
-                let mut changed = UserCredentials::clone(&guard);
-                apply_changes(&mut changed, &changes);
-                let json = serde_json::to_vec_pretty(&changed).map_err(io::Error::other)?;
-                write_atomically(path, &json)?;
-                *guard = Arc::new(changed);
-                Ok(())
-            }
-            Source::Controller(controller) => {
-                let index = controller.propose(MetadataCommand::AlterScramCredentials { changes }).await?;
-                controller.wait_applied(index).await?;
-                Ok(())
-            }
-        }
+    pub async fn change(&self, changes: Vec<CredentialChange>) -> Result<(), StoreError> {
+        let apply = |users: &mut UserCredentials| apply_changes(users, &changes);
+        let command = MetadataCommand::AlterScramCredentials { changes: changes.clone() };
+        self.store.change(apply, command).await
     }
 }
 
 impl CredentialLookup for Users {
     fn scram_credential(&self, user: &str, mechanism: ScramMechanism) -> Option<ScramCredential> {
-        match &self.source {
-            Source::File { users, .. } => {
-                users.lock().unwrap_or_else(|p| p.into_inner()).get(user)?.get(&mechanism).cloned()
-            }
-            Source::Controller(controller) => controller.image().scram_credentials.get(user)?.get(&mechanism).cloned(),
-        }
+        self.store.read(|users| users.get(user)?.get(&mechanism).cloned())
     }
 }
 
