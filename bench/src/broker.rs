@@ -32,13 +32,24 @@ pub struct BrokerLog {
     pub first_problems: Vec<String>,
 }
 
+/// A listener announced in the log at start.
+#[derive(Debug)]
+struct Listener {
+    /// Its log line ([`KAFKA_READY`], ...).
+    marker: &'static str,
+    /// `host:port`.
+    address: String,
+    /// The line's `protocol=` (Kafka listeners: `PLAINTEXT`, `SASL_SSL`, ...).
+    protocol: Option<String>,
+}
+
 /// A running `tidemark broker` (or `tidemark up`), killed on drop.
 pub struct Broker {
     child: Child,
-    /// `host:port` of its Kafka listener.
+    /// `host:port` of its (PLAINTEXT) Kafka listener.
     pub bootstrap: String,
-    /// `host:port` of each listener announced at start, by its log line ([`KAFKA_READY`], ...).
-    listeners: Vec<(&'static str, String)>,
+    /// Each listener announced at start.
+    listeners: Vec<Listener>,
     log: Arc<Mutex<BrokerLog>>,
 }
 
@@ -46,7 +57,21 @@ impl Broker {
     /// Starts `tidemark broker` on a free loopback port with its data in `data_dir`, one partition per
     /// auto-created topic and `extra_args`, and waits for its listener.
     pub fn start(binary: &Path, data_dir: &Path, extra_args: &[&str]) -> Result<Self> {
-        Self::spawn(binary, "broker", data_dir, extra_args, &[KAFKA_READY])
+        Self::spawn(binary, "broker", data_dir, extra_args, &[], &[KAFKA_READY], &[])
+    }
+
+    /// Starts `tidemark broker` as [`Broker::start`] does, with the environment variables `env` set, and waits for
+    /// a Kafka listener of each of `protocols` (`PLAINTEXT`, `SASL_SSL`, ...; the PLAINTEXT one is always there,
+    /// `extra_args` asks for more with `--kafka-listen PROTOCOL://127.0.0.1:0`). [`Broker::kafka_listener`] answers
+    /// their addresses.
+    pub fn start_listeners(
+        binary: &Path,
+        data_dir: &Path,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+        protocols: &[&str],
+    ) -> Result<Self> {
+        Self::spawn(binary, "broker", data_dir, extra_args, env, &[KAFKA_READY], protocols)
     }
 
     /// Starts `tidemark up` (broker, schema registry and connect worker in one process) with every listener on a
@@ -54,16 +79,19 @@ impl Broker {
     /// waits for its three listeners.
     pub fn start_up(binary: &Path, data_dir: &Path, extra_args: &[&str]) -> Result<Self> {
         let args = [&["--registry-listen", "127.0.0.1:0", "--connect-listen", "127.0.0.1:0"][..], extra_args].concat();
-        Self::spawn(binary, "up", data_dir, &args, &[KAFKA_READY, REGISTRY_READY, CONNECT_READY])
+        Self::spawn(binary, "up", data_dir, &args, &[], &[KAFKA_READY, REGISTRY_READY, CONNECT_READY], &[])
     }
 
-    /// Runs `tidemark <command>` and waits until it has logged every one of `markers` with an address.
+    /// Runs `tidemark <command>` with the environment variables `env` and waits until it has logged every one of
+    /// `markers` with an address, and a [`KAFKA_READY`] line of each of `protocols`.
     fn spawn(
         binary: &Path,
         command: &str,
         data_dir: &Path,
         extra_args: &[&str],
+        env: &[(&str, &str)],
         markers: &'static [&'static str],
+        protocols: &[&str],
     ) -> Result<Self> {
         let mut child = Command::new(binary)
             .arg(command)
@@ -71,6 +99,7 @@ impl Broker {
             .arg(data_dir)
             .args(["--kafka-listen", "127.0.0.1:0", "--num-partitions", "1"])
             .args(extra_args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -85,7 +114,7 @@ impl Broker {
                 let Ok(line) = line else { break };
                 for &marker in markers {
                     if let Some(address) = ready_address(&line, marker) {
-                        let _ = ready_tx.send((marker, address));
+                        let _ = ready_tx.send(Listener { marker, address, protocol: field(&line, "protocol=") });
                     }
                 }
                 if let Ok(mut log) = log_writer.lock() {
@@ -104,19 +133,36 @@ impl Broker {
         });
         let mut broker = Broker { child, bootstrap: String::new(), listeners: Vec::new(), log };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while broker.listeners.len() < markers.len() {
+        let ready = |broker: &Broker| {
+            markers.iter().all(|&m| broker.listener(m).is_some())
+                && protocols.iter().all(|&p| broker.kafka_listener(p).is_some())
+        };
+        while !ready(&broker) {
             match ready_rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(found) => broker.listeners.push(found),
-                Err(_) => bail!("tidemark did not log {markers:?} within 30 s; log:\n{}", broker.log_tail()),
+                Err(_) => bail!(
+                    "tidemark did not log {markers:?} (Kafka listeners {protocols:?}) within 30 s; log:\n{}",
+                    broker.log_tail()
+                ),
             }
         }
-        broker.bootstrap = broker.listener(KAFKA_READY).context("no Kafka listener")?.to_owned();
+        let plaintext = broker.kafka_listener("PLAINTEXT").or_else(|| broker.listener(KAFKA_READY));
+        broker.bootstrap = plaintext.context("no Kafka listener")?.to_owned();
         Ok(broker)
     }
 
     /// `host:port` of the listener announced by `marker` ([`KAFKA_READY`], [`REGISTRY_READY`], [`CONNECT_READY`]).
     pub fn listener(&self, marker: &str) -> Option<&str> {
-        self.listeners.iter().find(|(m, _)| *m == marker).map(|(_, address)| address.as_str())
+        self.listeners.iter().find(|l| l.marker == marker).map(|l| l.address.as_str())
+    }
+
+    /// `host:port` of the Kafka listener of `protocol` (`PLAINTEXT`, `SASL_SSL`, ...), as its [`KAFKA_READY`] line
+    /// names it with `protocol=`.
+    pub fn kafka_listener(&self, protocol: &str) -> Option<&str> {
+        self.listeners
+            .iter()
+            .find(|l| l.marker == KAFKA_READY && l.protocol.as_deref() == Some(protocol))
+            .map(|l| l.address.as_str())
     }
 
     /// The broker's process id.
@@ -153,9 +199,13 @@ impl Drop for Broker {
 /// `HOST:PORT` from a `<marker> address=HOST:PORT` log line, e.g. `kafka listener ready address=127.0.0.1:9092`.
 fn ready_address(line: &str, marker: &str) -> Option<String> {
     let rest = &line[line.find(marker)? + marker.len()..];
-    let value = &rest[rest.find("address=")? + "address=".len()..];
-    let address: String = value.chars().take_while(|c| !c.is_whitespace() && *c != ',').collect();
-    address.parse::<std::net::SocketAddr>().ok().map(|a| a.to_string())
+    field(rest, "address=")?.parse::<std::net::SocketAddr>().ok().map(|a| a.to_string())
+}
+
+/// The value after `key` (`address=`, `protocol=`) in a log line, up to a space or a comma.
+fn field(line: &str, key: &str) -> Option<String> {
+    let value = &line[line.find(key)? + key.len()..];
+    Some(value.chars().take_while(|c| !c.is_whitespace() && *c != ',').collect())
 }
 
 /// Counters of a process from /proc.
@@ -263,7 +313,7 @@ pub fn clock_ticks() -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{ready_address, CONNECT_READY, KAFKA_READY, REGISTRY_READY};
+    use super::{field, ready_address, CONNECT_READY, KAFKA_READY, REGISTRY_READY};
 
     #[test]
     fn parses_ready_line() {
@@ -274,5 +324,8 @@ mod tests {
         let line = "INFO tidemark: schema registry listener ready address=127.0.0.1:8081";
         assert_eq!(ready_address(line, REGISTRY_READY).as_deref(), Some("127.0.0.1:8081"));
         assert_eq!(ready_address(line, KAFKA_READY), None);
+        let line = "INFO tidemark_broker::server: kafka listener ready address=127.0.0.1:9093 protocol=SASL_SSL";
+        assert_eq!(ready_address(line, KAFKA_READY).as_deref(), Some("127.0.0.1:9093"));
+        assert_eq!(field(line, "protocol=").as_deref(), Some("SASL_SSL"));
     }
 }

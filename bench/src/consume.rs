@@ -51,11 +51,28 @@ impl Consumed {
     pub fn mb_per_s(&self) -> f64 {
         self.streaming_bytes as f64 / 1e6 / self.streaming.as_secs_f64()
     }
+
+    /// Records per second while streaming (first record to last record of each pass).
+    pub fn records_per_s(&self) -> f64 {
+        self.records as f64 / self.streaming.as_secs_f64()
+    }
 }
 
 /// Reads partition 0 of `topic`: once in [`Mode::Once`] (`records` is then the expected count), or
 /// `records` records in [`Mode::Rewind`].
 pub fn consume(bootstrap: &str, topic: &str, records: u64, mode: Mode) -> Result<Consumed> {
+    consume_with(bootstrap, &[], topic, records, mode)
+}
+
+/// [`consume`] with a consumer that has the librdkafka properties `extra` set on top (e.g. `security.protocol` and
+/// the SASL and TLS settings of a secured listener).
+pub fn consume_with(
+    bootstrap: &str,
+    extra: &[(&str, &str)],
+    topic: &str,
+    records: u64,
+    mode: Mode,
+) -> Result<Consumed> {
     let mut config = ClientConfig::new();
     if mode == Mode::Rewind {
         // After each pass the fetcher sits in a fetch at the high watermark that the broker holds for
@@ -63,7 +80,7 @@ pub fn consume(bootstrap: &str, topic: &str, records: u64, mode: Mode) -> Result
         // the streaming time anyway; a short wait only keeps the wall time down.
         config.set("fetch.wait.max.ms", "10");
     }
-    let consumer: BaseConsumer<ConsumerStats> = config
+    config
         .set("bootstrap.servers", bootstrap)
         .set("client.id", "tidemark-bench")
         // librdkafka wants a group id for assign(); nothing is committed and no group protocol runs.
@@ -71,9 +88,12 @@ pub fn consume(bootstrap: &str, topic: &str, records: u64, mode: Mode) -> Result
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
-        .set("statistics.interval.ms", STATS_INTERVAL_MS)
-        .create_with_context(ConsumerStats::default())
-        .context("creating the consumer")?;
+        .set("statistics.interval.ms", STATS_INTERVAL_MS);
+    for (key, value) in extra {
+        config.set(*key, *value);
+    }
+    let consumer: BaseConsumer<ConsumerStats> =
+        config.create_with_context(ConsumerStats::default()).context("creating the consumer")?;
     // Also opens the connection, so the timed part starts with a connected client.
     let (low, high) = consumer.fetch_watermarks(topic, 0, Duration::from_secs(10)).context("fetching watermarks")?;
     let window_records = u64::try_from(high - low).unwrap_or(0);

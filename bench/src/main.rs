@@ -13,6 +13,8 @@
 //! of the same rows on a throwaway Postgres cluster.
 //! `tidemark-bench cluster [--tidemark PATH]` measures a three-node cluster (issue 9) against a single node: produce
 //! throughput at replication factor 3, latency at a fixed rate, and the failover time after a leader's `kill -9`.
+//! `tidemark-bench broker --tls --sasl [--tidemark PATH]` measures producing and consuming over a SASL_SSL listener
+//! (TLS, SCRAM-SHA-512; issue 11) against the PLAINTEXT listener of the same broker in the same run.
 //!
 //! This is a benchmark, not a test: it always exits 0 once it has measured, whether goals are met or not.
 #![forbid(unsafe_code)]
@@ -59,6 +61,8 @@ mod produce;
 mod rebalance;
 mod report;
 mod run;
+mod secure;
+mod secure_report;
 mod server_cpu;
 mod settings;
 mod sink;
@@ -77,6 +81,7 @@ use settings::Settings;
 
 /// Command-line usage.
 const USAGE: &str = "usage: tidemark-bench broker [--tidemark PATH-TO-TIDEMARK-BINARY]
+       tidemark-bench broker --tls --sasl [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench groups [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench connect [--tidemark PATH-TO-TIDEMARK-BINARY]
        tidemark-bench pg [--tidemark PATH-TO-TIDEMARK-BINARY]
@@ -105,14 +110,22 @@ consumer.override.max.poll.records, default the worker's 500), BENCH_SINK_BATCH 
 BENCH_SINK_PERF (a directory: perf record of tidemark up during each pass),
 BENCH_CLUSTER_RECORDS (1 KiB records of each throughput run of `cluster`, default 300000),
 BENCH_CLUSTER_LATENCY_RATE (default 5000), BENCH_CLUSTER_LATENCY_SECS (default 10), BENCH_CLUSTER_FAILOVER_TRIALS
-(leader kills, default 6).";
+(leader kills, default 6),
+BENCH_SECURE_BYTES (payload of each 1 KiB-record run of `broker --tls --sasl`, default 1GiB), BENCH_SECURE_ROUNDS
+(rounds of one PLAINTEXT and one SASL_SSL run, default 4).";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("broker") => {
-            let binary = tidemark_binary(&args[1..])?;
-            run::run_broker_bench(&Settings::from_env()?, &binary)
+            let (tls, sasl) = (args.iter().any(|a| a == "--tls"), args.iter().any(|a| a == "--sasl"));
+            let rest: Vec<String> = args[1..].iter().filter(|a| *a != "--tls" && *a != "--sasl").cloned().collect();
+            let binary = tidemark_binary(&rest)?;
+            match (tls, sasl) {
+                (false, false) => run::run_broker_bench(&Settings::from_env()?, &binary),
+                (true, true) => secure::run(&secure::SecureSettings::from_env()?, &binary),
+                _ => bail!("--tls and --sasl go together (the SASL_SSL benchmark)\n{USAGE}"),
+            }
         }
         Some("groups") => groups::run(&tidemark_binary(&args[1..])?),
         Some("connect") => {

@@ -130,16 +130,25 @@ impl ProducerContext for Deliveries {
 /// Creates the benchmark producer: `acks=all`, `linger.ms=5`, no idempotence, no compression, the
 /// librdkafka defaults for everything else; `record_times` keeps each record's send and delivery times.
 pub fn producer(bootstrap: &str, record_times: bool) -> Result<BenchProducer> {
-    ClientConfig::new()
+    producer_with(bootstrap, record_times, &[])
+}
+
+/// [`producer`] with the librdkafka properties `extra` set on top (e.g. `security.protocol` and the SASL and TLS
+/// settings of a secured listener).
+pub fn producer_with(bootstrap: &str, record_times: bool, extra: &[(&str, &str)]) -> Result<BenchProducer> {
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap)
         .set("client.id", "tidemark-bench")
         .set("acks", "all")
         .set("linger.ms", "5")
         .set("enable.idempotence", "false")
         .set("compression.type", "none")
-        .set("statistics.interval.ms", STATS_INTERVAL_MS)
-        .create_with_context(Deliveries::new(record_times))
-        .context("creating the producer")
+        .set("statistics.interval.ms", STATS_INTERVAL_MS);
+    for (key, value) in extra {
+        config.set(*key, *value);
+    }
+    config.create_with_context(Deliveries::new(record_times)).context("creating the producer")
 }
 
 /// Waits until the topic's partition 0 has a leader (the first metadata request auto-creates it) and
@@ -239,7 +248,18 @@ impl Throughput {
 
 /// Produces `records` records of `size` bytes to partition-agnostic `topic` as fast as the producer allows.
 pub fn throughput(bootstrap: &str, topic: &str, size: usize, records: u64) -> Result<Throughput> {
-    let producer = producer(bootstrap, false)?;
+    throughput_with(bootstrap, &[], topic, size, records)
+}
+
+/// [`throughput`] with a producer that has the librdkafka properties `extra` on top ([`producer_with`]).
+pub fn throughput_with(
+    bootstrap: &str,
+    extra: &[(&str, &str)],
+    topic: &str,
+    size: usize,
+    records: u64,
+) -> Result<Throughput> {
+    let producer = producer_with(bootstrap, false, extra)?;
     let partitions = wait_for_topic(&producer, topic)?;
     if partitions != 1 {
         bail!("topic {topic} has {partitions} partitions; the benchmark expects 1");

@@ -63,6 +63,16 @@ pub struct Cost {
 }
 
 impl Cost {
+    /// CPU seconds (user + system) the broker processes used in the phase, if it measured any.
+    pub fn broker_cpu_secs(&self) -> Option<f64> {
+        self.broker.map(|(before, after)| after.cpu_secs - before.cpu_secs)
+    }
+
+    /// CPU seconds (user + system) this process (the client) used in the phase.
+    pub fn bench_cpu_secs(&self) -> f64 {
+        self.bench.1.cpu_secs - self.bench.0.cpu_secs
+    }
+
     /// One diagnostics line; `payload` is the phase's payload bytes.
     pub fn describe(&self, payload: u64) -> String {
         let wall = self.wall.as_secs_f64();
