@@ -38,6 +38,11 @@ impl<'a> Access<'a> {
         self.broker.authorizer().allows(self.session, Operation::Describe, ResourceType::Group, name)
     }
 
+    /// Whether `operation` on transactional id `id` is allowed; a denial is logged.
+    pub fn transactional_id(&self, operation: Operation, id: &str) -> bool {
+        self.broker.authorizer().authorize(self.session, operation, ResourceType::TransactionalId, id)
+    }
+
     /// Whether `operation` on the cluster is allowed; a denial is logged.
     pub fn cluster(&self, operation: Operation) -> bool {
         self.broker.authorizer().authorize(self.session, operation, ResourceType::Cluster, CLUSTER_NAME)

@@ -1,5 +1,8 @@
 //! DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topics; broker configs are described read-only
 //! (they are set by flags at start-up).
+//!
+//! As in Kafka, describing needs DESCRIBE_CONFIGS and altering ALTER_CONFIGS, on the topic for a topic
+//! (TOPIC_AUTHORIZATION_FAILED) and on the cluster for a broker (CLUSTER_AUTHORIZATION_FAILED).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,9 +17,11 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
+use super::access::Access;
 use super::errors::topic_error;
 use super::message;
 use crate::broker::Broker;
+use crate::security::acl::Operation;
 use crate::storage::topic_config::{is_list, ConfigType, KNOWN_CONFIGS};
 use crate::storage::ConfigOrigin;
 use crate::topics::TopicError;
@@ -46,7 +51,7 @@ pub fn source(origin: ConfigOrigin) -> i8 {
 }
 
 /// Answers a DescribeConfigs request.
-pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> DescribeConfigsResponse {
+pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest, access: Access<'_>) -> DescribeConfigsResponse {
     let results = request
         .resources
         .into_iter()
@@ -54,6 +59,10 @@ pub fn describe(broker: &Arc<Broker>, request: DescribeConfigsRequest) -> Descri
             let result = DescribeConfigsResult::default()
                 .with_resource_type(resource.resource_type)
                 .with_resource_name(resource.resource_name.clone());
+            let name = resource.resource_name.as_str();
+            if let Err((error, text)) = authorized(access, Operation::DescribeConfigs, resource.resource_type, name) {
+                return result.with_error_code(error.code()).with_error_message(message(text));
+            }
             let entries = match resource.resource_type {
                 RESOURCE_TOPIC => match broker.topics().get(resource.resource_name.as_str()) {
                     Some(topic) => topic
@@ -129,6 +138,22 @@ fn broker_configs(broker: &Broker) -> Vec<(&'static str, String, ConfigType)> {
     ]
 }
 
+/// Whether the principal may do `operation` on a resource's configs: on the topic for a topic, on the cluster for
+/// a broker. Other resource types are left to the handler, which refuses them.
+fn authorized(
+    access: Access<'_>,
+    operation: Operation,
+    resource_type: i8,
+    name: &str,
+) -> Result<(), (ResponseError, String)> {
+    let error = match resource_type {
+        RESOURCE_TOPIC if !access.topic(operation, name) => ResponseError::TopicAuthorizationFailed,
+        RESOURCE_BROKER if !access.cluster(operation) => ResponseError::ClusterAuthorizationFailed,
+        _ => return Ok(()),
+    };
+    Err((error, error.to_string()))
+}
+
 /// Checks that a resource is a topic; brokers' configs are fixed at start-up.
 fn topic_resource(resource_type: i8, name: &StrBytes) -> Result<String, (ResponseError, String)> {
     match resource_type {
@@ -143,10 +168,11 @@ fn refusal(e: &TopicError) -> (ResponseError, String) {
 }
 
 /// Answers AlterConfigs: the given set replaces all of a topic's overrides.
-pub async fn alter(broker: &Arc<Broker>, request: AlterConfigsRequest) -> AlterConfigsResponse {
+pub async fn alter(broker: &Arc<Broker>, request: AlterConfigsRequest, access: Access<'_>) -> AlterConfigsResponse {
     let mut responses = Vec::with_capacity(request.resources.len());
     for resource in request.resources {
         let outcome = async {
+            authorized(access, Operation::AlterConfigs, resource.resource_type, resource.resource_name.as_str())?;
             let name = topic_resource(resource.resource_type, &resource.resource_name)?;
             let overrides = resource
                 .configs
@@ -177,10 +203,12 @@ const SUBTRACT: i8 = 3;
 pub async fn incremental_alter(
     broker: &Arc<Broker>,
     request: IncrementalAlterConfigsRequest,
+    access: Access<'_>,
 ) -> IncrementalAlterConfigsResponse {
     let mut responses = Vec::with_capacity(request.resources.len());
     for resource in request.resources {
         let outcome = async {
+            authorized(access, Operation::AlterConfigs, resource.resource_type, resource.resource_name.as_str())?;
             let name = topic_resource(resource.resource_type, &resource.resource_name)?;
             let topic = broker.topics().get(&name).ok_or_else(|| refusal(&TopicError::Unknown(name.clone())))?;
             let mut overrides = topic.config().overrides.clone();

@@ -1,4 +1,4 @@
-//! CreatePartitions: grows a topic.
+//! CreatePartitions: grows a topic, which needs ALTER on it (TOPIC_AUTHORIZATION_FAILED otherwise).
 
 use std::sync::Arc;
 
@@ -6,16 +6,27 @@ use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicR
 use kafka_protocol::messages::{CreatePartitionsRequest, CreatePartitionsResponse};
 use kafka_protocol::ResponseError;
 
+use super::access::Access;
 use super::create_topics::single_node_assignment_error;
 use super::errors::topic_error;
 use super::message;
 use crate::broker::Broker;
+use crate::security::acl::Operation;
 
 /// Answers a CreatePartitions request.
-pub async fn handle(broker: &Arc<Broker>, request: CreatePartitionsRequest) -> CreatePartitionsResponse {
+pub async fn handle(
+    broker: &Arc<Broker>,
+    request: CreatePartitionsRequest,
+    access: Access<'_>,
+) -> CreatePartitionsResponse {
     let mut results = Vec::with_capacity(request.topics.len());
     for topic in request.topics {
         let result = CreatePartitionsTopicResult::default().with_name(topic.name.clone());
+        if !access.topic(Operation::Alter, topic.name.as_str()) {
+            let error = ResponseError::TopicAuthorizationFailed;
+            results.push(result.with_error_code(error.code()).with_error_message(message(error)));
+            continue;
+        }
         let assignments: Option<Vec<Vec<i32>>> =
             topic.assignments.map(|a| a.iter().map(|a| a.broker_ids.iter().map(|b| b.0).collect()).collect());
         if let Some(error) = single_node_assignment_error(broker, assignments.as_deref()) {

@@ -1,4 +1,5 @@
-//! CreateTopics.
+//! CreateTopics. Each topic needs CREATE on the cluster or on the topic (TOPIC_AUTHORIZATION_FAILED otherwise); a
+//! created topic's configs are answered only to a principal that may describe them, as Kafka answers.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,25 +10,42 @@ use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
+use super::access::Access;
 use super::configs::source;
 use super::errors::topic_error;
 use super::message;
 use crate::broker::Broker;
+use crate::security::acl::{Operation, ResourceType};
 
 /// Answers a CreateTopics request.
-pub async fn handle(broker: &Arc<Broker>, request: CreateTopicsRequest) -> CreateTopicsResponse {
+pub async fn handle(broker: &Arc<Broker>, request: CreateTopicsRequest, access: Access<'_>) -> CreateTopicsResponse {
     let mut results = Vec::with_capacity(request.topics.len());
     for topic in request.topics {
-        results.push(create(broker, topic, request.validate_only).await);
+        results.push(create(broker, topic, request.validate_only, access).await);
     }
     CreateTopicsResponse::default().with_topics(results)
 }
 
-async fn create(broker: &Arc<Broker>, wanted: CreatableTopic, validate_only: bool) -> CreatableTopicResult {
+/// Whether the principal may create topic `name`: CREATE on the cluster (asked without logging a denial) or else
+/// on the topic.
+pub(super) fn may_create(access: Access<'_>, name: &str) -> bool {
+    access.cluster_allows(Operation::Create) || access.topic(Operation::Create, name)
+}
+
+async fn create(
+    broker: &Arc<Broker>,
+    wanted: CreatableTopic,
+    validate_only: bool,
+    access: Access<'_>,
+) -> CreatableTopicResult {
     let result = CreatableTopicResult::default()
         .with_name(wanted.name.clone())
         .with_num_partitions(-1)
         .with_replication_factor(-1);
+    if !may_create(access, wanted.name.as_str()) {
+        let error = ResponseError::TopicAuthorizationFailed;
+        return result.with_error_code(error.code()).with_error_message(message(error));
+    }
     let partitions = if wanted.assignments.is_empty() {
         match wanted.num_partitions {
             -1 => broker.config().default_partitions,
@@ -57,6 +75,13 @@ async fn create(broker: &Arc<Broker>, wanted: CreatableTopic, validate_only: boo
         wanted.configs.into_iter().filter_map(|c| c.value.map(|v| (c.name.to_string(), v.to_string()))).collect();
     let name = wanted.name.as_str();
     match broker.create_topic(name, partitions, replication_factor, assignments, overrides, validate_only).await {
+        Ok(topic)
+            if !broker.authorizer().allows(access.session(), Operation::DescribeConfigs, ResourceType::Topic, name) =>
+        {
+            result
+                .with_topic_id(topic.id())
+                .with_topic_config_error_code(ResponseError::TopicAuthorizationFailed.code())
+        }
         Ok(topic) => {
             let configs = topic
                 .config()

@@ -1,4 +1,5 @@
-//! DescribeGroups: state, protocol and members (with assignments once stable) of each group asked for.
+//! DescribeGroups: state, protocol and members (with assignments once stable) of each group asked for. Each group
+//! needs DESCRIBE (GROUP_AUTHORIZATION_FAILED).
 
 use std::sync::Arc;
 
@@ -6,17 +7,24 @@ use kafka_protocol::messages::describe_groups_response::{DescribedGroup, Describ
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse};
 use kafka_protocol::protocol::StrBytes;
 
-use super::group_routing::coordinator_error;
+use super::access::Access;
+use super::group_routing::refusal;
 use crate::broker::Broker;
+use crate::security::acl::Operation;
 
 /// Describes the groups; an unknown group is reported as Kafka does, in state `Dead` with no members.
-pub fn handle(broker: &Arc<Broker>, request: DescribeGroupsRequest, version: i16) -> DescribeGroupsResponse {
+pub fn handle(
+    broker: &Arc<Broker>,
+    request: DescribeGroupsRequest,
+    version: i16,
+    access: Access<'_>,
+) -> DescribeGroupsResponse {
     let groups = request
         .groups
         .into_iter()
         .map(|group_id| {
             let described = DescribedGroup::default().with_authorized_operations(i32::MIN);
-            if let Some(error) = coordinator_error(broker, group_id.as_str()) {
+            if let Some(error) = refusal(broker, access, Operation::Describe, group_id.as_str()) {
                 return described.with_group_id(group_id).with_error_code(error.code());
             }
             let Some(description) = broker.groups().describe(group_id.as_str()) else {

@@ -1,7 +1,11 @@
-//! How storage and topic failures are reported in Kafka's error codes.
+//! How storage, topic and authorization failures are reported in Kafka's error codes.
+
+use std::collections::HashSet;
 
 use kafka_protocol::ResponseError;
 
+use super::access::Access;
+use crate::security::acl::Operation;
 use crate::storage::batch::BatchError;
 use crate::storage::{ProducerStateError, StorageError};
 use crate::topics::TopicError;
@@ -57,5 +61,51 @@ pub fn check_leader_epoch(client_epoch: i32, leader_epoch: i32) -> Option<Respon
         e if e < 0 || e == leader_epoch => None,
         e if e < leader_epoch => Some(ResponseError::FencedLeaderEpoch),
         _ => Some(ResponseError::UnknownLeaderEpoch),
+    }
+}
+
+/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED when the principal may not do `operation` on transactional id `id` (the
+/// denial is logged).
+pub fn transactional_id_denied(access: Access<'_>, operation: Operation, id: &str) -> Option<ResponseError> {
+    (!access.transactional_id(operation, id)).then_some(ResponseError::TransactionalIdAuthorizationFailed)
+}
+
+/// The topics of a request that the principal may not act on: every partition of each answers
+/// TOPIC_AUTHORIZATION_FAILED, while the other topics proceed.
+#[derive(Debug, Default)]
+pub struct DeniedTopics(HashSet<String>);
+
+impl DeniedTopics {
+    /// None denied.
+    pub fn none() -> Self {
+        DeniedTopics::default()
+    }
+
+    /// Every topic in `names` denied, without asking (a request refused as a whole).
+    pub fn all<'n>(names: impl IntoIterator<Item = &'n str>) -> Self {
+        DeniedTopics(names.into_iter().map(str::to_owned).collect())
+    }
+
+    /// The topics in `names` on which `operation` is denied, each asked (and a denial logged) once, as Kafka's
+    /// `filterByAuthorized` does.
+    pub fn check<'n>(access: Access<'_>, operation: Operation, names: impl IntoIterator<Item = &'n str>) -> Self {
+        let mut asked = HashSet::new();
+        let denied = names.into_iter().filter(|name| asked.insert(*name) && !access.topic(operation, name));
+        DeniedTopics::all(denied)
+    }
+
+    /// TOPIC_AUTHORIZATION_FAILED when topic `name` is denied.
+    pub fn error(&self, name: &str) -> Option<ResponseError> {
+        self.0.contains(name).then_some(ResponseError::TopicAuthorizationFailed)
+    }
+
+    /// Whether topic `name` is denied.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    /// Whether no topic is denied.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }

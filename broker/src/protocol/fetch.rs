@@ -6,37 +6,66 @@
 //!
 //! What a fetch answers counts in the broker's metrics, consumers' and followers' apart.
 //!
+//! Authorization, as Kafka's: a consumer needs READ on each topic, else its partitions answer
+//! TOPIC_AUTHORIZATION_FAILED while the other topics are read. A follower needs CLUSTER_ACTION on the cluster, else
+//! every partition answers TOPIC_AUTHORIZATION_FAILED: current Kafka answers so (brokers before 2.x answered
+//! CLUSTER_AUTHORIZATION_FAILED at the top, which responses before v7 cannot carry), and librdkafka hands a
+//! partition's TOPIC_AUTHORIZATION_FAILED to the application as a consumer error, where a top-level fetch error is
+//! only logged. The rights are asked once, before the long poll; a fetch left with nothing it may read answers at
+//! once.
+//!
 //! Fetch sessions (KIP-227) are declined the way the protocol allows: every response carries session id 0, so
 //! clients keep sending full fetch requests.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse, ResponseKind};
 use kafka_protocol::ResponseError;
 use tokio::time::Instant;
 
-use super::errors::{check_leader_epoch, storage_error};
+use super::access::Access;
+use super::errors::{check_leader_epoch, storage_error, DeniedTopics};
 use crate::broker::Broker;
 use crate::metrics::Fetcher;
+use crate::security::acl::Operation;
 use crate::storage::batch::BatchHeader;
 
 const READ_COMMITTED: i8 = 1;
 
+/// Asks what the principal may read now; the answer waits for data as the request allows.
+pub fn handle(broker: &Arc<Broker>, request: FetchRequest, access: Access<'_>) -> BoxFuture<'static, ResponseKind> {
+    let denied = denied_topics(access, &request);
+    Box::pin(respond(Arc::clone(broker), request, denied))
+}
+
+/// The topics the fetch may not read: all of them for a follower without CLUSTER_ACTION on the cluster, else
+/// those a consumer may not READ.
+fn denied_topics(access: Access<'_>, request: &FetchRequest) -> DeniedTopics {
+    let names = request.topics.iter().map(|t| t.topic.as_str());
+    match request.replica_id.0 >= 0 {
+        false => DeniedTopics::check(access, Operation::Read, names),
+        true if access.cluster(Operation::ClusterAction) => DeniedTopics::none(),
+        true => DeniedTopics::all(names),
+    }
+}
+
 /// Answers a Fetch request, waiting for data as the request allows.
-pub async fn handle(broker: Arc<Broker>, request: FetchRequest) -> ResponseKind {
+async fn respond(broker: Arc<Broker>, request: FetchRequest, denied: DeniedTopics) -> ResponseKind {
     if request.session_id != 0 || request.session_epoch > 0 {
         let response = FetchResponse::default().with_error_code(ResponseError::FetchSessionIdNotFound.code());
         return ResponseKind::Fetch(response);
     }
     let deadline = Instant::now() + Duration::from_millis(u64::try_from(request.max_wait_ms).unwrap_or(0));
+    let nothing_to_read = !denied.is_empty() && request.topics.iter().all(|t| denied.contains(t.topic.as_str()));
     let mut activity = broker.topics().activity().subscribe();
-    let request = Arc::new(request);
+    let (request, denied) = (Arc::new(request), Arc::new(denied));
     loop {
         activity.borrow_and_update();
-        let (broker_ref, request_ref) = (Arc::clone(&broker), Arc::clone(&request));
-        let read = tokio::task::spawn_blocking(move || read_all(&broker_ref, &request_ref)).await;
+        let (broker_ref, request_ref, denied_ref) = (Arc::clone(&broker), Arc::clone(&request), Arc::clone(&denied));
+        let read = tokio::task::spawn_blocking(move || read_all(&broker_ref, &request_ref, &denied_ref)).await;
         let (response, bytes, failed) = match read {
             Ok(result) => result,
             Err(e) => {
@@ -46,7 +75,7 @@ pub async fn handle(broker: Arc<Broker>, request: FetchRequest) -> ResponseKind 
             }
         };
         let enough = bytes >= usize::try_from(request.min_bytes).unwrap_or(0).max(1);
-        if enough || failed || Instant::now() >= deadline {
+        if enough || failed || nothing_to_read || Instant::now() >= deadline {
             count_out(&broker, &request, &response);
             return ResponseKind::Fetch(response);
         }
@@ -57,9 +86,10 @@ pub async fn handle(broker: Arc<Broker>, request: FetchRequest) -> ResponseKind 
     }
 }
 
-/// Reads every requested partition once. Returns the response, the bytes of records in it, and whether any
-/// partition failed (an error answers at once instead of waiting).
-fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, bool) {
+/// Reads every requested partition once, but those of `denied` topics. Returns the response, the bytes of records
+/// in it, and whether any partition failed (an error answers at once instead of waiting; a denied topic does not,
+/// as in Kafka, where only the partitions it may read decide when a fetch is answered).
+fn read_all(broker: &Broker, request: &FetchRequest, denied: &DeniedTopics) -> (FetchResponse, usize, bool) {
     let mut remaining = usize::try_from(request.max_bytes).unwrap_or(0);
     let mut total = 0usize;
     let mut failed = false;
@@ -77,6 +107,10 @@ fn read_all(broker: &Broker, request: &FetchRequest) -> (FetchResponse, usize, b
                 .with_log_start_offset(-1)
                 .with_preferred_read_replica(BrokerId(-1))
                 .with_aborted_transactions((request.isolation_level == READ_COMMITTED).then(Vec::new));
+            if let Some(error) = denied.error(wanted.topic.as_str()) {
+                partitions.push(response.with_error_code(error.code()));
+                continue;
+            }
             let Some(log) = topic.as_ref().and_then(|t| t.partition(p.partition)) else {
                 failed = true;
                 partitions.push(response.with_error_code(ResponseError::UnknownTopicOrPartition.code()));

@@ -1,5 +1,8 @@
 //! FindCoordinator: a group's coordinator is the leader of its `__consumer_offsets` partition (this broker for
 //! every group on a single node). Transactions are not served.
+//!
+//! As in Kafka, a group key needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED) and a transactional key
+//! DESCRIBE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), asked before anything else.
 
 use std::sync::Arc;
 
@@ -8,17 +11,23 @@ use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinator
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
+use super::access::Access;
+use super::errors::transactional_id_denied;
+use super::group_routing::group_denied;
 use super::{group_routing, message};
 use crate::broker::Broker;
 use crate::cluster::Cluster;
 use crate::controller::image::ClusterImage;
 use crate::group::coordinator::offsets_topic_overrides;
 use crate::group::OFFSETS_TOPIC;
+use crate::security::acl::Operation;
 use crate::security::listener::SecurityProtocol;
 use crate::topics::TopicError;
 
 /// `key_type` of a group coordinator lookup (1 asks for a transaction coordinator).
 const GROUP_KEY_TYPE: i8 = 0;
+/// `key_type` of a transaction coordinator lookup.
+const TRANSACTION_KEY_TYPE: i8 = 1;
 
 /// A coordinator's node id, host and port.
 type Endpoint = (i32, String, i32);
@@ -26,20 +35,22 @@ type Endpoint = (i32, String, i32);
 /// Why a key has no coordinator: the error code and its message.
 type Failure = (ResponseError, String);
 
-/// Answers with each group's coordinator (its endpoint on `listener`, the one the request came on), after making
-/// sure `__consumer_offsets` exists.
+/// Answers with each group's coordinator (its endpoint on the listener the request came on), after making sure
+/// `__consumer_offsets` exists.
 pub async fn handle(
     broker: &Arc<Broker>,
     request: FindCoordinatorRequest,
     version: i16,
-    listener: SecurityProtocol,
+    access: Access<'_>,
 ) -> FindCoordinatorResponse {
     let keys = if version >= 4 { request.coordinator_keys } else { vec![request.key] };
-    let directory = Directory::open(broker, listener).await;
+    let directory = Directory::open(broker, access.session().listener).await;
     let coordinators: Vec<Coordinator> = keys
         .into_iter()
         .map(|key| {
-            let found = if request.key_type != GROUP_KEY_TYPE {
+            let found = if let Err(denied) = authorized(access, request.key_type, &key) {
+                Err(denied)
+            } else if request.key_type != GROUP_KEY_TYPE {
                 Err((ResponseError::InvalidRequest, "tidemark has no transaction coordinator".to_owned()))
             } else if key.is_empty() {
                 Err((ResponseError::InvalidGroupId, "the group id is empty".to_owned()))
@@ -65,6 +76,16 @@ pub async fn handle(
     } else {
         response
     }
+}
+
+/// Whether the principal may look up the coordinator of `key`.
+fn authorized(access: Access<'_>, key_type: i8, key: &str) -> Result<(), Failure> {
+    let denied = match key_type {
+        GROUP_KEY_TYPE => group_denied(access, Operation::Describe, key),
+        TRANSACTION_KEY_TYPE => transactional_id_denied(access, Operation::Describe, key),
+        _ => None,
+    };
+    denied.map_or(Ok(()), |error| Err((error, error.to_string())))
 }
 
 /// Where group coordinators are looked up, once `__consumer_offsets` is ready.

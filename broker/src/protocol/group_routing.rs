@@ -5,14 +5,18 @@
 //! [`coordinator_error`] and refuses a group this broker does not coordinate, without touching the group
 //! coordinator. Clients react to NOT_COORDINATOR by looking the coordinator up again, and retry on
 //! COORDINATOR_NOT_AVAILABLE, so they follow the coordinator wherever it moves.
+//!
+//! Before either, as Kafka does, a group API asks whether its principal may act on the group ([`group_denied`]).
 
 use kafka_protocol::ResponseError;
 use thiserror::Error;
 
+use super::access::Access;
 use crate::broker::Broker;
 use crate::controller::image::{BrokerRecord, ClusterImage, NO_LEADER};
 use crate::group::offsets_topic::partition_for;
 use crate::group::OFFSETS_TOPIC;
+use crate::security::acl::Operation;
 
 /// Why no broker coordinates a group right now.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -31,6 +35,23 @@ pub(super) enum Unavailable {
         /// Its leader.
         leader: i32,
     },
+}
+
+/// GROUP_AUTHORIZATION_FAILED when the principal may not do `operation` on group `group_id` (the denial is
+/// logged).
+pub(super) fn group_denied(access: Access<'_>, operation: Operation, group_id: &str) -> Option<ResponseError> {
+    (!access.group(operation, group_id)).then_some(ResponseError::GroupAuthorizationFailed)
+}
+
+/// Why a group request is refused: the principal may not do `operation` on the group, or this broker does not
+/// coordinate it (see [`coordinator_error`]).
+pub(super) fn refusal(
+    broker: &Broker,
+    access: Access<'_>,
+    operation: Operation,
+    group_id: &str,
+) -> Option<ResponseError> {
+    group_denied(access, operation, group_id).or_else(|| coordinator_error(broker, group_id))
 }
 
 /// Whether this broker may serve `group_id`: `None` on a single node or when it coordinates the group, else the

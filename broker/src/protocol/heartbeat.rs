@@ -1,15 +1,18 @@
-//! Heartbeat: keeps a member's session alive and tells it when to rejoin.
+//! Heartbeat: keeps a member's session alive and tells it when to rejoin. Needs READ on the group
+//! (GROUP_AUTHORIZATION_FAILED).
 
 use std::sync::Arc;
 
 use kafka_protocol::messages::{HeartbeatRequest, HeartbeatResponse};
 
-use super::group_routing::coordinator_error;
+use super::access::Access;
+use super::group_routing::refusal;
 use crate::broker::Broker;
+use crate::security::acl::Operation;
 
 /// Records the heartbeat.
-pub fn handle(broker: &Arc<Broker>, request: HeartbeatRequest) -> HeartbeatResponse {
-    let error = coordinator_error(broker, request.group_id.as_str()).or_else(|| {
+pub fn handle(broker: &Arc<Broker>, request: HeartbeatRequest, access: Access<'_>) -> HeartbeatResponse {
+    let error = refusal(broker, access, Operation::Read, request.group_id.as_str()).or_else(|| {
         broker.groups().heartbeat(
             request.group_id.as_str(),
             request.member_id.as_str(),

@@ -6,20 +6,48 @@
 //! one this cluster handed out, a retried bump gets the same answer, and a stale producer that bumps from an old
 //! epoch is still refused by every partition that saw a newer one. An exhausted epoch, or an id this cluster never
 //! handed out, gets a fresh id instead, as Kafka does.
+//!
+//! Kafka's checks come first: a transactional id needs WRITE on it (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); an
+//! idempotent producer needs IDEMPOTENT_WRITE on the cluster or, since Kafka 2.8 (KIP-679), WRITE on some topic
+//! (CLUSTER_AUTHORIZATION_FAILED).
 
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse};
 use kafka_protocol::ResponseError;
 
+use super::access::Access;
+use super::errors::transactional_id_denied;
 use crate::broker::Broker;
 use crate::producer_ids::ProducerIds;
+use crate::security::acl::{Operation, ResourceType};
 
 /// Answers one InitProducerId request.
-pub async fn handle(broker: &Broker, request: InitProducerIdRequest) -> InitProducerIdResponse {
+pub async fn handle(broker: &Broker, request: InitProducerIdRequest, access: Access<'_>) -> InitProducerIdResponse {
     let response = InitProducerIdResponse::default().with_producer_id((-1).into()).with_producer_epoch(-1);
+    if let Err(error) = authorized(broker, access, &request) {
+        return response.with_error_code(error.code());
+    }
     match assign(broker.producer_ids(), &request).await {
         Ok((producer_id, epoch)) => response.with_producer_id(producer_id.into()).with_producer_epoch(epoch),
         Err(error) => response.with_error_code(error.code()),
     }
+}
+
+fn authorized(broker: &Broker, access: Access<'_>, request: &InitProducerIdRequest) -> Result<(), ResponseError> {
+    match &request.transactional_id {
+        Some(id) => transactional_id_denied(access, Operation::Write, id).map_or(Ok(()), Err),
+        None if access.cluster_allows(Operation::IdempotentWrite) || writes_some_topic(broker, access) => Ok(()),
+        None => {
+            // Asked again to log the denial.
+            access.cluster(Operation::IdempotentWrite);
+            Err(ResponseError::ClusterAuthorizationFailed)
+        }
+    }
+}
+
+/// Whether the principal may write to some existing topic (asked without logging denials).
+fn writes_some_topic(broker: &Broker, access: Access<'_>) -> bool {
+    let writes = |name: &str| broker.authorizer().allows(access.session(), Operation::Write, ResourceType::Topic, name);
+    broker.topics().list().iter().any(|topic| writes(topic.name()))
 }
 
 async fn assign(ids: &ProducerIds, request: &InitProducerIdRequest) -> Result<(i64, i16), ResponseError> {

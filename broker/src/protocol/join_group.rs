@@ -1,24 +1,42 @@
-//! JoinGroup: a member joins (or rejoins) a group; the answer waits for the rebalance to complete.
+//! JoinGroup: a member joins (or rejoins) a group; the answer waits for the rebalance to complete. Joining needs READ
+//! on the group (GROUP_AUTHORIZATION_FAILED).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::{JoinGroupRequest, JoinGroupResponse};
 use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::ResponseError;
 
-use super::group_routing::coordinator_error;
+use super::access::Access;
+use super::group_routing::{coordinator_error, group_denied};
 use crate::broker::Broker;
 use crate::group::{JoinParams, JoinResult};
+use crate::security::acl::Operation;
 
-/// Joins and waits for the group's join phase to complete.
-pub async fn handle(
+/// Asks whether the principal may join now; the answer waits for the group's join phase to complete.
+pub fn handle(
+    broker: &Arc<Broker>,
+    request: JoinGroupRequest,
+    version: i16,
+    client: (String, String),
+    access: Access<'_>,
+) -> impl Future<Output = JoinGroupResponse> + 'static {
+    let denied = group_denied(access, Operation::Read, request.group_id.as_str());
+    join(Arc::clone(broker), request, version, client, denied)
+}
+
+/// Joins, unless `denied`.
+async fn join(
     broker: Arc<Broker>,
     request: JoinGroupRequest,
     version: i16,
     client: (String, String),
+    denied: Option<ResponseError>,
 ) -> JoinGroupResponse {
-    if let Some(error) = coordinator_error(&broker, request.group_id.as_str()) {
+    if let Some(error) = denied.or_else(|| coordinator_error(&broker, request.group_id.as_str())) {
         return response(JoinResult::error(error, request.member_id.as_str()), version);
     }
     let (client_id, client_host) = client;

@@ -1,15 +1,23 @@
-//! LeaveGroup: members leave at once (v0-2: one member id; v3+: a batch, by member or instance id).
+//! LeaveGroup: members leave at once (v0-2: one member id; v3+: a batch, by member or instance id). Needs READ on
+//! the group (GROUP_AUTHORIZATION_FAILED for the whole request).
 
 use std::sync::Arc;
 
 use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::{LeaveGroupRequest, LeaveGroupResponse};
 
-use super::group_routing::coordinator_error;
+use super::access::Access;
+use super::group_routing::refusal;
 use crate::broker::Broker;
+use crate::security::acl::Operation;
 
 /// Removes the members and rebalances the group.
-pub fn handle(broker: &Arc<Broker>, request: LeaveGroupRequest, version: i16) -> LeaveGroupResponse {
+pub fn handle(
+    broker: &Arc<Broker>,
+    request: LeaveGroupRequest,
+    version: i16,
+    access: Access<'_>,
+) -> LeaveGroupResponse {
     let members: Vec<(String, Option<String>)> = if version >= 3 {
         request
             .members
@@ -19,7 +27,7 @@ pub fn handle(broker: &Arc<Broker>, request: LeaveGroupRequest, version: i16) ->
     } else {
         vec![(request.member_id.to_string(), None)]
     };
-    let left = match coordinator_error(broker, request.group_id.as_str()) {
+    let left = match refusal(broker, access, Operation::Read, request.group_id.as_str()) {
         Some(error) => Err(error),
         None => broker.groups().leave(request.group_id.as_str(), &members),
     };

@@ -1,4 +1,5 @@
-//! ListGroups: every group with its protocol type and state (v4+ filters by state, v5+ by type).
+//! ListGroups: every group with its protocol type and state (v4+ filters by state, v5+ by type). As in Kafka, a
+//! principal with DESCRIBE on the cluster sees every group, any other only the groups it may describe.
 
 use std::sync::Arc;
 
@@ -6,13 +7,21 @@ use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use super::access::Access;
 use crate::broker::Broker;
+use crate::security::acl::Operation;
 
 /// The type of every group this coordinator runs: the classic protocol.
 const CLASSIC: &str = "classic";
 
 /// Lists the groups.
-pub fn handle(broker: &Arc<Broker>, request: ListGroupsRequest, version: i16) -> ListGroupsResponse {
+pub fn handle(
+    broker: &Arc<Broker>,
+    request: ListGroupsRequest,
+    version: i16,
+    access: Access<'_>,
+) -> ListGroupsResponse {
+    let sees_all = access.cluster_allows(Operation::Describe);
     let state_wanted = |state: &str| {
         request.states_filter.is_empty() || request.states_filter.iter().any(|s| s.eq_ignore_ascii_case(state))
     };
@@ -23,6 +32,7 @@ pub fn handle(broker: &Arc<Broker>, request: ListGroupsRequest, version: i16) ->
         .list()
         .into_iter()
         .filter(|g| type_wanted && state_wanted(g.state.name()))
+        .filter(|g| sees_all || access.sees_group(&g.group_id))
         .map(|g| {
             let listed = ListedGroup::default()
                 .with_group_id(GroupId(StrBytes::from_string(g.group_id)))

@@ -1,5 +1,6 @@
 //! ListOffsets: the earliest offset, the latest (the high watermark), the record with the largest timestamp, or
-//! the first record at or after a timestamp.
+//! the first record at or after a timestamp. Each topic needs DESCRIBE, else its partitions answer
+//! TOPIC_AUTHORIZATION_FAILED (Kafka's rule).
 
 use std::sync::Arc;
 
@@ -7,8 +8,10 @@ use kafka_protocol::messages::list_offsets_response::{ListOffsetsPartitionRespon
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use kafka_protocol::ResponseError;
 
-use super::errors::{check_leader_epoch, storage_error};
+use super::access::Access;
+use super::errors::{check_leader_epoch, storage_error, DeniedTopics};
 use crate::broker::Broker;
+use crate::security::acl::Operation;
 use crate::storage::{PartitionLog, StorageError};
 
 const LATEST: i64 = -1;
@@ -16,7 +19,13 @@ const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
 
 /// Answers a ListOffsets request.
-pub fn handle(broker: &Arc<Broker>, request: ListOffsetsRequest, version: i16) -> ListOffsetsResponse {
+pub fn handle(
+    broker: &Arc<Broker>,
+    request: ListOffsetsRequest,
+    version: i16,
+    access: Access<'_>,
+) -> ListOffsetsResponse {
+    let denied = DeniedTopics::check(access, Operation::Describe, request.topics.iter().map(|t| t.name.as_str()));
     let topics = request
         .topics
         .into_iter()
@@ -31,6 +40,9 @@ pub fn handle(broker: &Arc<Broker>, request: ListOffsetsRequest, version: i16) -
                         .with_timestamp(-1)
                         .with_offset(-1)
                         .with_leader_epoch(-1);
+                    if let Some(error) = denied.error(wanted.name.as_str()) {
+                        return response.with_error_code(error.code());
+                    }
                     let Some(log) = topic.as_ref().and_then(|t| t.partition(p.partition_index)) else {
                         return response.with_error_code(ResponseError::UnknownTopicOrPartition.code());
                     };

@@ -1,4 +1,9 @@
 //! Metadata: brokers, topics and partition leaders; creates missing topics when allowed.
+//!
+//! Kafka's rules: a request for every topic lists only those the principal may DESCRIBE (the others are left out
+//! silently); a topic named, by name or id, that it may not describe answers TOPIC_AUTHORIZATION_FAILED without
+//! revealing whether it exists. A missing topic that would be auto-created needs CREATE on the cluster or on the
+//! topic, else it answers TOPIC_AUTHORIZATION_FAILED too; without auto-creation it is UNKNOWN_TOPIC_OR_PARTITION.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,38 +16,39 @@ use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 use uuid::Uuid;
 
+use super::access::Access;
+use super::create_topics::may_create;
 use super::errors::topic_error;
 use crate::broker::Broker;
 use crate::controller::image::{ClusterImage, PartitionRecord, NO_LEADER};
+use crate::security::acl::Operation;
 use crate::security::listener::SecurityProtocol;
 use crate::topics::Topic;
 
 /// Kafka's marker for "authorized operations not requested".
 const OPERATIONS_NOT_REQUESTED: i32 = i32::MIN;
 
-/// Answers a Metadata request that came on `listener`: brokers are named by their endpoints on that listener.
+/// Answers a Metadata request: brokers are named by their endpoints on the listener it came on.
 pub async fn handle(
     broker: &Arc<Broker>,
     request: MetadataRequest,
     version: i16,
-    listener: SecurityProtocol,
+    access: Access<'_>,
 ) -> MetadataResponse {
     let view = View::of(broker);
     let topics = match request.topics {
         // Version 0 uses an empty list, later versions null, for "all topics".
-        None => view.all_topics(broker),
-        Some(list) if list.is_empty() && version == 0 => view.all_topics(broker),
+        None => view.all_topics(broker, access),
+        Some(list) if list.is_empty() && version == 0 => view.all_topics(broker, access),
         Some(list) => {
             let mut topics = Vec::with_capacity(list.len());
             for wanted in list {
                 topics.push(match wanted.name {
-                    Some(name) => {
-                        match broker.topic_or_create(name.as_str(), request.allow_auto_topic_creation).await {
-                            Ok(topic) => View::of(broker).describe(&topic),
-                            Err(e) => failed(Some(name), Uuid::nil(), topic_error(&e)),
-                        }
-                    }
+                    Some(name) => named(broker, access, name, request.allow_auto_topic_creation).await,
                     None => match broker.topics().get_by_id(wanted.topic_id) {
+                        Some(topic) if !access.topic(Operation::Describe, topic.name()) => {
+                            failed(None, wanted.topic_id, ResponseError::TopicAuthorizationFailed)
+                        }
                         Some(topic) => view.describe(&topic),
                         None => failed(None, wanted.topic_id, ResponseError::UnknownTopicId),
                     },
@@ -52,13 +58,26 @@ pub async fn handle(
         }
     };
     MetadataResponse::default()
-        .with_brokers(view.brokers(broker, listener))
+        .with_brokers(view.brokers(broker, access.session().listener))
         .with_cluster_id(Some(StrBytes::from_string(broker.cluster_id())))
         // In a cluster, as in KRaft, clients send admin requests to any broker, which forwards them to the active
         // controller: this broker is the one to name.
         .with_controller_id(BrokerId(broker.config().node_id))
         .with_topics(topics)
         .with_cluster_authorized_operations(OPERATIONS_NOT_REQUESTED)
+}
+
+/// A topic asked for by name, created if missing and allowed (see the module's rules).
+async fn named(broker: &Broker, access: Access<'_>, name: TopicName, allow_create: bool) -> MetadataResponseTopic {
+    let topic = name.as_str();
+    let creates = allow_create && broker.config().auto_create_topics && broker.topics().get(topic).is_none();
+    if !access.topic(Operation::Describe, topic) || (creates && !may_create(access, topic)) {
+        return failed(Some(name), Uuid::nil(), ResponseError::TopicAuthorizationFailed);
+    }
+    match broker.topic_or_create(topic, allow_create).await {
+        Ok(topic) => View::of(broker).describe(&topic),
+        Err(e) => failed(Some(name), Uuid::nil(), topic_error(&e)),
+    }
 }
 
 /// Where the answer comes from: a single node leads everything it holds; a cluster member answers from the
@@ -77,8 +96,10 @@ impl View {
         }
     }
 
-    fn all_topics(&self, broker: &Broker) -> Vec<MetadataResponseTopic> {
-        broker.topics().list().iter().map(|topic| self.describe(topic)).collect()
+    /// Every topic the principal may describe.
+    fn all_topics(&self, broker: &Broker, access: Access<'_>) -> Vec<MetadataResponseTopic> {
+        let topics = broker.topics().list();
+        topics.iter().filter(|topic| access.sees_topic(topic.name())).map(|topic| self.describe(topic)).collect()
     }
 
     fn brokers(&self, broker: &Broker, listener: SecurityProtocol) -> Vec<MetadataResponseBroker> {

@@ -37,6 +37,7 @@ use kafka_protocol::protocol::StrBytes;
 
 use crate::broker::Broker;
 use crate::security::session::Session;
+use access::Access;
 
 pub use api_versions::unsupported_version_response;
 
@@ -97,69 +98,75 @@ pub enum Reply {
 }
 
 /// Handles one decoded request whose API and version [`is_supported`], from an authenticated client. (SASL's own
-/// requests belong to the connection's authentication, `server::authentication`.)
+/// requests belong to the connection's authentication, `server::authentication`.) Each handler asks [`Access`]
+/// what the session's principal may do, as Kafka's `KafkaApis` asks its authorizer.
 pub async fn handle(broker: &Arc<Broker>, header: &RequestHeader, request: RequestKind, session: &Session) -> Reply {
     let version = header.request_api_version;
+    let access = Access::new(broker, session);
     let later = |future: BoxFuture<'static, ResponseKind>| Reply::Later(future);
     let response = match request {
-        RequestKind::Produce(r) => return produce::handle(broker, r, version).await,
-        RequestKind::Fetch(r) => return Reply::Later(Box::pin(fetch::handle(Arc::clone(broker), r))),
+        RequestKind::Produce(r) => return produce::handle(broker, r, version, access).await,
+        RequestKind::Fetch(r) => return Reply::Later(fetch::handle(broker, r, access)),
         RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions::handle()),
-        RequestKind::Metadata(r) => {
-            ResponseKind::Metadata(metadata::handle(broker, r, version, session.listener).await)
+        RequestKind::Metadata(r) => ResponseKind::Metadata(metadata::handle(broker, r, version, access).await),
+        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r, version, access)),
+        RequestKind::CreateTopics(r) => ResponseKind::CreateTopics(create_topics::handle(broker, r, access).await),
+        RequestKind::DeleteTopics(r) => ResponseKind::DeleteTopics(delete_topics::handle(broker, r, access).await),
+        RequestKind::CreatePartitions(r) => {
+            ResponseKind::CreatePartitions(create_partitions::handle(broker, r, access).await)
         }
-        RequestKind::ListOffsets(r) => ResponseKind::ListOffsets(list_offsets::handle(broker, r, version)),
-        RequestKind::CreateTopics(r) => ResponseKind::CreateTopics(create_topics::handle(broker, r).await),
-        RequestKind::DeleteTopics(r) => ResponseKind::DeleteTopics(delete_topics::handle(broker, r).await),
-        RequestKind::CreatePartitions(r) => ResponseKind::CreatePartitions(create_partitions::handle(broker, r).await),
-        RequestKind::DescribeConfigs(r) => ResponseKind::DescribeConfigs(configs::describe(broker, r)),
-        RequestKind::AlterConfigs(r) => ResponseKind::AlterConfigs(configs::alter(broker, r).await),
+        RequestKind::DescribeConfigs(r) => ResponseKind::DescribeConfigs(configs::describe(broker, r, access)),
+        RequestKind::AlterConfigs(r) => ResponseKind::AlterConfigs(configs::alter(broker, r, access).await),
         RequestKind::IncrementalAlterConfigs(r) => {
-            ResponseKind::IncrementalAlterConfigs(configs::incremental_alter(broker, r).await)
+            ResponseKind::IncrementalAlterConfigs(configs::incremental_alter(broker, r, access).await)
         }
         RequestKind::FindCoordinator(r) => {
-            ResponseKind::FindCoordinator(find_coordinator::handle(broker, r, version, session.listener).await)
+            ResponseKind::FindCoordinator(find_coordinator::handle(broker, r, version, access).await)
         }
         RequestKind::JoinGroup(r) => {
             let client_id = header.client_id.as_deref().unwrap_or_default().to_owned();
             // Kafka reports client hosts as `/address`.
             let client = (client_id, format!("/{}", session.peer.ip()));
-            let joined = join_group::handle(Arc::clone(broker), r, version, client);
+            let joined = join_group::handle(broker, r, version, client, access);
             return later(Box::pin(async move { ResponseKind::JoinGroup(joined.await) }));
         }
         RequestKind::SyncGroup(r) => {
-            let synced = sync_group::handle(Arc::clone(broker), r, version);
+            let synced = sync_group::handle(broker, r, version, access);
             return later(Box::pin(async move { ResponseKind::SyncGroup(synced.await) }));
         }
-        RequestKind::Heartbeat(r) => ResponseKind::Heartbeat(heartbeat::handle(broker, r)),
-        RequestKind::InitProducerId(r) => ResponseKind::InitProducerId(init_producer_id::handle(broker, r).await),
-        RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(leave_group::handle(broker, r, version)),
+        RequestKind::Heartbeat(r) => ResponseKind::Heartbeat(heartbeat::handle(broker, r, access)),
+        RequestKind::InitProducerId(r) => {
+            ResponseKind::InitProducerId(init_producer_id::handle(broker, r, access).await)
+        }
+        RequestKind::LeaveGroup(r) => ResponseKind::LeaveGroup(leave_group::handle(broker, r, version, access)),
         RequestKind::OffsetCommit(r) => {
-            let committed = offset_commit::handle(Arc::clone(broker), r);
+            let committed = offset_commit::handle(broker, r, access);
             return later(Box::pin(async move { ResponseKind::OffsetCommit(committed.await) }));
         }
-        RequestKind::OffsetFetch(r) => ResponseKind::OffsetFetch(offset_fetch::handle(broker, r, version)),
+        RequestKind::OffsetFetch(r) => ResponseKind::OffsetFetch(offset_fetch::handle(broker, r, version, access)),
         RequestKind::OffsetForLeaderEpoch(r) => {
-            ResponseKind::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(broker, r))
+            ResponseKind::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(broker, r, access))
         }
-        RequestKind::ListGroups(r) => ResponseKind::ListGroups(list_groups::handle(broker, r, version)),
-        RequestKind::DescribeGroups(r) => ResponseKind::DescribeGroups(describe_groups::handle(broker, r, version)),
+        RequestKind::ListGroups(r) => ResponseKind::ListGroups(list_groups::handle(broker, r, version, access)),
+        RequestKind::DescribeGroups(r) => {
+            ResponseKind::DescribeGroups(describe_groups::handle(broker, r, version, access))
+        }
         RequestKind::DeleteGroups(r) => {
-            let deleted = delete_groups::handle(Arc::clone(broker), r);
+            let deleted = delete_groups::handle(broker, r, access);
             return later(Box::pin(async move { ResponseKind::DeleteGroups(deleted.await) }));
         }
         RequestKind::OffsetDelete(r) => {
-            let deleted = offset_delete::handle(Arc::clone(broker), r);
+            let deleted = offset_delete::handle(broker, r, access);
             return later(Box::pin(async move { ResponseKind::OffsetDelete(deleted.await) }));
         }
         RequestKind::CreateAcls(r) => ResponseKind::CreateAcls(acls::create(broker, r, session).await),
         RequestKind::DescribeAcls(r) => ResponseKind::DescribeAcls(acls::describe(broker, r, session)),
         RequestKind::DeleteAcls(r) => ResponseKind::DeleteAcls(acls::delete(broker, r, session).await),
         RequestKind::DescribeUserScramCredentials(r) => {
-            ResponseKind::DescribeUserScramCredentials(user_credentials::describe(broker, r))
+            ResponseKind::DescribeUserScramCredentials(user_credentials::describe(broker, r, access))
         }
         RequestKind::AlterUserScramCredentials(r) => {
-            ResponseKind::AlterUserScramCredentials(user_credentials::alter(broker, r).await)
+            ResponseKind::AlterUserScramCredentials(user_credentials::alter(broker, r, access).await)
         }
         _ => return Reply::Disconnect,
     };

@@ -1,6 +1,10 @@
 //! OffsetForLeaderEpoch (KIP-101, KIP-279): for each partition, the largest leader epoch at or below the one asked
 //! for and the offset where it ends on this leader. Followers ask before fetching to truncate what the leader does
 //! not have; consumers ask to detect log truncation (KIP-320).
+//!
+//! Kafka's check: CLUSTER_ACTION on the cluster (the followers' right, asked without logging a denial) allows every
+//! topic; otherwise each topic needs DESCRIBE (the consumers' right since KIP-320), else its partitions answer
+//! TOPIC_AUTHORIZATION_FAILED. Kafka asks so whatever `replica_id` says, and so does this broker.
 
 use std::sync::Arc;
 
@@ -9,12 +13,22 @@ use kafka_protocol::messages::offset_for_leader_epoch_response::{EpochEndOffset,
 use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
 use kafka_protocol::ResponseError;
 
-use super::errors::check_leader_epoch;
+use super::access::Access;
+use super::errors::{check_leader_epoch, DeniedTopics};
 use crate::broker::Broker;
+use crate::security::acl::Operation;
 use crate::storage::PartitionLog;
 
 /// Answers an OffsetForLeaderEpoch request.
-pub fn handle(broker: &Arc<Broker>, request: OffsetForLeaderEpochRequest) -> OffsetForLeaderEpochResponse {
+pub fn handle(
+    broker: &Arc<Broker>,
+    request: OffsetForLeaderEpochRequest,
+    access: Access<'_>,
+) -> OffsetForLeaderEpochResponse {
+    let denied = match access.cluster_allows(Operation::ClusterAction) {
+        true => DeniedTopics::none(),
+        false => DeniedTopics::check(access, Operation::Describe, request.topics.iter().map(|t| t.topic.as_str())),
+    };
     let topics = request
         .topics
         .into_iter()
@@ -25,6 +39,9 @@ pub fn handle(broker: &Arc<Broker>, request: OffsetForLeaderEpochRequest) -> Off
                 .partitions
                 .iter()
                 .map(|p| {
+                    if let Some(error) = denied.error(name) {
+                        return unanswered(p).with_error_code(error.code());
+                    }
                     let log = topic.as_ref().and_then(|t| t.partition(p.partition));
                     let leadership = || broker.leadership_error(name, p.partition);
                     answer(log.as_deref(), leadership, p)
@@ -43,7 +60,7 @@ fn answer(
     leadership_error: impl FnOnce() -> Option<ResponseError>,
     wanted: &OffsetForLeaderPartition,
 ) -> EpochEndOffset {
-    let response = EpochEndOffset::default().with_partition(wanted.partition).with_leader_epoch(-1).with_end_offset(-1);
+    let response = unanswered(wanted);
     let Some(log) = log else {
         return response.with_error_code(ResponseError::UnknownTopicOrPartition.code());
     };
@@ -57,6 +74,11 @@ fn answer(
         Some((epoch, end_offset)) => response.with_leader_epoch(epoch).with_end_offset(end_offset),
         None => response,
     }
+}
+
+/// A partition's answer before any: no epoch, no end offset.
+fn unanswered(wanted: &OffsetForLeaderPartition) -> EpochEndOffset {
+    EpochEndOffset::default().with_partition(wanted.partition).with_leader_epoch(-1).with_end_offset(-1)
 }
 
 #[cfg(test)]

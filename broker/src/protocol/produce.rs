@@ -4,6 +4,9 @@
 //! fewer in-sync replicas than its `min.insync.replicas`. An idempotent producer's
 //! retry of a batch already written is answered with the original base offset, once that batch is durable.
 //! Appended batches count in the broker's metrics.
+//!
+//! Each topic needs WRITE; the partitions of a topic the principal may not write answer TOPIC_AUTHORIZATION_FAILED
+//! while the other topics proceed. A missing topic is created only for a principal that may create it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +16,14 @@ use kafka_protocol::messages::produce_response::{PartitionProduceResponse, Topic
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse, ResponseKind};
 use kafka_protocol::ResponseError;
 
+use super::access::Access;
+use super::create_topics::may_create;
 use super::errors::{storage_error, topic_error};
 use super::{message, Reply};
 use crate::broker::{now_ms, Broker};
+use crate::security::acl::Operation;
 use crate::storage::{AppendInfo, PartitionLog};
+use crate::topics::Topic;
 
 struct Appended {
     log: Arc<PartitionLog>,
@@ -26,14 +33,13 @@ struct Appended {
 }
 
 /// Appends every partition's batch now and returns a reply that waits for durability.
-pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16) -> Reply {
+pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16, access: Access<'_>) -> Reply {
     let acks = request.acks;
-    let valid_acks = matches!(acks, -1..=1);
     let mut topics = Vec::with_capacity(request.topic_data.len());
     let mut pending: Vec<(usize, usize, Appended)> = Vec::new();
     for (t, topic_data) in request.topic_data.into_iter().enumerate() {
         let name = topic_data.name.as_str().to_owned();
-        let topic = if valid_acks { Some(broker.topic_or_create(&name, true).await) } else { None };
+        let topic = target(broker, access, &name, acks).await;
         let mut partitions = Vec::with_capacity(topic_data.partition_data.len());
         for (p, data) in topic_data.partition_data.into_iter().enumerate() {
             let response = PartitionProduceResponse::default()
@@ -42,9 +48,8 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
                 .with_log_append_time_ms(-1)
                 .with_log_start_offset(-1);
             let outcome = match &topic {
-                None => Err((ResponseError::InvalidRequiredAcks, format!("acks must be -1, 0 or 1, not {acks}"))),
-                Some(Err(e)) => Err((topic_error(e), e.to_string())),
-                Some(Ok(topic)) => match (broker.leadership_error(&name, data.index), topic.partition(data.index)) {
+                Err((error, text)) => Err((*error, text.clone())),
+                Ok(topic) => match (broker.leadership_error(&name, data.index), topic.partition(data.index)) {
                     (Some(error), _) => {
                         Err((error, format!("broker {} does not lead {name}-{}", broker.config().node_id, data.index)))
                     }
@@ -146,6 +151,29 @@ pub async fn handle(broker: &Arc<Broker>, request: ProduceRequest, _version: i16
     }))
 }
 
-fn min_insync(topic: &crate::topics::Topic) -> usize {
+/// The topic a produce appends to, or why none of its partitions may be appended to: the principal may not write
+/// it (asked first, as Kafka does), `acks` is invalid, or it is missing and may not be created.
+async fn target(
+    broker: &Broker,
+    access: Access<'_>,
+    name: &str,
+    acks: i16,
+) -> Result<Arc<Topic>, (ResponseError, String)> {
+    if !access.topic(Operation::Write, name) {
+        let error = ResponseError::TopicAuthorizationFailed;
+        return Err((error, error.to_string()));
+    }
+    if !matches!(acks, -1..=1) {
+        return Err((ResponseError::InvalidRequiredAcks, format!("acks must be -1, 0 or 1, not {acks}")));
+    }
+    if let Some(topic) = broker.topics().get(name) {
+        return Ok(topic);
+    }
+    // Auto-creation needs CREATE, as it does through Metadata: WRITE alone creates nothing.
+    let create = broker.config().auto_create_topics && may_create(access, name);
+    broker.topic_or_create(name, create).await.map_err(|e| (topic_error(&e), e.to_string()))
+}
+
+fn min_insync(topic: &Topic) -> usize {
     usize::try_from(topic.config().min_insync_replicas).unwrap_or(1)
 }

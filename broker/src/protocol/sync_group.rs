@@ -1,17 +1,38 @@
-//! SyncGroup: the leader hands over the assignment; every member waits for its own.
+//! SyncGroup: the leader hands over the assignment; every member waits for its own. Needs READ on the group
+//! (GROUP_AUTHORIZATION_FAILED).
 
+use std::future::Future;
 use std::sync::Arc;
 
 use kafka_protocol::messages::{SyncGroupRequest, SyncGroupResponse};
 use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::ResponseError;
 
-use super::group_routing::coordinator_error;
+use super::access::Access;
+use super::group_routing::{coordinator_error, group_denied};
 use crate::broker::Broker;
 use crate::group::SyncResult;
+use crate::security::acl::Operation;
 
-/// Syncs and waits for the leader's assignment.
-pub async fn handle(broker: Arc<Broker>, request: SyncGroupRequest, version: i16) -> SyncGroupResponse {
-    let result = match coordinator_error(&broker, request.group_id.as_str()) {
+/// Asks whether the principal may sync now; the answer waits for the leader's assignment.
+pub fn handle(
+    broker: &Arc<Broker>,
+    request: SyncGroupRequest,
+    version: i16,
+    access: Access<'_>,
+) -> impl Future<Output = SyncGroupResponse> + 'static {
+    let denied = group_denied(access, Operation::Read, request.group_id.as_str());
+    respond(Arc::clone(broker), request, version, denied)
+}
+
+/// Syncs, unless `denied`.
+async fn respond(
+    broker: Arc<Broker>,
+    request: SyncGroupRequest,
+    version: i16,
+    denied: Option<ResponseError>,
+) -> SyncGroupResponse {
+    let result = match denied.or_else(|| coordinator_error(&broker, request.group_id.as_str())) {
         Some(error) => SyncResult::error(error),
         None => sync(&broker, request).await,
     };

@@ -1,6 +1,9 @@
 //! DescribeUserScramCredentials and AlterUserScramCredentials (KIP-554): the SCRAM users, with Kafka's checks and
 //! error codes. Clients send salted passwords (the salt and Hi(password) they computed); the broker keeps the
 //! derived StoredKey and ServerKey only.
+//!
+//! As in Kafka, describing needs DESCRIBE on the cluster and altering ALTER on the cluster; a principal without
+//! them gets CLUSTER_AUTHORIZATION_FAILED for every user (and at the top of a describe).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -16,8 +19,10 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
 
+use super::access::Access;
 use super::message;
 use crate::broker::Broker;
+use crate::security::acl::Operation;
 use crate::security::scram::{ScramCredential, ScramMechanism};
 use crate::security::users::{CredentialChange, UserCredentials};
 
@@ -29,7 +34,17 @@ type Refusal = (ResponseError, String);
 pub fn describe(
     broker: &Arc<Broker>,
     request: DescribeUserScramCredentialsRequest,
+    access: Access<'_>,
 ) -> DescribeUserScramCredentialsResponse {
+    if !access.cluster(Operation::Describe) {
+        let error = ResponseError::ClusterAuthorizationFailed;
+        let named = request.users.unwrap_or_default().into_iter().map(|user| user.name.to_string());
+        let results = named.map(|user| described(&user, Err((error, error.to_string())))).collect();
+        return DescribeUserScramCredentialsResponse::default()
+            .with_error_code(error.code())
+            .with_error_message(message(error))
+            .with_results(results);
+    }
     let users = broker.users().all();
     // Kafka answers every user for a null list and for an empty one (confluent-kafka sends the latter).
     let results = match request.users.filter(|wanted| !wanted.is_empty()) {
@@ -87,7 +102,11 @@ fn described(
 pub async fn alter(
     broker: &Arc<Broker>,
     request: AlterUserScramCredentialsRequest,
+    access: Access<'_>,
 ) -> AlterUserScramCredentialsResponse {
+    if !access.cluster(Operation::Alter) {
+        return refused(&request, ResponseError::ClusterAuthorizationFailed);
+    }
     let existing = broker.users().all();
     let mut per_user: BTreeMap<String, Result<Vec<CredentialChange>, Refusal>> = BTreeMap::new();
     let mut altered = BTreeSet::new();
@@ -125,6 +144,22 @@ pub async fn alter(
                 None => result,
                 Some((error, text)) => result.with_error_code(error.code()).with_error_message(message(text)),
             }
+        })
+        .collect();
+    AlterUserScramCredentialsResponse::default().with_results(results)
+}
+
+/// `error` for every user the request names, once each, in order of name.
+fn refused(request: &AlterUserScramCredentialsRequest, error: ResponseError) -> AlterUserScramCredentialsResponse {
+    let deleted = request.deletions.iter().map(|d| d.name.to_string());
+    let users: BTreeSet<String> = deleted.chain(request.upsertions.iter().map(|u| u.name.to_string())).collect();
+    let results = users
+        .into_iter()
+        .map(|user| {
+            AlterUserScramCredentialsResult::default()
+                .with_user(StrBytes::from_string(user))
+                .with_error_code(error.code())
+                .with_error_message(message(error))
         })
         .collect();
     AlterUserScramCredentialsResponse::default().with_results(results)

@@ -147,10 +147,10 @@ mod tests {
         let alice = "User:alice";
         assert!(!may(&[], alice, Operation::Read, "orders"));
         let read = acl(alice, Operation::Read, Permission::Allow, "orders");
-        assert!(may(&[read.clone()], alice, Operation::Read, "orders"));
-        assert!(!may(&[read.clone()], alice, Operation::Write, "orders"));
-        assert!(!may(&[read.clone()], "User:bob", Operation::Read, "orders"));
-        assert!(!may(&[read.clone()], alice, Operation::Read, "payments"));
+        assert!(may(std::slice::from_ref(&read), alice, Operation::Read, "orders"));
+        assert!(!may(std::slice::from_ref(&read), alice, Operation::Write, "orders"));
+        assert!(!may(std::slice::from_ref(&read), "User:bob", Operation::Read, "orders"));
+        assert!(!may(std::slice::from_ref(&read), alice, Operation::Read, "payments"));
         let deny_all = acl("User:*", Operation::All, Permission::Deny, "orders");
         assert!(!may(&[read.clone(), deny_all], alice, Operation::Read, "orders"));
         let deny_write = acl(alice, Operation::Write, Permission::Deny, "*");
@@ -168,7 +168,7 @@ mod tests {
         }
         assert!(!may(&[acl(alice, Operation::Create, Permission::Allow, "t")], alice, Operation::Describe, "t"));
         let alter_configs = acl(alice, Operation::AlterConfigs, Permission::Allow, "t");
-        assert!(may(&[alter_configs.clone()], alice, Operation::DescribeConfigs, "t"));
+        assert!(may(std::slice::from_ref(&alter_configs), alice, Operation::DescribeConfigs, "t"));
         assert!(!may(&[alter_configs], alice, Operation::Describe, "t"));
     }
 

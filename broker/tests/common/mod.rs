@@ -17,6 +17,14 @@ pub const MAX_REQUEST: usize = 1024 * 1024;
 
 /// Starts a broker in a temporary directory with its config adjusted by `configure`.
 pub async fn start_with(configure: impl FnOnce(&mut BrokerConfig)) -> (SocketAddr, tempfile::TempDir) {
+    let (addr, dir, _) = start_broker_with(configure).await;
+    (addr, dir)
+}
+
+/// Starts a broker like [`start_with`], and also returns it, for tests that reach into it (its topics, its ACLs).
+pub async fn start_broker_with(
+    configure: impl FnOnce(&mut BrokerConfig),
+) -> (SocketAddr, tempfile::TempDir, Arc<Broker>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -24,8 +32,9 @@ pub async fn start_with(configure: impl FnOnce(&mut BrokerConfig)) -> (SocketAdd
     config.max_request_bytes = MAX_REQUEST;
     configure(&mut config);
     let broker: Arc<Broker> = Broker::open(config).await.expect("open");
-    tokio::spawn(server::run(vec![server::KafkaListener::plaintext(listener)], broker, std::future::pending()));
-    (addr, dir)
+    let served = Arc::clone(&broker);
+    tokio::spawn(server::run(vec![server::KafkaListener::plaintext(listener)], served, std::future::pending()));
+    (addr, dir, broker)
 }
 
 /// Starts a broker with the defaults.
