@@ -10,7 +10,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
-use tidemark_broker::security::acl::{Operation, PatternType, Permission, ResourceType, CLUSTER_NAME};
+use tidemark_broker::security::acl::{AclBinding, Operation, PatternType, Permission, ResourceType, CLUSTER_NAME};
 
 use crate::args::{AclArgs, AclCommand, AclResource, AclResourceFilter, PatternArg};
 use crate::client_properties;
@@ -29,15 +29,15 @@ pub async fn run(command: AclCommand) -> Result<()> {
         AclCommand::Add { acl, deny, client } => {
             let creations = bindings(&acl, deny)?
                 .into_iter()
-                .map(|(resource_type, name, pattern_type, operation, permission)| {
+                .map(|binding| {
                     AclCreation::default()
-                        .with_resource_type(resource_type.code())
-                        .with_resource_name(text(&name))
-                        .with_resource_pattern_type(pattern_type.code())
-                        .with_principal(text(&acl.principal))
-                        .with_host(text(&acl.host))
-                        .with_operation(operation.code())
-                        .with_permission_type(permission.code())
+                        .with_resource_type(binding.resource_type.code())
+                        .with_resource_name(text(&binding.resource_name))
+                        .with_resource_pattern_type(binding.pattern_type.code())
+                        .with_principal(text(&binding.principal))
+                        .with_host(text(&binding.host))
+                        .with_operation(binding.operation.code())
+                        .with_permission_type(binding.permission.code())
                 })
                 .collect();
             let request = CreateAclsRequest::default().with_creations(creations);
@@ -55,6 +55,7 @@ pub async fn run(command: AclCommand) -> Result<()> {
                 .with_resource_name_filter(name.map(|n| text(&n)))
                 .with_pattern_type_filter(ANY)
                 .with_principal_filter(principal.map(|p| text(&p)))
+                .with_host_filter(None)
                 .with_operation(ANY)
                 .with_permission_type(ANY);
             let mut connection = client_properties::connect(&client).await?;
@@ -79,15 +80,15 @@ pub async fn run(command: AclCommand) -> Result<()> {
         AclCommand::Remove { acl, deny, client } => {
             let filters = bindings(&acl, deny)?
                 .into_iter()
-                .map(|(resource_type, name, pattern_type, operation, permission)| {
+                .map(|binding| {
                     DeleteAclsFilter::default()
-                        .with_resource_type_filter(resource_type.code())
-                        .with_resource_name_filter(Some(text(&name)))
-                        .with_pattern_type_filter(pattern_type.code())
-                        .with_principal_filter(Some(text(&acl.principal)))
-                        .with_host_filter(Some(text(&acl.host)))
-                        .with_operation(operation.code())
-                        .with_permission_type(permission.code())
+                        .with_resource_type_filter(binding.resource_type.code())
+                        .with_resource_name_filter(Some(text(&binding.resource_name)))
+                        .with_pattern_type_filter(binding.pattern_type.code())
+                        .with_principal_filter(Some(text(&binding.principal)))
+                        .with_host_filter(Some(text(&binding.host)))
+                        .with_operation(binding.operation.code())
+                        .with_permission_type(binding.permission.code())
                 })
                 .collect();
             let request = DeleteAclsRequest::default().with_filters(filters);
@@ -105,7 +106,7 @@ pub async fn run(command: AclCommand) -> Result<()> {
 }
 
 /// The ACLs `acl` names: its resource with each of its operations.
-fn bindings(acl: &AclArgs, deny: bool) -> Result<Vec<(ResourceType, String, PatternType, Operation, Permission)>> {
+fn bindings(acl: &AclArgs, deny: bool) -> Result<Vec<AclBinding>> {
     let (resource_type, name) = resource(&acl.resource);
     let pattern_type = match acl.resource_pattern_type {
         PatternArg::Literal => PatternType::Literal,
@@ -117,7 +118,15 @@ fn bindings(acl: &AclArgs, deny: bool) -> Result<Vec<(ResourceType, String, Patt
         .map(|name_given| {
             let operation = Operation::from_name(name_given.trim())
                 .with_context(|| format!("--operation {name_given}: not a Kafka ACL operation"))?;
-            Ok((resource_type, name.clone(), pattern_type, operation, permission))
+            Ok(AclBinding {
+                resource_type,
+                resource_name: name.clone(),
+                pattern_type,
+                principal: acl.principal.clone(),
+                host: acl.host.clone(),
+                operation,
+                permission,
+            })
         })
         .collect()
 }

@@ -44,7 +44,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Every component that exists in one process, single node: the embedded default.
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// The broker alone.
     Broker(BrokerCommandArgs),
     /// The schema registry alone, against any Kafka cluster.
@@ -366,6 +366,24 @@ pub struct UpArgs {
     /// The connect worker.
     #[command(flatten)]
     pub connect: ConnectArgs,
+    /// The HTTP APIs' security.
+    #[command(flatten)]
+    pub http: HttpSecurityArgs,
+}
+
+/// Security of the HTTP APIs (the schema registry and the connect worker).
+#[derive(Debug, Args)]
+pub struct HttpSecurityArgs {
+    /// Serve the HTTP APIs over TLS with this certificate chain (PEM).
+    #[arg(long, env = "TIDEMARK_HTTP_TLS_CERT", requires = "http_tls_key")]
+    pub http_tls_cert: Option<PathBuf>,
+    /// The private key of `--http-tls-cert` (PEM).
+    #[arg(long, env = "TIDEMARK_HTTP_TLS_KEY", requires = "http_tls_cert")]
+    pub http_tls_key: Option<PathBuf>,
+    /// Require authentication on the HTTP APIs: a file of callers, one a line, `user:NAME:PASSWORD:ROLE` (HTTP
+    /// basic) or `token:TOKEN:ROLE` (bearer), ROLE `admin` or `read-only`. Keep it readable by tidemark only.
+    #[arg(long, env = "TIDEMARK_HTTP_AUTH_FILE")]
+    pub http_auth_file: Option<PathBuf>,
 }
 
 /// Flags of the connect worker.
@@ -399,6 +417,9 @@ pub struct ConnectCommandArgs {
     /// The cluster holding its topics.
     #[command(flatten)]
     pub client: ClientArgs,
+    /// The HTTP API's security.
+    #[command(flatten)]
+    pub http: HttpSecurityArgs,
 }
 
 /// Flags of the schema registry.
@@ -424,6 +445,9 @@ pub struct RegistryCommandArgs {
     /// The cluster holding its topic.
     #[command(flatten)]
     pub client: ClientArgs,
+    /// The HTTP API's security.
+    #[command(flatten)]
+    pub http: HttpSecurityArgs,
 }
 
 /// How to reach a Kafka cluster.

@@ -8,6 +8,7 @@ mod client_properties;
 mod config_file;
 mod connectors;
 mod groups;
+mod http_security;
 mod metrics;
 mod output;
 mod security;
@@ -41,7 +42,7 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let outcome = runtime.block_on(async move {
         match cli.command {
-            Command::Up(args) => serve::up(args).await,
+            Command::Up(args) => serve::up(*args).await,
             Command::Broker(args) => serve::broker(args).await,
             Command::Registry(args) => serve::registry(args).await,
             Command::Connect(args) => serve::connect(args).await,

@@ -25,6 +25,7 @@ use crate::args::{
     BrokerCommandArgs, ClientArgs, ConnectArgs, ConnectCommandArgs, RegistryArgs, RegistryCommandArgs, ServerArgs,
     UpArgs,
 };
+use crate::http_security::HttpSecurity;
 use crate::{client_properties, metrics, security};
 
 /// `tidemark broker`: the broker alone, and its metrics on `--metrics-listen` when given.
@@ -59,15 +60,28 @@ pub async fn up(args: UpArgs) -> Result<()> {
         "`tidemark up` runs a single node; for a cluster run `tidemark broker --voters ...` on each node and point \
          `tidemark registry` and `tidemark connect` at it with --bootstrap-servers"
     );
+    let mut http = HttpSecurity::from_args(&args.http)?;
+    let bundled_registry = args.connect.schema_registry_url.is_none();
+    anyhow::ensure!(
+        !(bundled_registry && http.uses_tls()),
+        "--http-tls-cert in `tidemark up` needs --schema-registry-url: the worker's converters reach the bundled \
+         registry over plain HTTP"
+    );
+    // The worker's converters authenticate to the bundled registry as a user of their own.
+    let internal_login = if bundled_registry { http.add_internal_admin() } else { None };
     let stop = shutdown_watch();
     let (broker, listeners) = open_broker(args.server).await?;
     // Kafka clients are served from here on, so the Kafka listener is announced before the others.
     let served = tokio::spawn(serve_broker(Arc::clone(&broker), listeners, stop.clone()));
     let log: Arc<dyn LogClient> = Arc::new(InProcessLog::new(Arc::clone(&broker)));
-    let (registry, registry_address, schemas) = start_registry(Arc::clone(&log), &args.registry, stop.clone()).await?;
-    let registry_url = args.connect.schema_registry_url.clone().unwrap_or_else(|| format!("http://{registry_address}"));
+    let (registry, registry_address, schemas) =
+        start_registry(Arc::clone(&log), &args.registry, &http, stop.clone()).await?;
+    let registry_access = RegistryAccess {
+        url: args.connect.schema_registry_url.clone().unwrap_or_else(|| format!("http://{registry_address}")),
+        login: internal_login,
+    };
     let included = metrics::embedded(&broker, &schemas);
-    let worker = start_worker(log, &args.connect, Some(registry_url), Some(included), stop.clone()).await?;
+    let worker = start_worker(log, &args.connect, Some(registry_access), Some(included), &http, stop.clone()).await?;
     tracing::info!(components = "broker,registry,connect", "tidemark is up");
     let served = served.await.context("the broker task")?;
     registry.await.context("the registry task")??;
@@ -79,7 +93,9 @@ pub async fn up(args: UpArgs) -> Result<()> {
 pub async fn connect(args: ConnectCommandArgs) -> Result<()> {
     let stop = shutdown_watch();
     let log: Arc<dyn LogClient> = Arc::new(kafka_log(&args.client)?);
-    let worker = start_worker(log, &args.connect, args.connect.schema_registry_url.clone(), None, stop).await?;
+    let registry = args.connect.schema_registry_url.clone().map(|url| RegistryAccess { url, login: None });
+    let http = HttpSecurity::from_args(&args.http)?;
+    let worker = start_worker(log, &args.connect, registry, None, &http, stop).await?;
     tracing::info!(components = "connect", "tidemark is up");
     worker.await.context("the connect task")??;
     Ok(())
@@ -91,14 +107,21 @@ fn kafka_log(client: &ClientArgs) -> Result<KafkaLog> {
     KafkaLog::new(&client.bootstrap_servers, &properties).context("creating the Kafka client")
 }
 
+/// The schema registry the worker's default converters use, and the basic-auth login they send it.
+struct RegistryAccess {
+    url: String,
+    login: Option<String>,
+}
+
 /// Opens the worker's state topics and serves its REST API on a task until `stop`, reconciling meanwhile. With a
 /// schema registry, connectors convert with Avro through it unless they name their converters. `GET /metrics`
 /// serves `included` (other components' metrics) with the worker's.
 async fn start_worker(
     log: Arc<dyn LogClient>,
     args: &ConnectArgs,
-    schema_registry_url: Option<String>,
+    schema_registry: Option<RegistryAccess>,
     included: Option<MetricsRegistry>,
+    http: &HttpSecurity,
     stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<Result<()>>> {
     let listener = TcpListener::bind(args.connect_listen)
@@ -112,10 +135,15 @@ async fn start_worker(
     };
     let state = Arc::new(WorkerState::open(Arc::clone(&log), &topics).await.context("loading the connect topics")?);
     let mut converter_defaults = BTreeMap::new();
-    if let Some(url) = schema_registry_url {
+    if let Some(registry) = schema_registry {
         for role in ["key", "value"] {
             converter_defaults.insert(format!("{role}.converter"), AVRO_CONVERTER.to_owned());
-            converter_defaults.insert(format!("{role}.converter.schema.registry.url"), url.clone());
+            converter_defaults.insert(format!("{role}.converter.schema.registry.url"), registry.url.clone());
+            if let Some(login) = &registry.login {
+                converter_defaults
+                    .insert(format!("{role}.converter.basic.auth.credentials.source"), "USER_INFO".to_owned());
+                converter_defaults.insert(format!("{role}.converter.basic.auth.user.info"), login.clone());
+            }
         }
     }
     let worker_id = listener.local_addr()?.to_string();
@@ -124,8 +152,11 @@ async fn start_worker(
         worker.metrics().include(included);
     }
     let reconciling = tokio::spawn(Arc::clone(&worker).run());
+    let http = http.clone();
     Ok(tokio::spawn(async move {
-        let served = rest::serve(listener, Arc::clone(&worker), stopped(stop)).await.context("serving the connect API");
+        let router = rest::router(Arc::clone(&worker));
+        let served = http.serve("connect", listener, router, |_| false, stopped(stop)).await;
+        let served = served.context("serving the connect API");
         reconciling.abort();
         worker.shutdown().await;
         served
@@ -157,7 +188,8 @@ fn plugins() -> Plugins {
 pub async fn registry(args: RegistryCommandArgs) -> Result<()> {
     let stop = shutdown_watch();
     let log: Arc<dyn LogClient> = Arc::new(kafka_log(&args.client)?);
-    let (registry, _, _) = start_registry(log, &args.registry, stop).await?;
+    let http = HttpSecurity::from_args(&args.http)?;
+    let (registry, _, _) = start_registry(log, &args.registry, &http, stop).await?;
     tracing::info!(components = "registry", "tidemark is up");
     registry.await.context("the registry task")??;
     Ok(())
@@ -247,6 +279,7 @@ async fn serve_broker(broker: Arc<Broker>, listeners: Vec<KafkaListener>, stop: 
 async fn start_registry(
     log: Arc<dyn LogClient>,
     args: &RegistryArgs,
+    http: &HttpSecurity,
     stop: watch::Receiver<bool>,
 ) -> Result<(tokio::task::JoinHandle<Result<()>>, std::net::SocketAddr, Arc<Registry>)> {
     let listener = TcpListener::bind(args.registry_listen)
@@ -255,11 +288,20 @@ async fn start_registry(
     let address = listener.local_addr()?;
     let store = Store::open(log, &args.schemas_topic).await.context("loading the schema registry's topic")?;
     let registry = Arc::new(Registry::new(store, args.max_schema_bytes));
-    let (max_schema_bytes, serving) = (args.max_schema_bytes, Arc::clone(&registry));
+    let router = http::router(Arc::clone(&registry), args.max_schema_bytes);
+    let security = http.clone();
     let served = tokio::spawn(async move {
-        http::serve(listener, serving, max_schema_bytes, stopped(stop)).await.context("serving the registry")
+        let served = security.serve("schema registry", listener, router, registry_read_only_post, stopped(stop));
+        served.await.context("serving the registry")
     });
     Ok((served, address, registry))
+}
+
+/// The registry's POSTs that change nothing: a schema lookup under a subject (`POST /subjects/{subject}`) and the
+/// compatibility checks (`POST /compatibility/...`); read-only callers may send them.
+fn registry_read_only_post(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    matches!(segments.as_slice(), ["subjects", _] | ["compatibility", ..])
 }
 
 /// A signal that turns true on Ctrl-C or SIGTERM, for every component to watch.

@@ -24,8 +24,8 @@ Single attempts for authorization tests (each exits 0 however the attempt went: 
   describe-acls FILTER   AdminClient.describe_acls: `acl=LINE` for each, or `failed=ERROR_NAME`.
   delete-acls FILTER...  AdminClient.delete_acls: `deleted=LINE` for each ACL deleted, `failed=ERROR_NAME`.
 An ACL is PRINCIPAL/RESOURCE_TYPE/PATTERN_TYPE/NAME/OPERATION/PERMISSION/HOST (resource type TOPIC, GROUP, CLUSTER
-or TRANSACTIONAL_ID); in a filter, ANY matches any resource type, pattern type, operation or permission, and `-` any
-principal, name or host. A LINE is an ACL as `tidemark acl list` prints it:
+or TRANSACTIONAL_ID); in a filter, ANY matches any value of its field (there is no principal, resource or host named
+ANY here). A LINE is an ACL as `tidemark acl list` prints it:
 PRINCIPAL<TAB>TYPE:PATTERN:NAME<TAB>OPERATION<TAB>PERMISSION<TAB>HOST.
 """
 import argparse
@@ -325,7 +325,7 @@ def create_topics(names):
 
 def acl_spec(spec, is_filter):
     principal, restype, pattern, name, operation, permission, host = spec.split("/")
-    any_text = (lambda text: None if text == "-" else text) if is_filter else (lambda text: text)
+    any_text = (lambda text: None if text == "ANY" else text) if is_filter else (lambda text: text)
     restype = "BROKER" if restype == "CLUSTER" else restype
     make = AclBindingFilter if is_filter else AclBinding
     return make(restype, any_text(name), pattern, any_text(principal), any_text(host), operation, permission)

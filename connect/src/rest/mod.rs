@@ -9,14 +9,12 @@ mod offsets;
 mod plugins;
 mod views;
 
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
-use tokio::net::TcpListener;
 
 use crate::worker::Worker;
 
@@ -76,14 +74,4 @@ async fn metrics(axum::extract::State(app): axum::extract::State<AppState>) -> i
 
 async fn health() -> impl IntoResponse {
     Json(json!({ "status": "healthy", "message": "Worker has completed startup and is ready to handle requests." }))
-}
-
-/// Serves the API on an already-bound listener until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    worker: Arc<Worker>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    tracing::info!(address = %listener.local_addr()?, "connect listener ready");
-    axum::serve(listener, router(worker)).with_graceful_shutdown(shutdown).await
 }

@@ -1,0 +1,138 @@
+//! The HTTP APIs' security end to end: `tidemark up` with `--http-auth-file` refuses unauthenticated callers (401)
+//! and read-only callers' changes (403) on the registry and the connect worker, logs the refusals, lets basic-auth
+//! users and bearer tokens in by role, and still runs Avro connectors through the bundled registry; with
+//! `--http-tls-cert` the registry answers confluent-kafka's SchemaRegistryClient over HTTPS only.
+
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use tidemark_tests::tls::Certificates;
+use tidemark_tests::{python, repo_root, TidemarkProcess};
+
+const ADMIN: &str = "ops:0ps-Secret-19:admin";
+const READER: &str = "viewer:v1ew-Secret-27:read-only";
+const TOKEN: &str = "t0ken-Secret-41";
+
+/// Runs `secure_http.py ARGS`; answers its `key=value` lines.
+fn script(args: &[&str]) -> Result<Vec<(String, String)>> {
+    let output = Command::new(python())
+        .arg(repo_root().join("tests/python/secure_http.py"))
+        .args(args)
+        .output()
+        .context("running secure_http.py")?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    ensure!(output.status.success(), "secure_http.py {args:?}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    Ok(stdout
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect())
+}
+
+fn value<'a>(lines: &'a [(String, String)], key: &str) -> &'a str {
+    lines.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
+}
+
+/// The HTTP status of one request, as `credentials` (`--user N:P` or `--token T`, or none).
+fn status(method: &str, url: &str, credentials: &[&str], body: Option<&str>) -> Result<u16> {
+    let mut args = vec!["call", method, url];
+    args.extend_from_slice(credentials);
+    if let Some(body) = body {
+        args.extend(["--body", body]);
+    }
+    let lines = script(&args)?;
+    value(&lines, "status").parse().with_context(|| format!("{method} {url}: {lines:?}"))
+}
+
+/// `user:NAME:PASSWORD` as `--user NAME:PASSWORD`.
+fn login(entry: &str) -> String {
+    let (name, rest) = entry.split_once(':').unwrap_or_default();
+    let (password, _) = rest.split_once(':').unwrap_or_default();
+    format!("{name}:{password}")
+}
+
+#[test]
+fn the_registry_and_the_worker_let_in_callers_by_role_and_log_refusals() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let auth = dir.path().join("http-auth");
+    std::fs::write(&auth, format!("# callers\nuser:{ADMIN}\nuser:{READER}\ntoken:{TOKEN}:admin\n"))?;
+    let auth = auth.to_string_lossy().into_owned();
+    let up = TidemarkProcess::start_up(
+        &dir.path().join("data"),
+        "127.0.0.1:0",
+        "127.0.0.1:0",
+        &["--http-auth-file", &auth],
+    )?;
+    let registry = up.registry_url.clone().context("registry url")?;
+    let connect = up.connect_url.clone().context("connect url")?;
+    let (admin, reader) = (login(ADMIN), login(READER));
+    let (as_admin, as_reader) = (["--user", admin.as_str()], ["--user", reader.as_str()]);
+    let wrong = ["--user", "viewer:wrong"];
+
+    // The registry.
+    assert_eq!(status("GET", &format!("{registry}/subjects"), &[], None)?, 401);
+    assert_eq!(status("GET", &format!("{registry}/subjects"), &wrong, None)?, 401);
+    assert_eq!(status("GET", &format!("{registry}/subjects"), &as_reader, None)?, 200);
+    let schema = r#"{"schema": "{\"type\": \"string\"}"}"#;
+    let versions = format!("{registry}/subjects/s-value/versions");
+    assert_eq!(status("POST", &versions, &as_reader, Some(schema))?, 403);
+    assert_eq!(status("POST", &versions, &as_admin, Some(schema))?, 200);
+    assert_eq!(status("POST", &format!("{registry}/subjects/s-value"), &as_reader, Some(schema))?, 200, "a lookup");
+    let registered = script(&["registry", &registry, "orders-value", "--user", &admin])?;
+    assert_eq!(value(&registered, "outcome"), "ok", "{registered:?}");
+    let refused = script(&["registry", &registry, "orders-value", "--user", &reader])?;
+    assert_eq!(value(&refused, "outcome"), "refused", "{refused:?}");
+    assert_eq!(status("GET", &format!("{registry}/subjects"), &["--token", TOKEN], None)?, 200);
+    assert_eq!(status("GET", &format!("{registry}/subjects"), &["--token", "nope"], None)?, 401);
+
+    // The connect worker; its Avro converters reach the bundled registry as its own internal user.
+    let connectors = format!("{connect}/connectors");
+    assert_eq!(status("GET", &connectors, &[], None)?, 401);
+    assert_eq!(status("GET", &connectors, &as_reader, None)?, 200);
+    let datagen = r#"{"name": "gen", "config": {"connector.class": "datagen", "kafka.topic": "generated",
+        "rate": "50", "max.records": "20"}}"#;
+    assert_eq!(status("POST", &connectors, &as_reader, Some(datagen))?, 403);
+    assert_eq!(status("POST", &connectors, &["--token", TOKEN], Some(datagen))?, 201);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let subjects = script(&["call", "GET", &format!("{registry}/subjects"), "--user", &admin])?;
+        if value(&subjects, "body").contains("generated-value") {
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "datagen registered no Avro schema: {subjects:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    let log = up.log().join("\n");
+    ensure!(log.contains("HTTP request refused: no valid credentials"), "no 401 logged:\n{log}");
+    ensure!(log.contains("HTTP request refused: the caller is read-only"), "no 403 logged:\n{log}");
+    for secret in ["0ps-Secret-19", "v1ew-Secret-27", TOKEN] {
+        ensure!(!log.contains(secret), "{secret} is in the log");
+    }
+    Ok(())
+}
+
+#[test]
+fn with_tls_the_registry_answers_https_only() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let certificates = Certificates::generate(dir.path(), "localhost", "client")?;
+    let (cert, key) = (certificates.server_cert.to_string_lossy(), certificates.server_key.to_string_lossy());
+    let ca = certificates.ca.to_string_lossy().into_owned();
+    // The worker's converters would reach the bundled registry over plain HTTP, so `up` wants a registry URL.
+    let args = ["--http-tls-cert", &cert, "--http-tls-key", &key, "--schema-registry-url", "http://127.0.0.1:9"];
+    let up = TidemarkProcess::start_up(&dir.path().join("data"), "127.0.0.1:0", "127.0.0.1:0", &args)?;
+    let plain = up.registry_url.clone().context("registry url")?;
+    let https = plain.replacen("http://127.0.0.1", "https://localhost", 1);
+    let registered = script(&["registry", &https, "orders-value", "--ca", &ca])?;
+    assert_eq!(value(&registered, "outcome"), "ok", "{registered:?}");
+    assert_eq!(status("GET", &format!("{https}/subjects"), &["--ca", &ca], None)?, 200);
+    assert_eq!(status("GET", &format!("{plain}/subjects"), &[], None)?, 0, "plain HTTP to the TLS port");
+    up.wait_for_log("the refused handshake", Duration::from_secs(10), |line| {
+        line.contains("HTTPS handshake failed; connection refused")
+    })?;
+    let connect_https =
+        up.connect_url.clone().context("connect url")?.replacen("http://127.0.0.1", "https://localhost", 1);
+    assert_eq!(status("GET", &format!("{connect_https}/connectors"), &["--ca", &ca], None)?, 200);
+    Ok(())
+}
