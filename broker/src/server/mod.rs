@@ -18,9 +18,6 @@ use crate::security::listener::SecurityProtocol;
 
 pub use connection::{decode_request, DecodeError};
 
-/// Bytes read from a TLS connection's socket at a time.
-const TLS_READ_BUFFER: usize = 64 * 1024;
-
 /// How long a client has to complete the TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -105,9 +102,6 @@ async fn serve(
     let Some(acceptor) = acceptor else {
         return connection::serve(socket, peer, protocol, broker, stop).await;
     };
-    // rustls reads the socket 4 KiB at a time when its buffer is empty: a buffer below it turns a produce
-    // request's dozens of reads into a few.
-    let socket = tokio::io::BufReader::with_capacity(TLS_READ_BUFFER, socket);
     let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await;
     match handshake {
         Ok(Ok(stream)) => connection::serve(stream, peer, protocol, broker, stop).await,
