@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use tidemark_tests::cluster::poll_until;
+use tidemark_tests::tls::Certificates;
 use tidemark_tests::{python, repo_root, run_cli_with_input, run_with_input, TidemarkProcess};
 
 /// A SASL user and their password.
@@ -508,4 +509,33 @@ fn without_the_authorizer_everything_is_allowed() -> Result<()> {
     assert_eq!(broker.cli(BOB, &["topic", "list"])?, "anywhere\nopen\n");
     ensure!(broker.denials(&[]) == 0, "nothing denied:\n{}", broker.process.log().join("\n"));
     Ok(())
+}
+
+#[test]
+fn a_client_certificate_names_the_principal_its_acls_apply_to() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let certificates = Certificates::generate(dir.path(), "mtls", "alice")?;
+    let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    let mut flags = strings(&["--initial-user", ADMIN.0, "--tls-client-ca", &path(&certificates.ca)]);
+    flags.extend(certificates.server_flags());
+    flags.extend(strings(AUTHORIZER));
+    let process = Broker::launch(&dir, "SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0", &flags)?;
+    let broker = Broker { dir, flags, process };
+    broker.cli(ADMIN, &["topic", "create", "certified"])?;
+    let alice = strings(&[
+        "--bootstrap",
+        broker.process.listener("SSL")?,
+        "--protocol",
+        "SSL",
+        "--ca",
+        &path(&certificates.ca),
+        "--cert",
+        &path(&certificates.client_cert),
+        "--key",
+        &path(&certificates.client_key),
+    ]);
+    produce_fails(&alice, "certified", false, TOPIC_DENIED)?;
+    broker.denied(&["principal=User:CN=alice", "resource=TOPIC:certified"])?;
+    broker.acl(ADMIN, &["add", "--principal", "User:CN=alice", "--operation", "WRITE", "--topic", "certified"])?;
+    produces(&alice, "certified", &["from-alice"], false)
 }

@@ -4,6 +4,7 @@
 
 pub mod acl;
 pub mod authorizer;
+pub mod certificate;
 pub mod listener;
 pub mod plain;
 pub mod principal;

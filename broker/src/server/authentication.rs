@@ -50,10 +50,12 @@ pub struct Authentication {
 }
 
 impl Authentication {
-    /// A connection to `listener` from `peer`: authenticated as anonymous at once unless the listener uses SASL.
-    pub fn new(listener: SecurityProtocol, peer: SocketAddr) -> Self {
+    /// A connection to `listener` from `peer`: authenticated at once unless the listener uses SASL, as the
+    /// principal its client certificate names (`certified`) or else as anonymous.
+    pub fn new(listener: SecurityProtocol, peer: SocketAddr, certified: Option<Principal>) -> Self {
         let state = if listener.uses_sasl() { State::AwaitingHandshake } else { State::Authenticated };
-        Authentication { session: Session { peer, listener, principal: Principal::anonymous() }, state }
+        let principal = certified.unwrap_or_else(Principal::anonymous);
+        Authentication { session: Session { peer, listener, principal }, state }
     }
 
     /// The connection as request handlers see it.

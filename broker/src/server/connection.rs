@@ -24,6 +24,7 @@ use super::authentication::{Authentication, Outcome, MAX_UNAUTHENTICATED_FRAME};
 use crate::broker::Broker;
 use crate::protocol::{self, Reply};
 use crate::security::listener::SecurityProtocol;
+use crate::security::principal::Principal;
 
 /// Responses waiting to be written; bounds how far a client may pipeline ahead.
 const MAX_IN_FLIGHT: usize = 64;
@@ -87,12 +88,12 @@ struct Pending {
     received: Instant,
 }
 
-/// Serves one connection (TCP or TLS) from `peer` to `listener` until the client closes it, sends something
-/// unanswerable, fails to authenticate, or the broker stops.
+/// Serves one connection (TCP or TLS) from `peer` to `listener` (with the principal its client certificate names,
+/// if any) until the client closes it, sends something unanswerable, fails to authenticate, or the broker stops.
 pub async fn serve<S>(
     stream: S,
     peer: SocketAddr,
-    listener: SecurityProtocol,
+    (listener, certified): (SecurityProtocol, Option<Principal>),
     broker: Arc<Broker>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()>
@@ -100,7 +101,7 @@ where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let (reader, writer) = tokio::io::split(stream);
-    let mut authentication = Authentication::new(listener, peer);
+    let mut authentication = Authentication::new(listener, peer, certified);
     let max_frame = |auth: &Authentication| match auth.is_authenticated() {
         true => broker.config().max_request_bytes,
         false => MAX_UNAUTHENTICATED_FRAME.min(broker.config().max_request_bytes),

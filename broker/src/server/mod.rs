@@ -14,7 +14,9 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::broker::Broker;
+use crate::security::certificate::subject_name;
 use crate::security::listener::SecurityProtocol;
+use crate::security::principal::Principal;
 
 pub use connection::{decode_request, DecodeError};
 
@@ -100,11 +102,16 @@ async fn serve(
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let Some(acceptor) = acceptor else {
-        return connection::serve(socket, peer, protocol, broker, stop).await;
+        return connection::serve(socket, peer, (protocol, None), broker, stop).await;
     };
     let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await;
     match handshake {
-        Ok(Ok(stream)) => connection::serve(stream, peer, protocol, broker, stop).await,
+        Ok(Ok(stream)) => {
+            // A client certificate names the connection's principal (SASL, where the listener uses it, renames it).
+            let certificate = stream.get_ref().1.peer_certificates().and_then(|chain| chain.first());
+            let certified = certificate.and_then(subject_name).map(Principal::user);
+            connection::serve(stream, peer, (protocol, certified), broker, stop).await
+        }
         Ok(Err(e)) => {
             tracing::warn!(%peer, listener = %protocol, error = %e, "TLS handshake failed; connection refused");
             Ok(())
