@@ -101,12 +101,6 @@ impl BrokerConfig {
     pub fn advertised(&self, protocol: SecurityProtocol) -> Option<&ListenerAddress> {
         self.advertised_listeners.iter().find(|listener| listener.protocol == protocol)
     }
-
-    /// Where other brokers reach this one: the first advertised listener.
-    pub fn inter_broker_listener(&self) -> &ListenerAddress {
-        // `new` makes one and the CLI refuses an empty list; an empty list here is a caller's bug.
-        self.advertised_listeners.first().expect("a broker has at least one listener")
-    }
 }
 
 /// Default for [`BrokerConfig::max_request_bytes`]: 100 MiB, as Kafka's `socket.request.max.bytes`.

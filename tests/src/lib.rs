@@ -9,6 +9,7 @@ pub mod mariadb;
 pub mod postgres;
 mod process;
 pub mod rng;
+pub mod secure_clients;
 pub mod tls;
 
 use std::collections::BTreeMap;

@@ -20,8 +20,9 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use tidemark_tests::cluster::poll_until;
+use tidemark_tests::secure_clients::{log_has, strings, Script};
 use tidemark_tests::tls::Certificates;
-use tidemark_tests::{python, repo_root, run_cli_with_input, run_with_input, TidemarkProcess};
+use tidemark_tests::{run_cli_with_input, run_with_input, TidemarkProcess};
 
 /// A SASL user and their password.
 #[derive(Debug, Clone, Copy)]
@@ -146,7 +147,9 @@ impl Broker {
     /// quoted value too).
     fn denied(&self, parts: &[&str]) -> Result<String> {
         let wanted = |line: &str| {
-            line.contains("WARN") && line.contains("authorization denied") && parts.iter().all(|part| has(line, part))
+            line.contains("WARN")
+                && line.contains("authorization denied")
+                && parts.iter().all(|part| log_has(line, part))
         };
         self.process.wait_for_log(&format!("authorization denied {parts:?}"), PATIENCE, wanted)
     }
@@ -154,7 +157,9 @@ impl Broker {
     /// How many `authorization denied` lines with every one of `parts` it logged.
     fn denials(&self, parts: &[&str]) -> usize {
         let log = self.process.log();
-        log.iter().filter(|line| line.contains("authorization denied") && parts.iter().all(|p| has(line, p))).count()
+        log.iter()
+            .filter(|line| line.contains("authorization denied") && parts.iter().all(|p| log_has(line, p)))
+            .count()
     }
 }
 
@@ -171,69 +176,6 @@ fn line(principal: &str, resource: &str, operation: &str, permission: &str) -> S
 /// The set of `lines`.
 fn set(lines: &[impl AsRef<str>]) -> BTreeSet<String> {
     lines.iter().map(|line| line.as_ref().to_owned()).collect()
-}
-
-/// Owned copies of `words`.
-fn strings(words: &[&str]) -> Vec<String> {
-    words.iter().map(|w| (*w).to_owned()).collect()
-}
-
-/// Whether a log line has `part`; a `key=value` part matches a quoted value too (`key="value"`).
-fn has(line: &str, part: &str) -> bool {
-    match part.split_once('=') {
-        Some((key, value)) if !value.is_empty() => line.contains(part) || line.contains(&format!("{key}=\"{value}\"")),
-        _ => line.contains(part),
-    }
-}
-
-/// What `secure_clients.py` printed.
-#[derive(Debug)]
-struct Script {
-    command: String,
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Script {
-    /// Runs `secure_clients.py COMMAND...` with `flags`; fails when the script itself failed.
-    fn run(command: &[&str], flags: &[String]) -> Result<Self> {
-        let output = Command::new(python())
-            .arg(repo_root().join("tests/python/secure_clients.py"))
-            .args(command)
-            .args(flags)
-            .output()
-            .context("running secure_clients.py with the test venv's Python")?;
-        let script = Script {
-            command: command.join(" "),
-            success: output.status.success(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
-        ensure!(script.success, "secure_clients.py failed:\n{script}");
-        Ok(script)
-    }
-
-    /// The values of the `key=value` lines with this key.
-    fn values(&self, key: &str) -> Vec<&str> {
-        self.stdout.lines().filter_map(|line| line.strip_prefix(key)?.strip_prefix('=')).collect()
-    }
-
-    /// The value of the single `key=N` line.
-    fn count(&self, key: &str) -> Result<usize> {
-        match self.values(key)[..] {
-            [value] => value.parse().with_context(|| format!("{key}={value}")),
-            _ => anyhow::bail!("no single {key}= line:\n{self}"),
-        }
-    }
-}
-
-impl std::fmt::Display for Script {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let all: Vec<&str> = self.stderr.lines().collect();
-        let tail = all[all.len().saturating_sub(40)..].join("\n");
-        write!(f, "secure_clients.py {}\nstdout:\n{}\nstderr (tail):\n{tail}", self.command, self.stdout)
-    }
 }
 
 /// One attempt to produce `values` to `topic` with confluent-kafka (idempotent or not).
@@ -427,7 +369,7 @@ fn anonymous_plaintext_clients_are_denied_and_the_acl_apis_need_cluster_rights()
     let cluster_describe = ["principal=User:bob", "operation=DESCRIBE", "resource=CLUSTER:kafka-cluster"];
     let before = broker.denials(&cluster_describe);
     let described = Script::run(&["describe-acls", "ANY/ANY/ANY/ANY/ANY/ANY/ANY"], &bob)?;
-    ensure!(described.stdout.trim().is_empty(), "nothing described to bob: {described}");
+    ensure!(described.stdout().trim().is_empty(), "nothing described to bob: {described}");
     poll_until("bob's DescribeAcls denied", || Ok(broker.denials(&cluster_describe)), |&n| n > before)?;
     let removed = Script::run(&["delete-acls", "ANY/ANY/ANY/ANY/ANY/ANY/ANY"], &bob)?;
     assert_eq!(removed.values("failed"), [CLUSTER_DENIED], "{removed}");

@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use tidemark_tests::cluster::poll_until;
+use tidemark_tests::secure_clients::{log_has, strings, Script};
 use tidemark_tests::tls::Certificates;
-use tidemark_tests::{python, repo_root, run_cli, run_cli_with_input, TidemarkProcess};
+use tidemark_tests::{run_cli, run_cli_with_input, TidemarkProcess};
 
 /// The initial user, created by `--initial-user` with its password from the environment.
 const ADMIN: &str = "admin";
@@ -120,68 +121,9 @@ impl Secured {
 
     /// Waits for a WARN line containing every one of `parts` (`user=` fields match quoted or not).
     fn warned(&self, parts: &[&str]) -> Result<String> {
-        let wanted = |line: &str| line.contains("WARN") && parts.iter().all(|part| has(line, part));
+        let wanted = |line: &str| line.contains("WARN") && parts.iter().all(|part| log_has(line, part));
         self.broker.wait_for_log(&format!("WARN {parts:?}"), PATIENCE, wanted)
     }
-}
-
-/// Owned copies of `words`.
-fn strings(words: &[&str]) -> Vec<String> {
-    words.iter().map(|w| (*w).to_owned()).collect()
-}
-
-/// Whether a log line has `part`; a `key=value` part matches a quoted value too (`key="value"`).
-fn has(line: &str, part: &str) -> bool {
-    match part.split_once('=') {
-        Some((key, value)) if !value.is_empty() => line.contains(part) || line.contains(&format!("{key}=\"{value}\"")),
-        _ => line.contains(part),
-    }
-}
-
-/// What `secure_clients.py` printed.
-#[derive(Debug)]
-struct Script {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Script {
-    /// Runs `secure_clients.py COMMAND...` with `flags`.
-    fn run(command: &[&str], flags: &[String]) -> Result<Self> {
-        let output = Command::new(python())
-            .arg(repo_root().join("tests/python/secure_clients.py"))
-            .args(command)
-            .args(flags)
-            .output()
-            .context("running secure_clients.py with the test venv's Python")?;
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        Ok(Script { success: output.status.success(), stdout, stderr })
-    }
-
-    /// The values of the `key=value` lines with this key.
-    fn values(&self, key: &str) -> Vec<&str> {
-        self.stdout.lines().filter_map(|line| line.strip_prefix(key)?.strip_prefix('=')).collect()
-    }
-
-    /// Succeeded, or fails with everything it printed.
-    fn ok(self) -> Result<Self> {
-        ensure!(self.success, "secure_clients.py failed:\n{self}");
-        Ok(self)
-    }
-}
-
-impl std::fmt::Display for Script {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "stdout:\n{}\nstderr (tail):\n{}", self.stdout, tail(&self.stderr, 40))
-    }
-}
-
-/// The last `lines` lines of `text`.
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// Produces `count` records to `topic` and consumes them back in a group, with `client` (`confluent` or
@@ -189,21 +131,21 @@ fn tail(text: &str, lines: usize) -> String {
 fn round_trip(client: &str, topic: &str, count: usize, flags: &[String]) -> Result<()> {
     let count = count.to_string();
     let command = ["roundtrip", "--client", client, "--topic", topic, "--count", &count];
-    let script = Script::run(&command, flags)?.ok()?;
+    let script = Script::run(&command, flags)?;
     ensure!(script.values("consumed") == [count.as_str()], "{client} on {topic}:\n{script}");
     Ok(())
 }
 
 /// Connects with confluent-kafka and fetches the metadata; answers the brokers it was told of.
 fn connects(flags: &[String]) -> Result<Vec<String>> {
-    let script = Script::run(&["connect"], flags)?.ok()?;
+    let script = Script::run(&["connect"], flags)?;
     ensure!(script.values("outcome") == ["connected"], "expected to connect:\n{script}");
     Ok(script.values("brokers").iter().flat_map(|b| b.split(',')).map(str::to_owned).collect())
 }
 
 /// Connects with confluent-kafka, which must be refused; answers the errors it reported.
 fn refused(flags: &[String]) -> Result<Vec<String>> {
-    let script = Script::run(&["connect"], flags)?.ok()?;
+    let script = Script::run(&["connect"], flags)?;
     ensure!(script.values("outcome") == ["refused"], "expected a refusal:\n{script}");
     Ok(script.values("error").into_iter().map(str::to_owned).collect())
 }
@@ -340,8 +282,8 @@ fn a_mechanism_not_enabled_is_refused() -> Result<()> {
 /// `user NAME MECHANISM:ITERATIONS,...` lines of `secure_clients.py describe-users`, as a map.
 fn described_users(secured: &Secured) -> Result<BTreeMap<String, String>> {
     let flags = secured.login("SASL_SSL", Sasl("SCRAM-SHA-512", ADMIN, ADMIN_PASSWORD))?;
-    let script = Script::run(&["describe-users"], &flags)?.ok()?;
-    let users = script.stdout.lines().filter_map(|l| l.strip_prefix("user ")?.split_once(' '));
+    let script = Script::run(&["describe-users"], &flags)?;
+    let users = script.stdout().lines().filter_map(|l| l.strip_prefix("user ")?.split_once(' '));
     Ok(users.map(|(user, credentials)| (user.to_owned(), credentials.to_owned())).collect())
 }
 
@@ -368,7 +310,7 @@ fn users_are_managed_with_the_cli_and_the_admin_api_and_survive_a_restart() -> R
     assert!(users.contains_key(ADMIN), "{users:?}");
 
     let flags = secured.login("SASL_SSL", Sasl("SCRAM-SHA-512", ADMIN, ADMIN_PASSWORD))?;
-    let upserted = Script::run(&["upsert-user", "carol", "car0l-Pw-x2"], &flags)?.ok()?;
+    let upserted = Script::run(&["upsert-user", "carol", "car0l-Pw-x2"], &flags)?;
     assert_eq!(upserted.values("altered"), ["carol"], "{upserted}");
     round_trip("confluent", "carols", 50, &secured.login("SASL_SSL", carol)?)?;
     assert!(described_users(&secured)?.contains_key("carol"));

@@ -44,11 +44,6 @@ impl Authorizer {
         Authorizer { settings, store: SecurityStore::from_controller(controller, |image| &image.acls) }
     }
 
-    /// Whether requests are authorized at all.
-    pub fn is_enabled(&self) -> bool {
-        self.settings.enabled
-    }
-
     /// Whether `session` may do `operation` on the resource; a denial is logged.
     pub fn authorize(&self, session: &Session, operation: Operation, resource_type: ResourceType, name: &str) -> bool {
         let allowed = self.allows(session, operation, resource_type, name);
