@@ -15,6 +15,10 @@ use crate::group::GroupCoordinator;
 use crate::metrics::BrokerMetrics;
 use crate::producer_ids::ProducerIds;
 use crate::security::authorizer::Authorizer;
+use crate::security::cluster_secret::{ClusterSecret, INTER_BROKER_USER};
+use crate::security::inter_broker::{inter_broker_security, InterBrokerError};
+use crate::security::listener::SecurityProtocol;
+use crate::security::principal::Principal;
 use crate::security::users::Users;
 use crate::storage::atomic_file::write_atomically;
 use crate::storage::LogActivity;
@@ -38,6 +42,9 @@ pub enum BrokerError {
     /// Another process holds the data directory.
     #[error("data directory {0} is in use by another tidemark process")]
     InUse(String),
+    /// Brokers could not authenticate to each other as configured.
+    #[error(transparent)]
+    InterBroker(#[from] InterBrokerError),
 }
 
 /// How a broker joins a cluster (`--voters`).
@@ -56,6 +63,11 @@ pub struct ClusterConfig {
     /// How often the active controller moves leaderships back to preferred replicas; `None` never
     /// (`auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`).
     pub leader_rebalance_interval: Option<std::time::Duration>,
+    /// The secret every node shares: when set, controller traffic is signed and brokers authenticate to each
+    /// other's inter-broker listener with it (see [`crate::security::inter_broker`]).
+    pub secret: Option<ClusterSecret>,
+    /// The CA that signed the other brokers' certificates, for a SASL_SSL inter-broker listener.
+    pub inter_broker_tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// One broker: shared by every connection.
@@ -110,8 +122,16 @@ impl Broker {
             return Err(BrokerError::InUse(config.data_dir.display().to_string()));
         }
         let cluster_id = load_or_create_identity(&config)?;
+        let secret = cluster.as_ref().and_then(|(settings, _)| settings.secret.clone());
         let cluster = match cluster {
             Some((settings, listener)) => {
+                let first = config.advertised_listeners.first().map_or(SecurityProtocol::Plaintext, |l| l.protocol);
+                let inter_broker = inter_broker_security(
+                    first,
+                    &config.sasl_mechanisms,
+                    settings.secret.as_ref(),
+                    settings.inter_broker_tls.clone(),
+                )?;
                 let controller_config = ControllerConfig {
                     node_id: config.node_id,
                     dir: config.data_dir.join("controller"),
@@ -119,9 +139,11 @@ impl Broker {
                     voters: settings.voters,
                     session_timeout: settings.session_timeout,
                     leader_rebalance_interval: settings.leader_rebalance_interval,
+                    secret: settings.secret.clone(),
                 };
                 let controller = Controller::start(controller_config, listener).await?;
-                Some(Cluster::new(controller, config.node_id, settings.heartbeat_interval, settings.replica_max_lag))
+                let (heartbeat, max_lag) = (settings.heartbeat_interval, settings.replica_max_lag);
+                Some(Cluster::new(controller, config.node_id, heartbeat, max_lag, inter_broker))
             }
             None => None,
         };
@@ -140,8 +162,10 @@ impl Broker {
         let (users, authorizer) = match &cluster {
             Some(cluster) => {
                 let controller = cluster.controller();
-                let authorizer = Authorizer::from_controller(Arc::clone(controller), config.authorizer.clone());
-                (Users::from_controller(Arc::clone(controller)), authorizer)
+                let mut settings = config.authorizer.clone();
+                settings.inter_broker_principal = secret.as_ref().map(|_| Principal::user(INTER_BROKER_USER));
+                let authorizer = Authorizer::from_controller(Arc::clone(controller), settings);
+                (Users::from_controller(Arc::clone(controller), secret), authorizer)
             }
             None => {
                 let meta = config.data_dir.join("meta");

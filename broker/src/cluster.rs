@@ -17,6 +17,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::broker::now_ms;
+use crate::client::ClientSecurity;
 use crate::controller::image::{ClusterImage, Endpoint, MetadataCommand, MetadataError, NO_LEADER};
 use crate::controller::{Controller, ProposeError};
 use crate::group::{GroupCoordinator, OFFSETS_TOPIC};
@@ -56,14 +57,16 @@ pub enum Leadership {
 
 impl Cluster {
     /// Membership through `controller` for broker `node_id`, heartbeating every `heartbeat_interval`; followers
-    /// not caught up for `replica_max_lag` leave the ISR of the partitions it leads.
+    /// not caught up for `replica_max_lag` leave the ISR of the partitions it leads; its followers connect to
+    /// leaders with `inter_broker`.
     pub fn new(
         controller: Arc<Controller>,
         node_id: i32,
         heartbeat_interval: Duration,
         replica_max_lag: Duration,
+        inter_broker: ClientSecurity,
     ) -> Self {
-        let replicas = ReplicaManager::new(node_id, Arc::clone(&controller), replica_max_lag);
+        let replicas = ReplicaManager::new(node_id, Arc::clone(&controller), replica_max_lag, inter_broker);
         let review_interval = (replica_max_lag / 4).max(Duration::from_millis(100));
         Cluster {
             controller,

@@ -86,7 +86,7 @@ fn cluster() -> (ResourceType, &'static str, PatternType) {
 async fn secured_as(super_users: &[&str], topics: &[&str], acls: Vec<AclBinding>) -> (TcpStream, Arc<Broker>, Dir) {
     let super_users: BTreeSet<String> = super_users.iter().map(|u| (*u).to_owned()).collect();
     let (addr, dir, broker) = start_broker_with(|config| {
-        config.authorizer = AuthorizerSettings { enabled: true, super_users };
+        config.authorizer = AuthorizerSettings { enabled: true, super_users, inter_broker_principal: None };
         config.groups.initial_rebalance_delay = Duration::ZERO;
         config.groups.offsets_topic_partitions = 1;
     })

@@ -46,7 +46,7 @@ pub enum Command {
     /// Every component that exists in one process, single node: the embedded default.
     Up(Box<UpArgs>),
     /// The broker alone.
-    Broker(BrokerCommandArgs),
+    Broker(Box<BrokerCommandArgs>),
     /// The schema registry alone, against any Kafka cluster.
     Registry(RegistryCommandArgs),
     /// The connect worker alone, against any Kafka cluster.
@@ -321,6 +321,17 @@ pub struct ServerArgs {
     /// Address the other nodes reach this node's controller listener at (default: the bound address).
     #[arg(long, env = "TIDEMARK_ADVERTISED_CONTROLLER")]
     pub advertised_controller: Option<String>,
+    /// A file holding the secret every node of the cluster shares (at least 16 bytes, e.g. from `openssl rand
+    /// -hex 32`; surrounding whitespace is ignored). Controller requests between nodes are signed with it, and
+    /// brokers authenticate to each other's inter-broker listener (the first `--kafka-listen`, which must then be
+    /// SASL_PLAINTEXT or SASL_SSL) with a login made from it. The environment variable TIDEMARK_CLUSTER_SECRET
+    /// may hold the secret itself instead.
+    #[arg(long, env = "TIDEMARK_CLUSTER_SECRET_FILE", requires = "voters")]
+    pub cluster_secret_file: Option<PathBuf>,
+    /// The CA (PEM) that signed the other brokers' certificates, checked when this broker connects to their
+    /// SASL_SSL inter-broker listener.
+    #[arg(long, env = "TIDEMARK_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
     /// A broker that has not heartbeated for this long is fenced and its partitions get other leaders, in
     /// milliseconds (Kafka's `broker.session.timeout.ms`).
     #[arg(long, env = "TIDEMARK_BROKER_SESSION_TIMEOUT_MS", default_value_t = 9000)]

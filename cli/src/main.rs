@@ -43,7 +43,7 @@ fn main() -> Result<()> {
     let outcome = runtime.block_on(async move {
         match cli.command {
             Command::Up(args) => serve::up(*args).await,
-            Command::Broker(args) => serve::broker(args).await,
+            Command::Broker(args) => serve::broker(*args).await,
             Command::Registry(args) => serve::registry(args).await,
             Command::Connect(args) => serve::connect(args).await,
             Command::Topic { command } => client::topic(command).await,

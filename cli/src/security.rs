@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use tidemark_broker::security::authorizer::AuthorizerSettings;
-use tidemark_broker::security::listener::{ListenerAddress, SecurityProtocol};
+use tidemark_broker::security::cluster_secret::ClusterSecret;
+use tidemark_broker::security::listener::ListenerAddress;
 use tidemark_broker::security::sasl::SaslMechanism;
 use tidemark_broker::security::scram::{ScramCredential, ScramMechanism};
 use tidemark_broker::security::tls::{self, TlsFiles};
@@ -19,6 +20,8 @@ use crate::args::{ServerArgs, Switch};
 
 /// The environment variable holding `--initial-user`'s password (never a flag: flags show in `ps`).
 pub const INITIAL_USER_PASSWORD_VAR: &str = "TIDEMARK_INITIAL_USER_PASSWORD";
+/// The environment variable that may hold the cluster secret itself (see `--cluster-secret-file`).
+pub const CLUSTER_SECRET_VAR: &str = "TIDEMARK_CLUSTER_SECRET";
 
 /// The bound Kafka listeners and what clients are told about each.
 pub struct Listeners {
@@ -96,15 +99,16 @@ pub fn sasl_mechanisms(args: &ServerArgs) -> Result<Vec<SaslMechanism>> {
     Ok(mechanisms)
 }
 
-/// `--authorizer` and `--super-users`. In a cluster the authorizer stays off for now: brokers fetch from each other
-/// as `User:ANONYMOUS` on the PLAINTEXT inter-broker listener, which only an ACL open to every plaintext client
-/// could let through.
-pub fn authorizer_settings(args: &ServerArgs) -> Result<AuthorizerSettings> {
+/// `--authorizer` and `--super-users`. In a cluster the authorizer needs the cluster secret: brokers fetch from
+/// each other as the principal it makes, which the authorizer lets do everything; without it they would fetch as
+/// `User:ANONYMOUS`, which only an ACL open to every plaintext client could let through.
+pub fn authorizer_settings(args: &ServerArgs, secret: Option<&ClusterSecret>) -> Result<AuthorizerSettings> {
     let enabled = args.authorizer == Switch::On;
-    if enabled && args.voters.is_some() {
+    if enabled && args.voters.is_some() && secret.is_none() {
         bail!(
-            "--authorizer on is not available in a cluster yet: replication between brokers is not authenticated, \
-             so it could not be authorized"
+            "--authorizer on in a cluster needs the cluster secret (--cluster-secret-file or \
+             {CLUSTER_SECRET_VAR}): brokers authenticate to each other with it, and only then can their \
+             replication be authorized"
         );
     }
     let mut super_users = BTreeSet::new();
@@ -114,19 +118,38 @@ pub fn authorizer_settings(args: &ServerArgs) -> Result<AuthorizerSettings> {
         }
         super_users.insert(principal.to_owned());
     }
-    Ok(AuthorizerSettings { enabled, super_users })
+    Ok(AuthorizerSettings { enabled, super_users, inter_broker_principal: None })
 }
 
-/// The in-cluster listener check: other brokers reach this one on the first listener, and replication does not
-/// authenticate yet, so it must be PLAINTEXT.
-pub fn check_inter_broker_listener(listeners: &Listeners) -> Result<()> {
-    match listeners.advertised.first() {
-        Some(first) if first.protocol != SecurityProtocol::Plaintext => bail!(
-            "in a cluster the first --kafka-listen is the inter-broker listener and must be PLAINTEXT (replication \
-             between brokers does not authenticate yet); list {first} after it"
-        ),
-        _ => Ok(()),
+/// The cluster secret, from `--cluster-secret-file` or [`CLUSTER_SECRET_VAR`] (not both); a cluster without one
+/// runs with a warning, as its nodes and replication then trust anyone who can reach their listeners.
+pub fn cluster_secret(args: &ServerArgs) -> Result<Option<ClusterSecret>> {
+    let from_env = std::env::var(CLUSTER_SECRET_VAR).ok().filter(|s| !s.trim().is_empty());
+    let text = match (&args.cluster_secret_file, from_env) {
+        (Some(_), Some(_)) => bail!("both --cluster-secret-file and {CLUSTER_SECRET_VAR} are set; set one"),
+        (Some(file), None) => std::fs::read_to_string(file)
+            .with_context(|| format!("reading the cluster secret from {}", file.display()))?,
+        (None, Some(secret)) => secret,
+        (None, None) => {
+            if args.voters.is_some() {
+                tracing::warn!(
+                    "no cluster secret (--cluster-secret-file or {CLUSTER_SECRET_VAR}): controller requests and \
+                     replication between brokers are not authenticated"
+                );
+            }
+            return Ok(None);
+        }
+    };
+    if args.voters.is_none() {
+        bail!("a cluster secret is set but --voters is not: a single node has no cluster traffic to secure");
     }
+    Ok(Some(ClusterSecret::new(text.trim().as_bytes()).context("the cluster secret")?))
+}
+
+/// `--tls-ca`: what checks the other brokers' certificates on a SASL_SSL inter-broker listener.
+pub fn inter_broker_tls(args: &ServerArgs) -> Result<Option<std::sync::Arc<rustls::ClientConfig>>> {
+    let Some(ca) = &args.tls_ca else { return Ok(None) };
+    Ok(Some(tls::client_config(ca).with_context(|| format!("--tls-ca {}", ca.display()))?))
 }
 
 /// Creates `--initial-user` with SCRAM-SHA-256 and SCRAM-SHA-512 credentials unless the user exists already (so a

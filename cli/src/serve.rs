@@ -197,12 +197,11 @@ pub async fn registry(args: RegistryCommandArgs) -> Result<()> {
 
 async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, Vec<KafkaListener>)> {
     let listeners = security::bind_listeners(&args).await?;
-    if args.voters.is_some() {
-        security::check_inter_broker_listener(&listeners)?;
-    }
+    let secret = security::cluster_secret(&args)?;
+    let inter_broker_tls = security::inter_broker_tls(&args)?;
     let mut config = BrokerConfig::with_listeners(args.data_dir.clone(), listeners.advertised);
     config.sasl_mechanisms = security::sasl_mechanisms(&args)?;
-    config.authorizer = security::authorizer_settings(&args)?;
+    config.authorizer = security::authorizer_settings(&args, secret.as_ref())?;
     config.node_id = args.node_id;
     config.auto_create_topics = args.auto_create_topics;
     config.default_partitions = args.num_partitions;
@@ -234,6 +233,8 @@ async fn open_broker(args: ServerArgs) -> Result<(Arc<Broker>, Vec<KafkaListener
                 leader_rebalance_interval: args
                     .auto_leader_rebalance
                     .then(|| Duration::from_millis(args.leader_imbalance_check_interval_ms.max(1))),
+                secret,
+                inter_broker_tls,
             };
             tracing::info!(address = %controller_listener.local_addr()?, "controller listener ready");
             Broker::open_in_cluster(config, cluster, controller_listener).await

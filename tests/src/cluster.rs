@@ -30,14 +30,31 @@ pub const SESSION_FLAGS: [&str; 6] = [
     "3000",
 ];
 
+/// How every node of a [`Cluster`] starts, besides its identity and the quorum.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeSetup {
+    /// Its Kafka listeners (`--kafka-listen`); the first is the inter-broker listener.
+    pub listen: &'static str,
+    /// Other flags.
+    pub flags: &'static [&'static str],
+    /// Environment variables (e.g. `TIDEMARK_CLUSTER_SECRET`).
+    pub env: &'static [(&'static str, &'static str)],
+}
+
+impl NodeSetup {
+    /// One PLAINTEXT listener on a free port and `flags`.
+    pub fn plaintext(flags: &'static [&'static str]) -> Self {
+        NodeSetup { listen: "127.0.0.1:0", flags, env: &[] }
+    }
+}
+
 /// A cluster on loopback: nodes 1 to N, each a broker; the first three are the controller voters, the others
 /// follow the metadata log as learners.
 pub struct Cluster {
     root: tempfile::TempDir,
     voters: String,
     controller_ports: Vec<u16>,
-    /// Flags every node starts with, besides its identity and the quorum.
-    flags: &'static [&'static str],
+    setup: NodeSetup,
     /// The running nodes by node id.
     pub nodes: BTreeMap<i32, TidemarkProcess>,
 }
@@ -52,9 +69,14 @@ impl Cluster {
     /// (every node must know the voters'), so another process may take one before its node binds it: then the
     /// cluster is started again on new ports.
     pub fn start_with(nodes: i32, flags: &'static [&'static str]) -> Result<Self> {
+        Self::start_with_setup(nodes, NodeSetup::plaintext(flags))
+    }
+
+    /// Like [`Cluster::start_with`], every node started as `setup` says.
+    pub fn start_with_setup(nodes: i32, setup: NodeSetup) -> Result<Self> {
         let mut attempts = 0;
         loop {
-            match Self::start_on_free_ports(nodes, flags) {
+            match Self::start_on_free_ports(nodes, setup) {
                 Ok(cluster) => return Ok(cluster),
                 Err(e) if attempts < 4 => {
                     attempts += 1;
@@ -65,7 +87,7 @@ impl Cluster {
         }
     }
 
-    fn start_on_free_ports(nodes: i32, flags: &'static [&'static str]) -> Result<Self> {
+    fn start_on_free_ports(nodes: i32, setup: NodeSetup) -> Result<Self> {
         let controller_ports: Vec<u16> = (0..nodes).map(|_| free_port()).collect::<Result<_>>()?;
         let voters = controller_ports
             .iter()
@@ -74,7 +96,7 @@ impl Cluster {
             .map(|(i, port)| format!("{}@127.0.0.1:{port}", i + 1))
             .collect::<Vec<_>>();
         let root = tempfile::tempdir()?;
-        let mut cluster = Cluster { root, voters: voters.join(","), controller_ports, flags, nodes: BTreeMap::new() };
+        let mut cluster = Cluster { root, voters: voters.join(","), controller_ports, setup, nodes: BTreeMap::new() };
         for id in 1..=nodes {
             cluster.start_node(id)?;
         }
@@ -91,10 +113,15 @@ impl Cluster {
         let node_id = id.to_string();
         let controller = format!("127.0.0.1:{}", self.controller_ports[id as usize - 1]);
         let mut args = vec!["--node-id", &node_id, "--controller-listen", &controller, "--voters", &self.voters];
-        args.extend(self.flags);
-        let process = TidemarkProcess::start(&self.data_dir(id), &args)?;
+        args.extend(self.setup.flags);
+        let process = TidemarkProcess::start_with_env(&self.data_dir(id), self.setup.listen, &args, self.setup.env)?;
         self.nodes.insert(id, process);
         Ok(())
+    }
+
+    /// The `--voters` flag's value.
+    pub fn voters(&self) -> &str {
+        &self.voters
     }
 
     /// The Kafka listeners of every node but `id`.

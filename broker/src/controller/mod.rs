@@ -9,7 +9,9 @@
 //! - [`assignment`]: where new partitions' replicas go.
 //! - [`log_store`] and [`state_machine`]: openraft's storage, on disk under `DATA/controller/`.
 //! - [`network`] and [`http`]: Raft RPCs and the brokers' requests to the active controller, JSON over HTTP on the
-//!   controller listener.
+//!   controller listener, sent by [`peer_client`].
+//! - [`signature`] and [`request_check`]: with a cluster secret, requests and answers between nodes are signed,
+//!   and unsigned, altered or replayed requests are refused.
 //! - [`liveness`]: the active controller fences brokers that stop heartbeating and unfences those that resume.
 //! - [`crash_probe`]: it fences at once a broker reported unreachable whose listener refuses connections.
 //!
@@ -22,7 +24,10 @@ pub mod image;
 pub mod liveness;
 pub mod log_store;
 pub mod network;
+pub mod peer_client;
 pub mod raft_types;
+pub mod request_check;
+pub mod signature;
 pub mod state_machine;
 
 use std::collections::BTreeMap;
@@ -47,8 +52,11 @@ use crate::controller::image::{ClusterImage, MetadataCommand, MetadataError};
 use crate::controller::liveness::Liveness;
 use crate::controller::log_store::LogStore;
 use crate::controller::network::Network;
+use crate::controller::peer_client::PeerClient;
 use crate::controller::raft_types::Raft;
+use crate::controller::request_check::RequestCheck;
 use crate::controller::state_machine::StateMachine;
+use crate::security::cluster_secret::ClusterSecret;
 
 /// How long a metadata write keeps looking for an active controller before it gives up.
 const PROPOSE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -73,6 +81,8 @@ pub struct ControllerConfig {
     pub session_timeout: Duration,
     /// How often the active controller moves leaderships back to preferred replicas; `None` never.
     pub leader_rebalance_interval: Option<Duration>,
+    /// The cluster's shared secret: when set, controller requests and answers are signed and checked.
+    pub secret: Option<ClusterSecret>,
 }
 
 /// The controller could not start.
@@ -103,7 +113,7 @@ pub struct Controller {
     config: ControllerConfig,
     raft: Raft,
     image: watch::Receiver<Arc<ClusterImage>>,
-    client: reqwest::Client,
+    client: PeerClient,
     liveness: Mutex<Liveness>,
     /// Wakes the liveness watch early: a fenced broker heartbeated.
     fenced_heartbeat: tokio::sync::Notify,
@@ -139,7 +149,7 @@ impl Controller {
             ..openraft::Config::default()
         };
         let raft_config = Arc::new(raft_config.validate().map_err(|e| ControllerError::Raft(e.to_string()))?);
-        let client = reqwest::Client::new();
+        let client = PeerClient::new(config.secret.as_ref().map(ClusterSecret::controller_key));
         let raft = Raft::new(id, raft_config, Network::new(client.clone()), log_store, state_machine)
             .await
             .map_err(|e| ControllerError::Raft(e.to_string()))?;
@@ -153,9 +163,14 @@ impl Controller {
             fenced_heartbeat: tokio::sync::Notify::new(),
             tasks: Mutex::new(Vec::new()),
         });
-        let router = http::router(Arc::clone(&controller));
+        let mut router = http::router(Arc::clone(&controller));
+        if let Some(secret) = &controller.config.secret {
+            let check = RequestCheck::new(secret.controller_key());
+            router = router.layer(axum::middleware::from_fn_with_state(check, request_check::check_signature));
+        }
         let server = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            if let Err(e) = axum::serve(listener, service).await {
                 tracing::error!(error = %e, "the controller listener failed");
             }
         });
@@ -287,9 +302,8 @@ impl Controller {
         path: &str,
         request: &Req,
     ) -> LeaderAnswer<T> {
-        let url = format!("http://{address}{path}");
-        let response = self.client.post(url).json(request).send().await.map_err(|e| e.to_string())?;
-        response.json::<LeaderAnswer<T>>().await.map_err(|e| e.to_string())?
+        let answer = self.client.post::<Req, LeaderAnswer<T>>(address, path, request, None).await;
+        answer.map_err(|e| e.to_string())?
     }
 
     /// Commits `command` on this node, which must be the active controller.

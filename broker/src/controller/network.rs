@@ -1,5 +1,5 @@
 //! The Raft RPCs between controller nodes, sent as JSON over HTTP to each node's controller listener
-//! (`http.rs` answers them).
+//! (`http.rs` answers them) by a [`PeerClient`], signed when the cluster has a shared secret.
 
 use std::error::Error;
 
@@ -13,6 +13,7 @@ use openraft::BasicNode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::controller::peer_client::{CallError, PeerClient};
 use crate::controller::raft_types::ControllerRaft;
 
 /// Paths of the Raft RPCs on a controller listener.
@@ -22,15 +23,15 @@ pub const VOTE_PATH: &str = "/raft/vote";
 /// See [`APPEND_PATH`].
 pub const SNAPSHOT_PATH: &str = "/raft/snapshot";
 
-/// Makes a [`Peer`] per target node; one HTTP client (and its connection pool) shared by all.
+/// Makes a [`Peer`] per target node; one client (and its connection pool) shared by all.
 #[derive(Debug, Clone)]
 pub struct Network {
-    client: reqwest::Client,
+    client: PeerClient,
 }
 
 impl Network {
     /// A network sending with `client`.
-    pub fn new(client: reqwest::Client) -> Self {
+    pub fn new(client: PeerClient) -> Self {
         Network { client }
     }
 }
@@ -46,7 +47,7 @@ impl RaftNetworkFactory<ControllerRaft> for Network {
 /// The connection to one other controller node.
 #[derive(Debug)]
 pub struct Peer {
-    client: reqwest::Client,
+    client: PeerClient,
     target: u64,
     address: String,
 }
@@ -60,14 +61,11 @@ impl Peer {
         Resp: DeserializeOwned,
         E: Error + DeserializeOwned,
     {
-        let url = format!("http://{}{path}", self.address);
-        let sent = self.client.post(url).timeout(option.hard_ttl()).json(request).send().await;
-        let response = sent.map_err(|e| match e.is_connect() {
-            true => RPCError::Unreachable(Unreachable::new(&e)),
-            false => RPCError::Network(NetworkError::new(&e)),
+        let sent = self.client.post(&self.address, path, request, Some(option.hard_ttl())).await;
+        let answer: Result<Resp, RaftError<u64, E>> = sent.map_err(|e| match e {
+            CallError::Connect(_) => RPCError::Unreachable(Unreachable::new(&e)),
+            _ => RPCError::Network(NetworkError::new(&e)),
         })?;
-        let answer: Result<Resp, RaftError<u64, E>> =
-            response.json().await.map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         answer.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
     }
 }

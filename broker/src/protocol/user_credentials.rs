@@ -23,6 +23,7 @@ use super::access::Access;
 use super::message;
 use crate::broker::Broker;
 use crate::security::acl::Operation;
+use crate::security::cluster_secret::INTER_BROKER_USER;
 use crate::security::scram::{ScramCredential, ScramMechanism};
 use crate::security::users::{CredentialChange, UserCredentials};
 
@@ -175,6 +176,11 @@ fn checked_change(
     let unacceptable = |text: &str| (ResponseError::UnacceptableCredential, text.to_owned());
     if user.is_empty() {
         return Err(unacceptable("Username must not be empty"));
+    }
+    if user == INTER_BROKER_USER {
+        return Err(unacceptable(
+            "This user name is reserved for the brokers, whose login comes from the cluster secret",
+        ));
     }
     let mechanism = ScramMechanism::from_kafka_type(mechanism)
         .ok_or_else(|| (ResponseError::UnsupportedSaslMechanism, "Unknown SCRAM mechanism".to_owned()))?;

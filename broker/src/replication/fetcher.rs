@@ -12,6 +12,7 @@ use kafka_protocol::ResponseError;
 use thiserror::Error;
 
 use crate::broker::now_ms;
+use crate::client::ClientSecurity;
 use crate::replication::leader_client::{LeaderCallError, LeaderConnection};
 use crate::replication::unreachable::UnreachableLeaders;
 use crate::storage::{PartitionLog, StorageError};
@@ -50,8 +51,10 @@ pub struct FollowTarget {
     pub topic: Arc<Topic>,
     /// The partition index.
     pub partition: i32,
-    /// The leader's Kafka listener, `host:port`.
+    /// The leader's inter-broker listener, `host:port`.
     pub leader_address: String,
+    /// How to connect and authenticate to it.
+    pub security: ClientSecurity,
     /// The leader's epoch, as the controller elected it.
     pub leader_epoch: i32,
 }
@@ -105,7 +108,7 @@ async fn replicate(
     unreachable: &UnreachableLeaders,
     failures: &mut usize,
 ) -> Result<std::convert::Infallible, FollowError> {
-    let mut leader = LeaderConnection::connect(&target.leader_address, target.replica_id).await?;
+    let mut leader = LeaderConnection::connect(&target.leader_address, &target.security, target.replica_id).await?;
     unreachable.connected(target.leader_id);
     truncate_to_leader(target, log, &mut leader).await?;
     let at = (target.topic.name(), target.partition);

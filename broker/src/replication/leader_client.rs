@@ -63,10 +63,9 @@ pub struct LeaderConnection {
 }
 
 impl LeaderConnection {
-    /// Connects to the leader's inter-broker listener at `address` (PLAINTEXT).
-    pub async fn connect(address: &str, replica_id: i32) -> Result<Self, LeaderCallError> {
-        let security = ClientSecurity::plaintext();
-        let connection = KafkaConnection::connect(address, &security, "tidemark-replica-fetcher").await?;
+    /// Connects to the leader's inter-broker listener at `address`, secured (and authenticated) by `security`.
+    pub async fn connect(address: &str, security: &ClientSecurity, replica_id: i32) -> Result<Self, LeaderCallError> {
+        let connection = KafkaConnection::connect(address, security, "tidemark-replica-fetcher").await?;
         Ok(LeaderConnection { connection, replica_id })
     }
 

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use kafka_protocol::ResponseError;
 use tokio::task::JoinHandle;
 
+use crate::client::ClientSecurity;
 use crate::controller::image::{ClusterImage, MetadataCommand, NO_LEADER};
 use crate::controller::Controller;
 use crate::metrics::IsrChanges;
@@ -71,12 +72,16 @@ pub struct ReplicaManager {
     unreachable: Arc<UnreachableLeaders>,
     /// The ISR changes made, for the metrics.
     isr_changes: IsrChanges,
+    /// How followers connect to leaders' inter-broker listeners.
+    inter_broker: ClientSecurity,
 }
 
 impl ReplicaManager {
-    /// The replicas of broker `node_id`, changing ISRs through `controller`.
-    pub fn new(node_id: i32, controller: Arc<Controller>, max_lag: Duration) -> Self {
+    /// The replicas of broker `node_id`, changing ISRs through `controller`; its followers fetch from leaders'
+    /// inter-broker listeners secured by `inter_broker`.
+    pub fn new(node_id: i32, controller: Arc<Controller>, max_lag: Duration, inter_broker: ClientSecurity) -> Self {
         ReplicaManager {
+            inter_broker,
             node_id,
             max_lag,
             led: Mutex::new(HashMap::new()),
@@ -124,12 +129,19 @@ impl ReplicaManager {
                     .is_some_and(|f| f.leader == partition.leader && f.leader_epoch == partition.leader_epoch);
                 if !current {
                     let Some(leader) = image.brokers.get(&partition.leader) else { continue };
+                    let Some((host, port)) = leader.endpoint(self.inter_broker.protocol.name()) else {
+                        tracing::warn!(leader = partition.leader, listener = %self.inter_broker.protocol,
+                            "the leader has no inter-broker listener of this protocol; every broker must list the same \
+                             protocol first in --kafka-listen");
+                        continue;
+                    };
                     let target = FollowTarget {
                         replica_id: self.node_id,
                         leader_id: partition.leader,
                         topic: Arc::clone(&topic),
                         partition: index as i32,
-                        leader_address: format!("{}:{}", leader.host, leader.port),
+                        leader_address: format!("{host}:{port}"),
+                        security: self.inter_broker.clone(),
                         leader_epoch: partition.leader_epoch,
                     };
                     let task = tokio::spawn(fetcher::follow(target, log, Arc::clone(&self.unreachable)));

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::acl::{AclBinding, Operation, Permission, ResourceType, WILDCARD};
+use super::principal::Principal;
 use super::session::Session;
 use super::store::{SecurityStore, StoreError};
 use crate::controller::image::MetadataCommand;
@@ -24,6 +25,10 @@ pub struct AuthorizerSettings {
     pub enabled: bool,
     /// Principals allowed everything (`super.users`), e.g. `User:admin`.
     pub super_users: BTreeSet<String>,
+    /// In a cluster with a shared secret, the principal brokers authenticate as to each other: allowed
+    /// everything, and the only one allowed CLUSTER_ACTION (fetching as a replica) while the authorizer is off, so
+    /// that no client can pose as a follower and move a partition's high watermark.
+    pub inter_broker_principal: Option<Principal>,
 }
 
 /// Decides what a connection's principal may do.
@@ -57,6 +62,14 @@ impl Authorizer {
     /// Like [`Authorizer::authorize`] without logging: for filtering lists (all topics, all groups), where Kafka
     /// does not log either.
     pub fn allows(&self, session: &Session, operation: Operation, resource_type: ResourceType, name: &str) -> bool {
+        if let Some(broker) = &self.settings.inter_broker_principal {
+            if session.principal == *broker {
+                return true;
+            }
+            if !self.settings.enabled && operation == Operation::ClusterAction {
+                return false;
+            }
+        }
         if !self.settings.enabled || self.settings.super_users.contains(&session.principal.to_string()) {
             return true;
         }
@@ -174,5 +187,33 @@ mod tests {
         assert!(!may(&[from_elsewhere.clone()], "User:alice", Operation::Read, "t"));
         from_elsewhere.host = "10.0.0.1".to_owned();
         assert!(may(&[from_elsewhere], "User:alice", Operation::Read, "t"));
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn in_a_secured_cluster_only_brokers_act_as_replicas() {
+        let dir = tempfile::tempdir().unwrap();
+        let broker = Principal::user("__tidemark_broker");
+        let session = |principal: &Principal| Session {
+            peer: "10.0.0.1:5000".parse().unwrap(),
+            listener: crate::security::listener::SecurityProtocol::SaslPlaintext,
+            principal: principal.clone(),
+        };
+        let (client, admin) = (session(&Principal::user("alice")), session(&Principal::user("admin")));
+        for enabled in [false, true] {
+            let settings = AuthorizerSettings {
+                enabled,
+                super_users: BTreeSet::from(["User:admin".to_owned()]),
+                inter_broker_principal: Some(broker.clone()),
+            };
+            let authorizer = Authorizer::open(dir.path(), settings).unwrap();
+            let cluster_action =
+                |s: &Session| authorizer.allows(s, Operation::ClusterAction, ResourceType::Cluster, "c");
+            assert!(cluster_action(&session(&broker)), "the brokers' principal (authorizer {enabled})");
+            assert!(!cluster_action(&client), "a client (authorizer {enabled})");
+            assert_eq!(cluster_action(&admin), enabled, "a super user, as Kafka, only under the authorizer");
+            assert!(authorizer.allows(&session(&broker), Operation::Write, ResourceType::Topic, "t"));
+            assert_eq!(authorizer.allows(&client, Operation::Read, ResourceType::Topic, "t"), !enabled);
+        }
     }
 }

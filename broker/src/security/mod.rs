@@ -5,6 +5,8 @@
 pub mod acl;
 pub mod authorizer;
 pub mod certificate;
+pub mod cluster_secret;
+pub mod inter_broker;
 pub mod listener;
 pub mod plain;
 pub mod principal;

@@ -637,7 +637,7 @@ pub fn new_salt() -> Vec<u8> {
 }
 
 /// `len` bytes from the operating system's random number generator.
-fn random_bytes(len: usize) -> Vec<u8> {
+pub(crate) fn random_bytes(len: usize) -> Vec<u8> {
     let mut bytes = vec![0; len];
     // Without randomness there are no safe nonces or salts; ring's SystemRandom fails only if the OS cannot give
     // random bytes at all.

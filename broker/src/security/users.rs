@@ -1,6 +1,7 @@
 //! The users SASL authenticates: their SCRAM credentials (salt, iterations, StoredKey, ServerKey; never a
 //! password), in `DATA/meta/users.json` on a single node and in the controller's image in a cluster
-//! ([`MetadataCommand::AlterScramCredentials`]; see [`SecurityStore`]).
+//! ([`MetadataCommand::AlterScramCredentials`]; see [`SecurityStore`]). In a cluster with a shared secret,
+//! [`INTER_BROKER_USER`]'s credential comes from the secret instead.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::cluster_secret::{ClusterSecret, INTER_BROKER_USER};
 use super::sasl::CredentialLookup;
 use super::scram::{ScramCredential, ScramMechanism};
 use super::store::{SecurityStore, StoreError};
@@ -61,17 +63,19 @@ pub fn apply_changes(users: &mut UserCredentials, changes: &[CredentialChange]) 
 #[derive(Debug)]
 pub struct Users {
     store: SecurityStore<UserCredentials>,
+    /// The cluster's secret, which makes the brokers' own login.
+    secret: Option<ClusterSecret>,
 }
 
 impl Users {
     /// Reads a single node's users from `meta_dir/users.json`; a missing file means none.
     pub fn open(meta_dir: &Path) -> io::Result<Self> {
-        Ok(Users { store: SecurityStore::open(meta_dir.join("users.json"))? })
+        Ok(Users { store: SecurityStore::open(meta_dir.join("users.json"))?, secret: None })
     }
 
-    /// A cluster member's users: those of `controller`'s image.
-    pub fn from_controller(controller: Arc<Controller>) -> Self {
-        Users { store: SecurityStore::from_controller(controller, |image| &image.scram_credentials) }
+    /// A cluster member's users: those of `controller`'s image, and the brokers' own with a cluster `secret`.
+    pub fn from_controller(controller: Arc<Controller>, secret: Option<ClusterSecret>) -> Self {
+        Users { store: SecurityStore::from_controller(controller, |image| &image.scram_credentials), secret }
     }
 
     /// Every user's credentials as this broker knows them now.
@@ -95,6 +99,9 @@ impl Users {
 
 impl CredentialLookup for Users {
     fn scram_credential(&self, user: &str, mechanism: ScramMechanism) -> Option<ScramCredential> {
+        if user == INTER_BROKER_USER {
+            return self.secret.as_ref()?.inter_broker_credential(mechanism);
+        }
         self.store.read(|users| users.get(user)?.get(&mechanism).cloned())
     }
 }
