@@ -1,6 +1,7 @@
 //! A cluster secured with a shared secret (issue 11): brokers authenticate to each other's SASL_PLAINTEXT
 //! inter-broker listener with the login the secret makes, so replication works under `--authorizer on`; a client
-//! posing as a follower is refused, and a node with another secret cannot join.
+//! posing as a follower is refused, and a node with another secret cannot join. Over SASL_SSL replication is
+//! encrypted too, and without the authorizer only brokers may still fetch as followers.
 #![allow(missing_docs)]
 
 use std::time::Duration;
@@ -17,7 +18,11 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tidemark_broker::client::{ClientSecurity, KafkaConnection};
-use tidemark_tests::cluster::{free_port, poll_until, Cluster, NodeSetup};
+use tidemark_tests::cluster::{
+    check_acknowledged, create_topic, free_port, full_of, kill_leader, poll_until, produce_acknowledged, read_all,
+    wait_for_brokers, wait_for_states, Cluster, NodeSetup, SESSION_FLAGS,
+};
+use tidemark_tests::tls::Certificates;
 use tidemark_tests::{consume, TidemarkProcess};
 
 const SECRET: &str = "the-test-cluster-secret-0123456789";
@@ -168,5 +173,43 @@ fn a_secured_cluster_replicates_under_the_authorizer_and_refuses_impostors_and_s
     for line in logs {
         ensure!(!line.contains(SECRET) && !line.contains("another-secret"), "a secret was logged: {line}");
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brokers_replicate_over_sasl_ssl_and_without_the_authorizer_only_they_fetch_as_followers() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let certificates = Certificates::generate(dir.path(), "cluster", "client")?;
+    // The harness takes a setup that outlives the cluster; these few strings are leaked for it.
+    let leak = |text: String| -> &'static str { Box::leak(text.into_boxed_str()) };
+    let path = |p: &std::path::Path| leak(p.to_string_lossy().into_owned());
+    let env: &'static [(&'static str, &'static str)] = Box::leak(Box::new([
+        ("TIDEMARK_CLUSTER_SECRET", SECRET),
+        ("TIDEMARK_TLS_CERT", path(&certificates.server_cert)),
+        ("TIDEMARK_TLS_KEY", path(&certificates.server_key)),
+        ("TIDEMARK_TLS_CA", path(&certificates.ca)),
+    ]));
+    let setup = NodeSetup { listen: "SASL_SSL://127.0.0.1:0,PLAINTEXT://127.0.0.1:0", flags: &SESSION_FLAGS, env };
+    let mut cluster = Cluster::start_with_setup(3, setup)?;
+    let bootstrap = cluster.bootstrap();
+    wait_for_brokers(&bootstrap, 3)?;
+
+    let created = create_topic(&bootstrap, TOPIC, (1, 3), &[("min.insync.replicas", "2")]).await?;
+    ensure!(created == rdkafka::types::RDKafkaErrorCode::NoError, "creating the topic: {created:?}");
+    wait_for_states(&bootstrap, TOPIC, "three in-sync replicas", full_of(1))?;
+    let (acknowledged, failed) = produce_acknowledged(&bootstrap, TOPIC, 1, "tls", 200).await?;
+    ensure!(failed == 0 && acknowledged.len() == 200, "{failed} sends failed");
+
+    // acks=all with min.insync.replicas=2 needed a follower to fetch over SASL_SSL; the new leader has them all.
+    let leader = kill_leader(&mut cluster, TOPIC, 0)?;
+    check_acknowledged(&read_all(&cluster.bootstrap_without(leader), TOPIC, 1, acknowledged.len())?, &acknowledged);
+
+    let (survivor_id, survivor) = cluster.nodes.iter().find(|(id, _)| **id != leader).context("a survivor")?;
+    let impostor = if *survivor_id == 2 { 3 } else { 2 };
+    let code = fetch_as_replica(survivor.listener("PLAINTEXT")?, impostor).await?;
+    ensure!(code == ResponseError::TopicAuthorizationFailed.code(), "the impostor's fetch answered {code}");
+    survivor.wait_for_log("the impostor's fetch logged", Duration::from_secs(10), |l| {
+        l.contains("authorization denied") && l.contains("CLUSTER_ACTION")
+    })?;
     Ok(())
 }
