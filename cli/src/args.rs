@@ -85,6 +85,15 @@ pub enum Command {
         #[command(subcommand)]
         command: AclCommand,
     },
+    /// Prints an `--http-auth-file` line for a user whose password is the first line of standard input, the
+    /// password kept hashed: `user:NAME:SCRAM-SHA-256$...:ROLE`.
+    HttpUser {
+        /// The user name.
+        name: String,
+        /// What the user may do: `admin` or `read-only`.
+        #[arg(long, value_parser = ["admin", "read-only"])]
+        role: String,
+    },
 }
 
 /// ACL operations, through any broker of the cluster (CreateAcls, DescribeAcls, DeleteAcls).

@@ -2,7 +2,7 @@
 //! and authentication (`--http-auth-file`): HTTP basic auth with a user's password or a bearer token, each with a
 //! role. `read-only` may read (GET and HEAD, and the registry's lookups and compatibility checks, which are POSTs
 //! that change nothing); `admin` may do everything. Without credentials an API answers 401, a read-only caller
-//! asking to change something 403; both are logged.
+//! asking to change something 403; both are logged. Passwords may be kept hashed (`http_password.rs`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,6 +27,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::args::HttpSecurityArgs;
+use crate::http_password::{self, HashedPassword};
 
 /// The user Tidemark's own in-process clients authenticate as (see [`HttpSecurity::add_internal_admin`]).
 const INTERNAL_USER: &str = "tidemark-internal";
@@ -40,10 +41,28 @@ enum Role {
     Admin,
 }
 
+/// A user's password as the auth file gives it.
+#[derive(Debug, Clone)]
+enum Password {
+    /// In clear.
+    Clear(String),
+    /// Hashed.
+    Hashed(Arc<HashedPassword>),
+}
+
+impl Password {
+    fn matches(&self, given: &str) -> bool {
+        match self {
+            Password::Clear(known) => same(known, given),
+            Password::Hashed(hashed) => hashed.matches(given),
+        }
+    }
+}
+
 /// The callers `--http-auth-file` lets in.
 struct Callers {
     /// User name to password and role (HTTP basic).
-    users: HashMap<String, (String, Role)>,
+    users: HashMap<String, (Password, Role)>,
     /// Bearer tokens and their roles.
     tokens: Vec<(String, Role)>,
 }
@@ -83,7 +102,7 @@ impl HttpSecurity {
         let callers = self.callers.as_mut()?;
         let password = STANDARD.encode(tidemark_broker::security::scram::new_salt());
         let mut with_internal = Callers { users: callers.users.clone(), tokens: callers.tokens.clone() };
-        with_internal.users.insert(INTERNAL_USER.to_owned(), (password.clone(), Role::Admin));
+        with_internal.users.insert(INTERNAL_USER.to_owned(), (Password::Clear(password.clone()), Role::Admin));
         *callers = Arc::new(with_internal);
         Some(format!("{INTERNAL_USER}:{password}"))
     }
@@ -118,7 +137,7 @@ impl HttpSecurity {
 }
 
 /// Reads the auth file: one caller a line, `user:NAME:PASSWORD:ROLE` or `token:TOKEN:ROLE`, ROLE `admin` or
-/// `read-only`; blank lines and `#` comments skipped.
+/// `read-only`, PASSWORD in clear or hashed; blank lines and `#` comments skipped. Clear passwords are warned of.
 fn load_callers(path: &Path) -> Result<Callers> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut callers = Callers { users: HashMap::new(), tokens: Vec::new() };
@@ -137,7 +156,13 @@ fn load_callers(path: &Path) -> Result<Callers> {
                 let (rest, role_name) = rest.rsplit_once(':').with_context(|| format!("line {number}: no role"))?;
                 let (name, password) =
                     rest.split_once(':').with_context(|| format!("line {number}: user:NAME:PASSWORD:ROLE"))?;
-                callers.users.insert(name.to_owned(), (password.to_owned(), role(role_name)?));
+                let password = match http_password::is_hashed(password) {
+                    true => Password::Hashed(Arc::new(
+                        HashedPassword::parse(password).with_context(|| format!("{} line {number}", path.display()))?,
+                    )),
+                    false => Password::Clear(password.to_owned()),
+                };
+                callers.users.insert(name.to_owned(), (password, role(role_name)?));
             }
             ["token", rest] => {
                 let (token, role_name) = rest.rsplit_once(':').with_context(|| format!("line {number}: no role"))?;
@@ -148,6 +173,12 @@ fn load_callers(path: &Path) -> Result<Callers> {
     }
     if callers.users.is_empty() && callers.tokens.is_empty() {
         bail!("{} lets no one in", path.display());
+    }
+    let clear: Vec<&str> =
+        callers.users.iter().filter(|(_, (p, _))| matches!(p, Password::Clear(_))).map(|(n, _)| n.as_str()).collect();
+    if !clear.is_empty() {
+        tracing::warn!(file = %path.display(), users = clear.join(","),
+            "these users' passwords are in clear; `tidemark http-user NAME --role ROLE` makes a line with it hashed");
     }
     Ok(callers)
 }
@@ -190,7 +221,7 @@ fn identify(callers: &Callers, value: &str) -> Option<(String, Role)> {
     let decoded = STANDARD.decode(value.strip_prefix("Basic ")?.trim()).ok()?;
     let (user, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
     let (known, role) = callers.users.get(user)?;
-    same(known, password).then(|| (user.to_owned(), *role))
+    known.matches(password).then(|| (user.to_owned(), *role))
 }
 
 /// Compares secrets in time independent of where they differ.

@@ -8,6 +8,7 @@ mod client_properties;
 mod config_file;
 mod connectors;
 mod groups;
+mod http_password;
 mod http_security;
 mod metrics;
 mod output;
@@ -53,6 +54,7 @@ fn main() -> Result<()> {
             Command::Connector { command } => connectors::run(command).await,
             Command::User { command } => users::run(command).await,
             Command::Acl { command } => acls::run(command).await,
+            Command::HttpUser { name, role } => http_password::print_line(&name, &role),
         }
     });
     match outcome {

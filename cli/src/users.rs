@@ -86,7 +86,7 @@ fn mechanisms(names: &[String]) -> Result<Vec<ScramMechanism>> {
 }
 
 /// The first line of standard input, without its line end.
-fn read_password() -> Result<String> {
+pub(crate) fn read_password() -> Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
     let password = line.trim_end_matches(['\n', '\r']).to_owned();

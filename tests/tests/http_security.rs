@@ -1,6 +1,7 @@
 //! The HTTP APIs' security end to end: `tidemark up` with `--http-auth-file` refuses unauthenticated callers (401)
 //! and read-only callers' changes (403) on the registry and the connect worker, logs the refusals, lets basic-auth
-//! users and bearer tokens in by role, and still runs Avro connectors through the bundled registry; with
+//! users (their passwords in clear or hashed by `tidemark http-user`) and bearer tokens in by role, and still runs
+//! Avro connectors through the bundled registry; with
 //! `--http-tls-cert` the registry answers confluent-kafka's SchemaRegistryClient over HTTPS only.
 
 use std::process::Command;
@@ -8,11 +9,13 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use tidemark_tests::tls::Certificates;
-use tidemark_tests::{python, repo_root, TidemarkProcess};
+use tidemark_tests::{python, repo_root, run_cli_with_input, TidemarkProcess};
 
 const ADMIN: &str = "ops:0ps-Secret-19:admin";
 const READER: &str = "viewer:v1ew-Secret-27:read-only";
 const TOKEN: &str = "t0ken-Secret-41";
+/// A user kept hashed in the auth file; its password holds a colon, which basic auth allows.
+const HASHED_PASSWORD: &str = "h4shed:Secret-63";
 
 /// Runs `secure_http.py ARGS`; answers its `key=value` lines.
 fn script(args: &[&str]) -> Result<Vec<(String, String)>> {
@@ -56,7 +59,9 @@ fn login(entry: &str) -> String {
 fn the_registry_and_the_worker_let_in_callers_by_role_and_log_refusals() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let auth = dir.path().join("http-auth");
-    std::fs::write(&auth, format!("# callers\nuser:{ADMIN}\nuser:{READER}\ntoken:{TOKEN}:admin\n"))?;
+    let hashed = run_cli_with_input(&["http-user", "keeper", "--role", "admin"], &format!("{HASHED_PASSWORD}\n"))?;
+    ensure!(hashed.starts_with("user:keeper:SCRAM-SHA-256$") && !hashed.contains("Secret-63"), "{hashed}");
+    std::fs::write(&auth, format!("# callers\nuser:{ADMIN}\nuser:{READER}\ntoken:{TOKEN}:admin\n{hashed}"))?;
     let auth = auth.to_string_lossy().into_owned();
     let up = TidemarkProcess::start_up(
         &dir.path().join("data"),
@@ -78,6 +83,11 @@ fn the_registry_and_the_worker_let_in_callers_by_role_and_log_refusals() -> Resu
     let versions = format!("{registry}/subjects/s-value/versions");
     assert_eq!(status("POST", &versions, &as_reader, Some(schema))?, 403);
     assert_eq!(status("POST", &versions, &as_admin, Some(schema))?, 200);
+    let keeper = format!("keeper:{HASHED_PASSWORD}");
+    for _ in 0..2 {
+        assert_eq!(status("POST", &versions, &["--user", &keeper], Some(schema))?, 200, "hashed, then remembered");
+        assert_eq!(status("GET", &format!("{registry}/subjects"), &["--user", "keeper:h4shed"], None)?, 401);
+    }
     assert_eq!(status("POST", &format!("{registry}/subjects/s-value"), &as_reader, Some(schema))?, 200, "a lookup");
     let registered = script(&["registry", &registry, "orders-value", "--user", &admin])?;
     assert_eq!(value(&registered, "outcome"), "ok", "{registered:?}");
@@ -107,7 +117,9 @@ fn the_registry_and_the_worker_let_in_callers_by_role_and_log_refusals() -> Resu
     let log = up.log().join("\n");
     ensure!(log.contains("HTTP request refused: no valid credentials"), "no 401 logged:\n{log}");
     ensure!(log.contains("HTTP request refused: the caller is read-only"), "no 403 logged:\n{log}");
-    for secret in ["0ps-Secret-19", "v1ew-Secret-27", TOKEN] {
+    let warned = log.contains("passwords are in clear") && (log.contains("ops,viewer") || log.contains("viewer,ops"));
+    ensure!(warned, "no warning of the clear passwords:\n{log}");
+    for secret in ["0ps-Secret-19", "v1ew-Secret-27", TOKEN, HASHED_PASSWORD] {
         ensure!(!log.contains(secret), "{secret} is in the log");
     }
     Ok(())
