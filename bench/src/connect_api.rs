@@ -24,7 +24,10 @@ impl ConnectApi {
             .enable_all()
             .build()
             .context("creating the REST client's runtime")?;
-        let client = reqwest::Client::builder().timeout(CALL_TIMEOUT).build().context("creating the REST client")?;
+        let client = tidemark_connect::http_client::builder(None)?
+            .timeout(CALL_TIMEOUT)
+            .build()
+            .context("creating the REST client")?;
         Ok(Self { runtime, client, base: format!("http://{address}") })
     }
 

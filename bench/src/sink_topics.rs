@@ -33,13 +33,9 @@ fn register(registry: &str, subject: &str, schema: &str) -> Result<u32> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let url = format!("http://{registry}/subjects/{subject}/versions");
     let body = json!({ "schema": schema }).to_string();
+    let client = tidemark_connect::http_client::builder(None)?.build()?;
     let (status, text) = runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, REGISTRY_JSON)
-            .body(body)
-            .send()
-            .await?;
+        let response = client.post(&url).header(reqwest::header::CONTENT_TYPE, REGISTRY_JSON).body(body).send().await?;
         let status = response.status();
         Ok::<_, reqwest::Error>((status, response.text().await?))
     })?;

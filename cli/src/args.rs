@@ -628,6 +628,13 @@ pub struct ConnectUrl {
     /// The worker's REST address.
     #[arg(long = "connect-url", env = "TIDEMARK_CONNECT_URL", default_value = "http://127.0.0.1:8083")]
     pub base: String,
+    /// CA certificates (PEM) trusted for an https worker, besides the system's.
+    #[arg(long = "connect-ca", env = "TIDEMARK_CONNECT_CA")]
+    pub ca: Option<PathBuf>,
+    /// `NAME:PASSWORD` for a worker with `--http-auth-file` (HTTP basic auth); better given in the environment
+    /// than as a flag, which `ps` shows.
+    #[arg(long = "connect-user", env = "TIDEMARK_CONNECT_USER", hide_env_values = true)]
+    pub user: Option<String>,
 }
 
 impl ConnectUrl {

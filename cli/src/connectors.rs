@@ -8,12 +8,12 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use tidemark_connect::config::parse_properties;
 
-use crate::args::ConnectorCommand;
+use crate::args::{ConnectUrl, ConnectorCommand};
 use crate::output::out;
 
 /// Runs a connector subcommand against the worker `--connect-url` names.
 pub async fn run(command: ConnectorCommand) -> Result<()> {
-    let client = Client::new();
+    let client = Worker::new(connect_of(&command))?;
     match command {
         ConnectorCommand::List { connect } => {
             let names = call(&client, Method::GET, &connect.url("/connectors?expand=status"), None).await?;
@@ -77,8 +77,47 @@ fn read_connector_file(file: &Path) -> Result<Value> {
 }
 
 /// Calls the worker; a failure shows the worker's own message.
-async fn call(client: &Client, method: Method, url: &str, body: Option<Value>) -> Result<Value> {
-    let mut request = client.request(method, url);
+/// The worker's address and credentials a subcommand names.
+fn connect_of(command: &ConnectorCommand) -> &ConnectUrl {
+    match command {
+        ConnectorCommand::List { connect }
+        | ConnectorCommand::Create { connect, .. }
+        | ConnectorCommand::Status { connect, .. }
+        | ConnectorCommand::Pause { connect, .. }
+        | ConnectorCommand::Resume { connect, .. }
+        | ConnectorCommand::Restart { connect, .. }
+        | ConnectorCommand::Delete { connect, .. } => connect,
+    }
+}
+
+/// An HTTP client of the worker, with its CA and login.
+struct Worker {
+    client: Client,
+    login: Option<(String, String)>,
+}
+
+impl Worker {
+    fn new(connect: &ConnectUrl) -> Result<Self> {
+        let client = tidemark_connect::http_client::builder(connect.ca.as_deref())
+            .context("--connect-ca")?
+            .build()
+            .context("the HTTP client")?;
+        let login = match &connect.user {
+            None => None,
+            Some(user) => {
+                let (name, password) = user.split_once(':').context("--connect-user is NAME:PASSWORD")?;
+                Some((name.to_owned(), password.to_owned()))
+            }
+        };
+        Ok(Worker { client, login })
+    }
+}
+
+async fn call(worker: &Worker, method: Method, url: &str, body: Option<Value>) -> Result<Value> {
+    let mut request = worker.client.request(method, url);
+    if let Some((name, password)) = &worker.login {
+        request = request.basic_auth(name, Some(password));
+    }
     if let Some(body) = body {
         request = request.json(&body);
     }

@@ -552,7 +552,7 @@ async fn reference_matches_what_the_binary_serves() {
     let listed = listed_properties(&reference);
     let tidemark = Tidemark::start();
     let base = format!("http://{}", tidemark.connect);
-    let client = reqwest::Client::new();
+    let client = tidemark_connect::http_client::builder(None).expect("trust").build().expect("the HTTP client");
 
     // Every connector, transform and predicate class served (converters have no settings of their own here)...
     let all = get(&client, &format!("{base}/connector-plugins?connectorsOnly=false")).await;

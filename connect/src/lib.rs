@@ -6,6 +6,7 @@ pub mod config;
 pub mod connector;
 pub mod converters;
 pub mod data;
+pub mod http_client;
 pub mod metrics;
 pub mod plugins;
 pub mod record;

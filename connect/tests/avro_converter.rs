@@ -264,7 +264,7 @@ async fn plain_avro_from_another_producer_reads_as_confluent_reads_it() {
         {"name":"tags","type":{"type":"array","items":"string"}},
         {"name":"balance","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}},
         {"name":"joined","type":{"type":"int","logicalType":"date"}}]}"#;
-    let client = reqwest::Client::new();
+    let client = tidemark_connect::http_client::builder(None).expect("trust").build().expect("the HTTP client");
     let registered: serde_json::Value = client
         .post(format!("{}/subjects/users-value/versions", server.url))
         .header("content-type", "application/vnd.schemaregistry.v1+json")

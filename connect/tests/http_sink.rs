@@ -1,7 +1,7 @@
 //! The `http` sink through the worker, against a webhook server in the test that answers 30% of requests with 503
 //! and one record's with 400: every good record is delivered (at least once), the bad one lands in the dead-letter
 //! topic with Kafka Connect's error headers, and the consumer group commits past them all; per record and in
-//! batches.
+//! batches. An https webhook signed by a private CA is reached once `https.ssl.truststore.location` names it.
 
 mod common;
 
@@ -17,9 +17,11 @@ use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
 use serde_json::Value as Json;
+use tidemark_broker::security::tls::{self, TlsFiles};
 use tidemark_connect::state::RunState;
 use tidemark_connect::worker::{Plugins, Worker};
 use tidemark_log_client::{LogClient, ProducerRecord, TopicSpec};
+use tidemark_tests::tls::Certificates;
 
 /// The record the server refuses.
 const BAD_ID: i64 = 13;
@@ -55,6 +57,45 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: axum::http::HeaderMap, 
     }
     hook.delivered.lock().expect("lock").extend(ids);
     StatusCode::OK
+}
+
+/// The webhook over TLS with the certificate `certificates` made for `localhost`.
+async fn serve_https(hook: Arc<Hook>, certificates: &Certificates) -> String {
+    let files = TlsFiles {
+        certificate: certificates.server_cert.clone(),
+        key: certificates.server_key.clone(),
+        client_ca: None,
+    };
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(&files).expect("the server's TLS"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let app = Router::new().route("/hook", post(receive)).with_state(hook);
+    tokio::spawn(async move { axum::serve(TlsListener { listener, acceptor }, app).await });
+    format!("https://localhost:{port}/hook")
+}
+
+/// Connections served after their TLS handshake (a failed handshake is dropped).
+struct TlsListener {
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, peer)) = self.listener.accept().await else { continue };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, peer);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.listener.local_addr()
+    }
 }
 
 async fn serve(hook: Arc<Hook>) -> String {
@@ -189,6 +230,72 @@ async fn tasks_max_tasks_share_the_partitions_as_one_consumer_group(backend: Bac
         log.group_offsets("connect-split").await.is_ok_and(|offsets| {
             offsets.iter().filter(|(topic, _, _)| topic == "split").map(|(_, _, offset)| offset).sum::<i64>() == 40
         })
+    })
+    .await;
+    worker.shutdown().await;
+}
+
+/// An https webhook whose certificate a private CA signed: refused while only the system's CAs are trusted (the
+/// task fails naming the certificate), reached once `https.ssl.truststore.location` names the CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_webhook_is_reached_through_the_configured_truststore() {
+    let test_log = common::test_log(Backend::InProcess).await;
+    let log: &Arc<dyn LogClient> = &test_log.log;
+    // Ids the webhook takes (not BAD_ID).
+    let ids = 100..120;
+    let records: Vec<ProducerRecord> = ids
+        .clone()
+        .map(|id| ProducerRecord {
+            partition: Some(0),
+            key: None,
+            value: Some(Bytes::from(format!(r#"{{"id":{id}}}"#))),
+            headers: Vec::new(),
+            timestamp: None,
+        })
+        .collect();
+    log.produce("secure-hooks", records).await.expect("produce");
+    let dir = tempfile::tempdir().expect("dir");
+    let certificates = Certificates::generate(dir.path(), "webhook", "client").expect("certificates");
+    let hook = Arc::new(Hook::default());
+    let url = serve_https(Arc::clone(&hook), &certificates).await;
+    let state = common::worker_state(log, 2).await;
+    let worker = Worker::new(Arc::clone(log), state, Plugins::default(), "127.0.0.1:8083".into());
+    let ca = certificates.ca.to_string_lossy().into_owned();
+    let config = |truststore: Option<&str>| {
+        let mut config = props(&[
+            ("connector.class", "http"),
+            ("topics", "secure-hooks"),
+            ("http.api.url", &url),
+            ("retry.backoff.ms", "5"),
+            ("errors.retry.timeout", "300"),
+            ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+            ("value.converter.schemas.enable", "false"),
+            ("offset.flush.interval.ms", "100"),
+        ]);
+        if let Some(truststore) = truststore {
+            config.insert("https.ssl.truststore.location".into(), truststore.into());
+        }
+        config
+    };
+
+    worker.put_connector("untrusting", config(None), true).await.expect("create");
+    common::wait_until("the untrusting task fails", async || {
+        worker.status("untrusting").is_ok_and(|(_, tasks)| {
+            tasks.first().and_then(Option::as_ref).is_some_and(|task| task.state == RunState::Failed)
+        })
+    })
+    .await;
+    let (_, tasks) = worker.status("untrusting").expect("status");
+    let trace = tasks[0].as_ref().and_then(|task| task.trace.clone()).unwrap_or_default();
+    assert!(trace.contains("certificate"), "the failure names the certificate: {trace}");
+    assert!(hook.delivered.lock().expect("lock").is_empty(), "nothing reached the webhook untrusted");
+
+    worker.put_connector("trusting", config(Some(&ca)), true).await.expect("create");
+    common::wait_until("every record is delivered over https", async || {
+        let mut seen = hook.delivered.lock().expect("lock").clone();
+        seen.sort_unstable();
+        seen.dedup();
+        seen == ids.clone().collect::<Vec<i64>>()
     })
     .await;
     worker.shutdown().await;

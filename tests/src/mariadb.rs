@@ -5,6 +5,7 @@
 //! `mariadb-install-db` and `mariadbd` come from Debian's `mariadb-server` (`scripts/test` installs it when
 //! `mariadbd` is missing) and run with `--user=root`. The harness creates the user `tidemark` with the grants
 //! Debezium asks for; `root` stays reachable through the Unix socket (`unix_socket` authentication).
+//! [`MariaDbServer::start_tls`] starts one serving TLS, and optionally refusing TCP connections without it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use anyhow::{anyhow, bail, ensure, Context, Result};
 use tempfile::TempDir;
 
 use crate::process::{free_port, run};
+use crate::tls::Certificates;
 
 /// The replication user the harness creates.
 const USER: &str = "tidemark";
@@ -39,6 +41,8 @@ pub struct MariaDbServer {
     pub socket: PathBuf,
     child: Option<Child>,
     data_dir: PathBuf,
+    /// The TLS flags of `mariadbd`, empty for none.
+    tls_args: Vec<String>,
     // Last, so the directory goes after the server stopped.
     dir: TempDir,
 }
@@ -47,6 +51,26 @@ impl MariaDbServer {
     /// Creates a data directory, starts `mariadbd` on a free port with the binary log on, waits until it accepts
     /// connections and creates the `tidemark` user.
     pub fn start() -> Result<Self> {
+        Self::start_with(Vec::new())
+    }
+
+    /// Like [`MariaDbServer::start`] with TLS on, serving `certificates`' server certificate and trusting their CA
+    /// for client certificates (`--ssl-cert`, `--ssl-key`, `--ssl-ca`); with `require_secure_transport`, TCP
+    /// connections without TLS are refused (the Unix socket counts as secure).
+    pub fn start_tls(certificates: &Certificates, require_secure_transport: bool) -> Result<Self> {
+        let path = |flag: &str, file: &Path| format!("--{flag}={}", file.display());
+        let mut args = vec![
+            path("ssl-cert", &certificates.server_cert),
+            path("ssl-key", &certificates.server_key),
+            path("ssl-ca", &certificates.ca),
+        ];
+        if require_secure_transport {
+            args.push("--require-secure-transport=ON".to_owned());
+        }
+        Self::start_with(args)
+    }
+
+    fn start_with(tls_args: Vec<String>) -> Result<Self> {
         let mariadbd = binary("mariadbd")?;
         let dir = tempfile::Builder::new().prefix("tidemark-mariadb-").tempdir_in("/tmp").context("temp dir")?;
         let data_dir = dir.path().join("data");
@@ -67,6 +91,7 @@ impl MariaDbServer {
             socket: dir.path().join("mariadb.sock"),
             child: None,
             data_dir,
+            tls_args,
             dir,
         };
         server.start_on_free_port(&mariadbd)?;
@@ -143,6 +168,7 @@ impl MariaDbServer {
             .arg(format!("--log-bin={data_dir}/binlog"))
             .args(["--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL"])
             .args(["--server-id=1", "--innodb-buffer-pool-size=32M", "--innodb-flush-log-at-trx-commit=2"])
+            .args(&self.tls_args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -1,5 +1,6 @@
 //! A real PostgreSQL server per test: a fresh cluster in a temporary directory on a free port, configured for
-//! logical replication (`wal_level=logical`), with SCRAM-SHA-256 password authentication over TCP.
+//! logical replication (`wal_level=logical`), with SCRAM-SHA-256 password authentication over TCP; or, started with
+//! [`PostgresServer::start_tls`], accepting TCP logins over TLS only.
 //!
 //! The server binaries are taken from the highest version under `/usr/lib/postgresql/*/bin` (Debian's layout;
 //! `scripts/test` installs the `postgresql` package when none is there). `initdb` and `pg_ctl` refuse to run as
@@ -7,7 +8,7 @@
 //! `runuser -u postgres --`.
 
 use std::fs;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,6 +16,7 @@ use anyhow::{anyhow, Context, Result};
 use tempfile::TempDir;
 
 use crate::process::{free_port, run};
+use crate::tls::Certificates;
 
 /// The superuser's name.
 const SUPERUSER: &str = "postgres";
@@ -28,6 +30,9 @@ const START_ATTEMPTS: usize = 5;
 pub const MD5_USER: &str = "tidemark_md5";
 /// A role that, when a test creates it, authenticates with a cleartext password (`password` in `pg_hba.conf`).
 pub const CLEARTEXT_USER: &str = "tidemark_cleartext";
+/// A role that, when a test creates it on a server started with [`PostgresServer::start_tls`], must also show a
+/// client certificate signed by the server's CA (`clientcert=verify-ca`).
+pub const CLIENT_CERT_USER: &str = "tidemark_cert";
 
 /// A running PostgreSQL server in its own temporary directory. Stopped (`pg_ctl stop -m immediate`) and removed when
 /// dropped.
@@ -45,6 +50,8 @@ pub struct PostgresServer {
     bin: PathBuf,
     data_dir: PathBuf,
     as_postgres_user: bool,
+    /// Whether TCP logins need TLS: then the harness's own sessions go through the Unix socket.
+    tls: bool,
     // Last, so the directory goes after the server stopped.
     dir: TempDir,
 }
@@ -53,6 +60,18 @@ impl PostgresServer {
     /// Creates a cluster (`initdb` with SCRAM-SHA-256 and a password for `postgres`), configures it for logical
     /// replication and starts it on a free port; returns once it accepts connections.
     pub fn start() -> Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// Like [`PostgresServer::start`] with TLS on (`ssl=on`), serving `certificates`' server certificate and
+    /// trusting their CA for client certificates; `pg_hba.conf` has `hostssl` lines only and rejects every TCP
+    /// login without TLS (`hostnossl ... reject`), so a plain connection is refused with the server's message.
+    /// [`connection_string`](Self::connection_string) and [`session`](Self::session) then use the Unix socket.
+    pub fn start_tls(certificates: &Certificates) -> Result<Self> {
+        Self::start_with(Some(certificates))
+    }
+
+    fn start_with(certificates: Option<&Certificates>) -> Result<Self> {
         let bin = binaries()?;
         // /proc/self belongs to the process's effective user.
         let as_postgres_user = fs::metadata("/proc/self")?.uid() == 0;
@@ -76,30 +95,36 @@ impl PostgresServer {
             bin,
             data_dir,
             as_postgres_user,
+            tls: certificates.is_some(),
             dir,
         };
         server.initdb(&password_file)?;
         fs::remove_file(&password_file)?;
         server.configure()?;
+        if let Some(certificates) = certificates {
+            server.configure_tls(certificates)?;
+        }
         server.start_on_free_port()?;
         Ok(server)
     }
 
-    /// A connection string for `tokio_postgres::connect` (key=value form).
+    /// A connection string for `tokio_postgres::connect` (key=value form) without TLS: over TCP, or through the
+    /// Unix socket when the server was started with [`PostgresServer::start_tls`].
     pub fn connection_string(&self) -> String {
-        format!(
-            "host={} port={} user={} password={} dbname={}",
-            self.host, self.port, self.user, self.password, self.dbname
-        )
+        self.connection_string_for(&self.dbname)
     }
 
-    /// A blocking SQL session on database `dbname` of this server.
+    fn connection_string_for(&self, dbname: &str) -> String {
+        let socket_dir = self.dir.path().display().to_string();
+        let host = if self.tls { socket_dir.as_str() } else { self.host.as_str() };
+        format!("host={host} port={} user={} password={} dbname={dbname}", self.port, self.user, self.password)
+    }
+
+    /// A blocking SQL session on database `dbname` of this server (without TLS, as
+    /// [`connection_string`](Self::connection_string)).
     pub fn session(&self, dbname: &str) -> Result<PgSession> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let config = format!(
-            "host={} port={} user={} password={} dbname={dbname}",
-            self.host, self.port, self.user, self.password
-        );
+        let config = self.connection_string_for(dbname);
         let (client, connection) = runtime.block_on(tokio_postgres::connect(&config, tokio_postgres::NoTls))?;
         runtime.spawn(connection);
         Ok(PgSession { runtime, client })
@@ -151,6 +176,41 @@ impl PostgresServer {
              host all {CLEARTEXT_USER} 127.0.0.1/32 password\n\
              host replication all 127.0.0.1/32 scram-sha-256\n\
              host all all 127.0.0.1/32 scram-sha-256\n"
+        );
+        fs::write(self.data_dir.join("pg_hba.conf"), hba)?;
+        Ok(())
+    }
+
+    /// Copies the certificates into the data directory (the key owned by the server's user, mode 0600, as the
+    /// server demands), turns `ssl` on and replaces `pg_hba.conf` with TLS-only TCP lines.
+    fn configure_tls(&self, certificates: &Certificates) -> Result<()> {
+        let files = [
+            (&certificates.server_cert, "server.crt"),
+            (&certificates.server_key, "server.key"),
+            (&certificates.ca, "root.crt"),
+        ];
+        for (from, to) in files {
+            let to = self.data_dir.join(to);
+            fs::copy(from, &to).with_context(|| format!("copying {}", from.display()))?;
+            fs::set_permissions(&to, fs::Permissions::from_mode(0o600))?;
+            if self.as_postgres_user {
+                run(Command::new("chown").arg(format!("{SUPERUSER}:")).arg(&to))?;
+            }
+        }
+        let conf = self.data_dir.join("postgresql.conf");
+        let mut text = fs::read_to_string(&conf).context("reading postgresql.conf")?;
+        text.push_str(
+            "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\nssl_ca_file = 'root.crt'\n",
+        );
+        fs::write(&conf, text)?;
+        let hba = format!(
+            "local all all scram-sha-256\n\
+             hostssl all {CLIENT_CERT_USER} 127.0.0.1/32 scram-sha-256 clientcert=verify-ca\n\
+             hostssl replication {CLIENT_CERT_USER} 127.0.0.1/32 scram-sha-256 clientcert=verify-ca\n\
+             hostssl replication all 127.0.0.1/32 scram-sha-256\n\
+             hostssl all all 127.0.0.1/32 scram-sha-256\n\
+             hostnossl replication all 127.0.0.1/32 reject\n\
+             hostnossl all all 127.0.0.1/32 reject\n"
         );
         fs::write(self.data_dir.join("pg_hba.conf"), hba)?;
         Ok(())

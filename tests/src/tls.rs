@@ -28,6 +28,12 @@ impl Certificates {
     /// `client`, into `dir` as `<name>-ca.pem`, `<name>-server.pem`, `<name>-server.key`, `<name>-client.pem` and
     /// `<name>-client.key`. Two calls with different names give two CAs that do not trust each other.
     pub fn generate(dir: &Path, name: &str, client: &str) -> Result<Self> {
+        Self::generate_for(dir, name, client, &["localhost", "127.0.0.1"])
+    }
+
+    /// Like [`Certificates::generate`] with a server certificate issued for `server_names` (DNS names or IP
+    /// addresses) instead: for tests of host name checks.
+    pub fn generate_for(dir: &Path, name: &str, client: &str, server_names: &[&str]) -> Result<Self> {
         let ca_key = KeyPair::generate()?;
         let mut ca_params = CertificateParams::new(Vec::new())?;
         ca_params.distinguished_name.push(DnType::CommonName, format!("Tidemark test CA {name}"));
@@ -45,7 +51,7 @@ impl Certificates {
             params.use_authority_key_identifier_extension = true;
             Ok((params.signed_by(&key, &issuer)?, key))
         };
-        let server_names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+        let server_names = server_names.iter().map(|name| (*name).to_owned()).collect();
         let (server_cert, server_key) = signed(server_names, "localhost", ExtendedKeyUsagePurpose::ServerAuth)?;
         let (client_cert, client_key) = signed(Vec::new(), client, ExtendedKeyUsagePurpose::ClientAuth)?;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use tidemark_tests::tls::Certificates;
-use tidemark_tests::{python, repo_root, run_cli_with_input, TidemarkProcess};
+use tidemark_tests::{python, repo_root, run_cli, run_cli_with_input, TidemarkProcess};
 
 const ADMIN: &str = "ops:0ps-Secret-19:admin";
 const READER: &str = "viewer:v1ew-Secret-27:read-only";
@@ -114,6 +114,12 @@ fn the_registry_and_the_worker_let_in_callers_by_role_and_log_refusals() -> Resu
         std::thread::sleep(Duration::from_millis(300));
     }
 
+    // `tidemark connector` logs in with --connect-user.
+    let refused = run_cli(&["connector", "list", "--connect-url", &connect]);
+    ensure!(refused.as_ref().is_err_and(|e| e.to_string().contains("401")), "{refused:?}");
+    let listed = run_cli(&["connector", "list", "--connect-url", &connect, "--connect-user", &reader])?;
+    ensure!(listed.contains("gen"), "{listed}");
+
     let log = up.log().join("\n");
     ensure!(log.contains("HTTP request refused: no valid credentials"), "no 401 logged:\n{log}");
     ensure!(log.contains("HTTP request refused: the caller is read-only"), "no 403 logged:\n{log}");
@@ -146,5 +152,34 @@ fn with_tls_the_registry_answers_https_only() -> Result<()> {
     let connect_https =
         up.connect_url.clone().context("connect url")?.replacen("http://127.0.0.1", "https://localhost", 1);
     assert_eq!(status("GET", &format!("{connect_https}/connectors"), &["--ca", &ca], None)?, 200);
+
+    // Tidemark's own HTTPS clients: a connector whose Avro converter reaches the registry over https (its CA as
+    // the converter's PEM truststore), created and listed by `tidemark connector` over https.
+    let definition = serde_json::json!({"name": "gen", "config": {
+        "connector.class": "datagen", "kafka.topic": "generated", "rate": "50", "max.records": "5",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": https,
+        "value.converter.schema.registry.ssl.truststore.location": ca,
+        "value.converter.schema.registry.ssl.truststore.type": "PEM",
+    }});
+    let file = dir.path().join("gen.json");
+    std::fs::write(&file, definition.to_string())?;
+    let file = file.to_string_lossy().into_owned();
+    let untrusted = run_cli(&["connector", "list", "--connect-url", &connect_https]);
+    ensure!(untrusted.is_err(), "the worker's certificate is not in the system's store: {untrusted:?}");
+    let over_https = ["--connect-url", connect_https.as_str(), "--connect-ca", ca.as_str()];
+    run_cli(&[&["connector", "create", &file][..], &over_https].concat())?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let subjects = script(&["call", "GET", &format!("{https}/subjects"), "--ca", &ca])?;
+        if value(&subjects, "body").contains("generated-value") {
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "no schema registered over https: {subjects:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let listed = run_cli(&[&["connector", "list"][..], &over_https].concat())?;
+    ensure!(listed.contains("gen") && listed.contains("RUNNING"), "{listed}");
     Ok(())
 }

@@ -48,6 +48,11 @@ pub struct PeerClient {
 impl PeerClient {
     /// A client signing with `key`, or sending unsigned requests when the cluster has no secret.
     pub fn new(key: Option<hmac::Key>) -> Self {
+        // reqwest is built with rustls but without a crypto provider of its own (the worker's HTTPS clients pick
+        // `ring`, as the broker's TLS does); this client never speaks HTTPS, yet building one needs a provider.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         PeerClient { http: reqwest::Client::new(), key }
     }
 

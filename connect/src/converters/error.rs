@@ -35,6 +35,14 @@ pub enum ConfigError {
         /// Why, and what to do instead.
         reason: &'static str,
     },
+    /// A setting names something that cannot be used (an unreadable file, say).
+    #[error("{key}: {why}")]
+    Unusable {
+        /// The key.
+        key: String,
+        /// What is wrong.
+        why: String,
+    },
     /// A converter class that is not available.
     #[error("{key}: unknown converter class {class:?}, expected one of {}", super::factory::KNOWN.join(", "))]
     UnknownClass {

@@ -6,6 +6,7 @@ use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
 use tidemark_debezium::choose;
 use tidemark_debezium::config::POSITIVE;
 
+use crate::tls::SinkTls;
 use crate::url::ConnectionUrl;
 
 /// Debezium JDBC sink properties this sink does not implement: named in a warning at task start.
@@ -78,6 +79,8 @@ const EVOLUTIONS: &[(&str, SchemaEvolution)] = &[("none", SchemaEvolution::None)
 pub struct SinkConfig {
     /// `connection.url`.
     pub url: ConnectionUrl,
+    /// TLS to the database, from `connection.url`'s parameters.
+    pub tls: SinkTls,
     /// `connection.username`.
     pub username: String,
     /// `connection.password`.
@@ -107,7 +110,11 @@ pub fn config_def() -> ConfigDef {
             "connection.url",
             ConfigType::String,
             "The database: jdbc:postgresql://host:port/database, jdbc:mysql://host:port/database or \
-             jdbc:mariadb://host:port/database.",
+             jdbc:mariadb://host:port/database. TLS as the drivers' parameters say: for Postgres sslmode (libpq's \
+             modes, prefer when absent; ssl=true alone is verify-full), sslrootcert, sslcert and sslkey (PEM files); \
+             for MySQL and MariaDB sslMode (DISABLED, PREFERRED when absent, REQUIRED, VERIFY_CA, VERIFY_IDENTITY, \
+             or MariaDB's disable, trust, verify-ca, verify-full; useSSL=false is DISABLED) and serverSslCert (the \
+             CA, PEM). Other parameters are ignored with a warning.",
         )
         .checked(|v| ConnectionUrl::parse(v).map(drop).map_err(|e| e.to_string())),
         ConfigKey::required("connection.username", ConfigType::String, "The user to connect as."),
@@ -199,8 +206,13 @@ impl SinkConfig {
         let insert_mode = choose(&text("insert.mode"), INSERT_MODES).map_err(|e| field_error("insert.mode", e));
         let key_mode = choose(&text("primary.key.mode"), KEY_MODES).map_err(|e| field_error("primary.key.mode", e));
         let evolution = choose(&text("schema.evolution"), EVOLUTIONS).map_err(|e| field_error("schema.evolution", e));
-        let (Ok(url), Ok(insert_mode), Ok(primary_key_mode), Ok(schema_evolution)) =
-            (url, insert_mode, key_mode, evolution)
+        let tls = match &url {
+            Ok(url) => SinkTls::from_url(url)
+                .map_err(|why| errors.push(field_error("connection.url", format!("TLS settings: {why}")))),
+            Err(_) => Err(()),
+        };
+        let (Ok(url), Ok(tls), Ok(insert_mode), Ok(primary_key_mode), Ok(schema_evolution)) =
+            (url, tls, insert_mode, key_mode, evolution)
         else {
             return Err(errors);
         };
@@ -232,6 +244,7 @@ impl SinkConfig {
         }
         Ok(SinkConfig {
             url,
+            tls,
             username: text("connection.username"),
             // Not trimmed: a password may have spaces.
             password: def.value(props, "connection.password").unwrap_or_default().to_owned(),

@@ -35,6 +35,7 @@ pub mod plan;
 pub mod tables;
 pub mod task;
 pub mod temporal;
+pub mod tls;
 pub mod url;
 mod validate;
 pub mod value;

@@ -21,6 +21,7 @@ use crate::change::Reader;
 use crate::config::{config_def, SinkConfig, UNSUPPORTED};
 use crate::db::{DbError, Session};
 use crate::tables::{TableError, Tables};
+use crate::tls::SinkTls;
 use crate::writer::write;
 
 /// One running sink task.
@@ -136,7 +137,7 @@ impl SinkTask for JdbcSinkTask {
             for warning in &self.warnings {
                 tracing::warn!(connector = self.connector, "{warning}");
             }
-            for (name, _) in &self.config.url.params {
+            for (name, _) in self.config.url.params.iter().filter(|(name, _)| !SinkTls::reads(name)) {
                 tracing::warn!(connector = self.connector, "the connection.url parameter {name} is ignored");
             }
             match Session::connect(&self.config).await {

@@ -40,6 +40,34 @@ on_both!(
     lost_connections_are_transient,
 );
 
+/// The sink over TLS, to a server that takes TCP connections over TLS only.
+mod tls {
+    use tidemark_tests::tls::Certificates;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (trusted, stranger) = super::certificates(dir.path())?;
+        let db = super::Db::postgres_tls(&trusted).await?;
+        super::writes_over_tls(db, &trusted, &stranger, ("sslmode=verify-full&sslrootcert", "sslmode=disable")).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mariadb() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (trusted, stranger) = super::certificates(dir.path())?;
+        let db = super::Db::mariadb_tls(&trusted).await?;
+        super::writes_over_tls(db, &trusted, &stranger, ("sslMode=VERIFY_IDENTITY&serverSslCert", "sslMode=DISABLED"))
+            .await
+    }
+
+    /// A CA that signed the server's certificate, and one that did not.
+    pub(super) fn certificates(dir: &std::path::Path) -> anyhow::Result<(Certificates, Certificates)> {
+        Ok((Certificates::generate(dir, "db", "sink")?, Certificates::generate(dir, "stranger", "sink")?))
+    }
+}
+use tls::certificates;
+
 fn customers() -> Result<Table> {
     Table::new(
         "pg1.public.customers",
@@ -392,6 +420,42 @@ async fn validation_names_the_bad_field(db: Db) -> Result<()> {
 
     let errors = connector.validate(&db.props(&[("delete.enabled", "true"), ("primary.key.mode", "kafka")])).await;
     assert_eq!(names(&errors), ["delete.enabled"], "{errors:?}");
+    Ok(())
+}
+
+/// With the CA and the host name checked (`connection.url` parameters `verify` plus `=<CA file>`), rows are written;
+/// a CA that did not sign the server's certificate is named in validation; without TLS (`plain`) the server refuses
+/// the login.
+async fn writes_over_tls(
+    mut db: Db,
+    trusted: &tidemark_tests::tls::Certificates,
+    stranger: &tidemark_tests::tls::Certificates,
+    (verify, plain): (&str, &str),
+) -> Result<()> {
+    let connector = JdbcSinkConnector;
+    let base = db.url();
+    let url = |ca: &std::path::Path| format!("{base}?{verify}={}", ca.display());
+    let props = db.props(&[
+        ("connection.url", &url(&trusted.ca)),
+        ("insert.mode", "upsert"),
+        ("primary.key.mode", "record_key"),
+        ("schema.evolution", "basic"),
+    ]);
+    assert_eq!(connector.validate(&props).await, []);
+    let t = customers()?;
+    let mut task = start_task(&props).await?;
+    ensure!(put(&mut task, &batch(0, vec![t.event("c", customer(&t, 1, "Ann", Some(1))?)?])).await?.is_empty());
+    assert_eq!(db.lines("SELECT id, name FROM pg1_public_customers").await?, ["1|Ann"]);
+    task.stop().await;
+
+    let errors = connector.validate(&db.props(&[("connection.url", &url(&stranger.ca))])).await;
+    ensure!(errors.len() == 1 && errors[0].name == "connection.url", "{errors:?}");
+    ensure!(errors[0].message.contains("invalid peer certificate: UnknownIssuer"), "{errors:?}");
+
+    let errors = connector.validate(&db.props(&[("connection.url", &format!("{base}?{plain}"))])).await;
+    ensure!(errors.first().is_some_and(|e| e.name == "connection.password"), "{errors:?}");
+    let refusal = if db.is_postgres() { "no encryption" } else { "Access denied" };
+    ensure!(errors[0].message.contains(refusal), "{errors:?}");
     Ok(())
 }
 

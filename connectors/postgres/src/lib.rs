@@ -10,9 +10,11 @@
 //! - [`source`]: `io.debezium.connector.postgresql.PostgresConnector` (alias `postgres`): snapshot in the slot's
 //!   exported snapshot, then the stream, as Debezium's change events; positions confirmed to the slot only once
 //!   durable.
+//! - [`tls`]: TLS to the server under libpq's `sslmode` rules, for both kinds of connections.
 #![forbid(unsafe_code)]
 
 pub mod pgoutput;
 pub mod replication;
 pub mod source;
+pub mod tls;
 pub mod types;

@@ -8,6 +8,7 @@ use tidemark_postgres::replication::{
     quote_identifier, ConnectConfig, Lsn, ReplicationConnection, ReplicationError, ReplicationMessage,
     ReplicationStream, SnapshotAction,
 };
+use tidemark_postgres::tls::PgTls;
 use tidemark_tests::postgres::{PostgresServer, CLEARTEXT_USER, MD5_USER};
 use tokio::time::{timeout, Instant};
 
@@ -23,6 +24,7 @@ fn config(server: &PostgresServer) -> ConnectConfig {
         password: server.password.clone(),
         dbname: server.dbname.clone(),
         application_name: "tidemark-test".to_owned(),
+        tls: PgTls::disabled(),
     }
 }
 
@@ -186,6 +188,7 @@ async fn a_closed_port_is_a_connection_error() -> Result<()> {
         password: "tidemark".to_owned(),
         dbname: "postgres".to_owned(),
         application_name: "tidemark-test".to_owned(),
+        tls: PgTls::disabled(),
     };
     match ReplicationConnection::connect(&config).await {
         Err(ReplicationError::Connect { address, source }) => {

@@ -81,8 +81,11 @@ impl Default for AvroDataConfig {
 pub struct AvroConverterConfig {
     /// The converter's role (key or value; a header converter is refused).
     pub converter_type: ConverterType,
-    /// `schema.registry.url`: one or more comma-separated http URLs (required).
+    /// `schema.registry.url`: one or more comma-separated http or https URLs (required).
     pub urls: Vec<Url>,
+    /// `schema.registry.ssl.truststore.location`: a PEM file of CAs trusted for https URLs besides the system's
+    /// (`schema.registry.ssl.truststore.type` must then be PEM, if given).
+    pub truststore: Option<std::path::PathBuf>,
     /// HTTP basic credentials (`basic.auth.credentials.source` = `USER_INFO` with `basic.auth.user.info`, or
     /// `URL`, the default, with the user info of the URLs).
     pub credentials: Option<(String, String)>,
@@ -128,6 +131,13 @@ impl AvroConverterConfig {
                 return Err(props.invalid("basic.auth.credentials.source", value, "URL or USER_INFO"));
             }
         };
+        let truststore = props.get("schema.registry.ssl.truststore.location").map(std::path::PathBuf::from);
+        if let Some(kind) = props.get("schema.registry.ssl.truststore.type") {
+            if !kind.eq_ignore_ascii_case("PEM") {
+                let reason = "only PEM truststores are read: give the CA certificates as PEM with type PEM";
+                return Err(unsupported(&key("schema.registry.ssl.truststore.type"), kind, reason));
+            }
+        }
         let strategy_key = match converter_type {
             ConverterType::Key => "key.subject.name.strategy",
             _ => "value.subject.name.strategy",
@@ -171,6 +181,7 @@ impl AvroConverterConfig {
         Ok(AvroConverterConfig {
             converter_type,
             urls,
+            truststore,
             credentials,
             auto_register_schemas: props.boolean("auto.register.schemas", true)?,
             subject_name_strategy,
@@ -197,11 +208,10 @@ fn registry_urls(props: &Props<'_>, key: &str) -> Result<UrlsAndCredentials, Con
     let mut urls = Vec::new();
     let mut credentials = None;
     for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let mut url = Url::parse(entry).map_err(|_| props.invalid("schema.registry.url", entry, "http URLs"))?;
-        match url.scheme() {
-            "http" => {}
-            "https" => return Err(unsupported(key, entry, "this build has no TLS; use an http URL")),
-            _ => return Err(props.invalid("schema.registry.url", entry, "http URLs")),
+        let mut url =
+            Url::parse(entry).map_err(|_| props.invalid("schema.registry.url", entry, "http or https URLs"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(props.invalid("schema.registry.url", entry, "http or https URLs"));
         }
         if !url.username().is_empty() && credentials.is_none() {
             let user = decode(url.username());
@@ -304,8 +314,9 @@ mod tests {
         );
         assert!(error(&[("converter.type", "value"), url, ("use.latest.version", "true")])
             .starts_with("value.converter.use.latest.version: \"true\" is not supported"));
-        assert!(error(&[("converter.type", "value"), ("schema.registry.url", "https://a:1")])
-            .starts_with("value.converter.schema.registry.url: \"https://a:1\" is not supported"));
+        assert!(config(&[("converter.type", "value"), ("schema.registry.url", "https://a:1")]).is_ok());
+        assert!(error(&[("converter.type", "value"), url, ("schema.registry.ssl.truststore.type", "JKS")])
+            .starts_with("value.converter.schema.registry.ssl.truststore.type: \"JKS\" is not supported"));
         assert!(error(&[("converter.type", "value"), ("schema.registry.url", "localhost:8081")])
             .starts_with("value.converter.schema.registry.url: invalid value"));
         assert!(error(&[("converter.type", "header"), url]).starts_with("converter.type: \"header\" is not supported"));

@@ -77,13 +77,12 @@ pub struct AvroConverter {
 impl AvroConverter {
     /// A converter with these settings (no request is made until the first record).
     pub fn new(config: AvroConverterConfig) -> Result<Self, ConfigError> {
-        let registry = RegistryClient::new(config.urls.clone(), config.credentials.clone()).map_err(|_| {
-            ConfigError::Unsupported {
-                key: format!("{}.schema.registry.url", config.converter_type.config_key()),
-                value: config.urls.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(","),
-                reason: "the HTTP client could not be created",
-            }
-        })?;
+        let registry =
+            RegistryClient::new(config.urls.clone(), config.credentials.clone(), config.truststore.as_deref())
+                .map_err(|e| ConfigError::Unusable {
+                    key: format!("{}.schema.registry.ssl.truststore.location", config.converter_type.config_key()),
+                    why: e.to_string(),
+                })?;
         let capacity = config.data.schemas_cache_size;
         Ok(AvroConverter { registry, writers: WriteCache::new(capacity), readers: ReadCache::new(capacity), config })
     }

@@ -10,6 +10,7 @@
 //! its 5xx (and 408/429) answers, which a retry may cure; a 4xx answer (an incompatible schema, 409; an invalid
 //! one, 422; a missing subject, 404; bad credentials, 401/403) is definite and keeps the registry's own message.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -17,6 +18,8 @@ use reqwest::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Client, Method, StatusCode, Url};
 use serde::Deserialize;
 use thiserror::Error;
+
+use crate::http_client::{self, HttpClientError};
 
 /// Confluent's media type, sent and accepted.
 const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -129,14 +132,18 @@ pub(crate) struct RegistryClient {
 }
 
 impl RegistryClient {
-    /// A client of `urls` (http URLs, at least one), sending `credentials` as HTTP basic authentication.
-    pub(crate) fn new(urls: Vec<Url>, credentials: Option<(String, String)>) -> Result<Self, String> {
-        let http = Client::builder()
+    /// A client of `urls` (http or https URLs, at least one), sending `credentials` as HTTP basic authentication,
+    /// trusting the system's CAs and those of the PEM file `truststore`.
+    pub(crate) fn new(
+        urls: Vec<Url>,
+        credentials: Option<(String, String)>,
+        truststore: Option<&Path>,
+    ) -> Result<Self, HttpClientError> {
+        let http = http_client::builder(truststore)?
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .no_proxy()
-            .build()
-            .map_err(|e| e.to_string())?;
+            .build()?;
         Ok(RegistryClient { http, urls, credentials, first: AtomicUsize::new(0) })
     }
 

@@ -62,6 +62,8 @@ pub struct HttpSinkConfig {
     pub connect_timeout: Duration,
     /// `http.request.timeout.ms`.
     pub request_timeout: Duration,
+    /// `https.ssl.truststore.location`: CA certificates (PEM) trusted for an https URL besides the system's.
+    pub truststore: Option<std::path::PathBuf>,
 }
 
 fn whole(v: &str) -> Result<(), String> {
@@ -116,6 +118,23 @@ pub fn config_def() -> ConfigDef {
             .checked(whole),
         ConfigKey::optional("http.request.timeout.ms", ConfigType::Long, "30000", "A request may take this long.")
             .checked(whole),
+        ConfigKey::optional(
+            "https.ssl.truststore.location",
+            ConfigType::String,
+            "",
+            "A PEM file of CA certificates trusted for an https URL, besides the system's.",
+        )
+        .checked(|v| match v.trim() {
+            "" => Ok(()),
+            path => crate::http_client::builder(Some(std::path::Path::new(path))).map(drop).map_err(|e| e.to_string()),
+        }),
+        ConfigKey::optional(
+            "https.ssl.truststore.type",
+            ConfigType::String,
+            "PEM",
+            "The truststore's format: only PEM is read (JKS and PKCS12 are not).",
+        )
+        .one_of(&["PEM"]),
     ])
 }
 
@@ -160,6 +179,9 @@ impl HttpSinkConfig {
             retry_timeout: (retry_timeout >= 0).then(|| Duration::from_millis(retry_timeout as u64)),
             connect_timeout: millis("http.connect.timeout.ms"),
             request_timeout: millis("http.request.timeout.ms"),
+            truststore: Some(text("https.ssl.truststore.location"))
+                .filter(|path| !path.is_empty())
+                .map(std::path::PathBuf::from),
         })
     }
 }

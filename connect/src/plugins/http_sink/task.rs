@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use super::config::{Auth, HttpSinkConfig, NullValues};
 use crate::connector::{Rejected, SinkRecord, SinkTask, TaskError};
 use crate::converters::{Converter, ConverterType, JsonConverter, JsonConverterConfig};
+use crate::http_client::{self, HttpClientError};
 
 /// How much of an error answer's body a rejection quotes.
 const QUOTED_BODY: usize = 512;
@@ -30,11 +31,9 @@ pub struct HttpSinkTask {
 impl HttpSinkTask {
     /// A task for `config`.
     pub fn new(config: HttpSinkConfig) -> Result<Self, TaskError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .build()
-            .map_err(|e| TaskError::Definite(format!("the HTTP client: {e}")))?;
+        let client = http_client::builder(config.truststore.as_deref())
+            .and_then(|b| Ok(b.connect_timeout(config.connect_timeout).timeout(config.request_timeout).build()?))
+            .map_err(|e: HttpClientError| TaskError::Definite(e.to_string()))?;
         let mut json = JsonConverterConfig::new(ConverterType::Value);
         json.schemas_enable = false;
         Ok(HttpSinkTask { config, client, json: JsonConverter::new(json) })
@@ -86,7 +85,17 @@ impl HttpSinkTask {
                     }
                     reason
                 }
-                Err(error) => format!("sending to {}: {error}", self.config.url),
+                Err(error) => {
+                    let failure = format!("sending to {}: {}", self.config.url, with_causes(&error));
+                    if is_untrusted_certificate(&error) {
+                        // Retrying cannot help: the server's certificate stays what it is.
+                        return Err(TaskError::Definite(format!(
+                            "{failure} (the server's certificate is not trusted: give its CA in \
+                             https.ssl.truststore.location)"
+                        )));
+                    }
+                    failure
+                }
             };
             attempt += 1;
             let within_timeout = match self.config.retry_timeout {
@@ -159,6 +168,34 @@ impl HttpSinkTask {
             }
         }
     }
+}
+
+/// `error` and its causes, `: `-separated (reqwest's own message names only the URL).
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
+/// Whether a request failed because TLS did not trust the server's certificate. The rustls error sits inside
+/// I/O errors, which `source()` steps over, so those are opened with `get_ref()`.
+fn is_untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if matches!(current.downcast_ref::<rustls::Error>(), Some(rustls::Error::InvalidCertificate(_))) {
+            return true;
+        }
+        cause = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    false
 }
 
 /// An error answer, quoted: `HTTP 400 Bad Request: <body>`.

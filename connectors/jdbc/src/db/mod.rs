@@ -8,7 +8,7 @@ pub mod text;
 use thiserror::Error;
 
 use crate::config::SinkConfig;
-use crate::dialect::Dialect;
+use crate::tls::SinkTls;
 use crate::value::SqlValue;
 
 /// A database failure, in the database's words, sorted by what the sink does about it.
@@ -57,11 +57,11 @@ pub enum Session {
 }
 
 impl Session {
-    /// Connects to the database of `connection.url` with the settings' credentials.
+    /// Connects to the database of `connection.url` with the settings' credentials, over TLS as the URL says.
     pub async fn connect(config: &SinkConfig) -> Result<Self, DbError> {
-        Ok(match config.url.dialect {
-            Dialect::Postgres => Session::Postgres(postgres::PgSession::connect(config).await?),
-            Dialect::MySql => Session::MySql(mysql::MySqlSession::connect(config).await?),
+        Ok(match &config.tls {
+            SinkTls::Postgres(tls) => Session::Postgres(postgres::PgSession::connect(config, tls).await?),
+            SinkTls::MySql(tls) => Session::MySql(mysql::MySqlSession::connect(config, tls).await?),
         })
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, DriverError, OptsBuilder, Params, Value};
+use tidemark_mysql::tls::{is_definite_tls_failure, MySqlTls};
 
 use super::text::text;
 use super::{DbError, TableColumn, TableInfo};
@@ -47,9 +48,9 @@ pub struct MySqlSession {
 }
 
 impl MySqlSession {
-    /// Connects as the settings say.
-    pub async fn connect(config: &SinkConfig) -> Result<Self, DbError> {
-        let opts = OptsBuilder::default()
+    /// Connects as the settings say, with `tls`.
+    pub async fn connect(config: &SinkConfig, tls: &MySqlTls) -> Result<Self, DbError> {
+        let builder = OptsBuilder::default()
             .ip_or_hostname(config.url.host.clone())
             .tcp_port(config.url.port)
             .user(Some(config.username.clone()))
@@ -57,7 +58,8 @@ impl MySqlSession {
             .db_name(config.url.database.clone())
             .prefer_socket(false)
             .init(INIT.to_vec());
-        match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts)).await {
+        let opts = tls.connect_opts(builder);
+        match tokio::time::timeout(CONNECT_TIMEOUT, opts.connect()).await {
             Ok(connected) => Ok(MySqlSession { conn: connected.map_err(classify)? }),
             Err(_) => Err(DbError::Unavailable(format!("connecting to {} timed out", config.url.address()))),
         }
@@ -155,6 +157,8 @@ pub fn classify(error: mysql_async::Error) -> DbError {
                 _ => DbError::Failed(message),
             }
         }
+        // A TLS failure that connecting again cannot mend (a certificate refused, no TLS on the server) is final.
+        _ if is_definite_tls_failure(&error) => DbError::Failed(error.to_string()),
         mysql_async::Error::Io(_)
         | mysql_async::Error::Driver(
             DriverError::ConnectionClosed | DriverError::PacketOutOfOrder | DriverError::UnexpectedPacket { .. },

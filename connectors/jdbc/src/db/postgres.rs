@@ -6,8 +6,9 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use tidemark_postgres::tls::{is_definite_tls_failure, PgTls};
 use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
-use tokio_postgres::{Client, NoTls, Statement};
+use tokio_postgres::{Client, Statement};
 
 use super::text::write_text;
 use super::{DbError, TableColumn, TableInfo};
@@ -35,8 +36,9 @@ pub struct PgSession {
 }
 
 impl PgSession {
-    /// Connects as the settings say; the connection's I/O runs on a task of its own until the session is dropped.
-    pub async fn connect(config: &SinkConfig) -> Result<Self, DbError> {
+    /// Connects as the settings say, with `tls`; the connection's I/O runs on a task of its own until the session is
+    /// dropped.
+    pub async fn connect(config: &SinkConfig, tls: &PgTls) -> Result<Self, DbError> {
         let mut settings = tokio_postgres::Config::new();
         settings
             .host(&config.url.host)
@@ -46,7 +48,7 @@ impl PgSession {
             .dbname(config.url.database.as_deref().unwrap_or(&config.username))
             .application_name("tidemark-jdbc-sink")
             .connect_timeout(CONNECT_TIMEOUT);
-        let (client, connection) = settings.connect(NoTls).await.map_err(classify)?;
+        let (client, connection) = tls.connect_sql(&settings).await.map_err(classify)?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "a Postgres sink connection ended");
@@ -139,7 +141,8 @@ pub fn classify(error: tokio_postgres::Error) -> DbError {
             }
             source = cause.source();
         }
-        return DbError::Unavailable(message);
+        // A TLS failure that connecting again cannot mend (a certificate refused, no TLS on the server) is final.
+        return if is_definite_tls_failure(&error) { DbError::Failed(message) } else { DbError::Unavailable(message) };
     };
     let code = db.code().code();
     let mut message = format!("{} (SQLSTATE {code})", db.message());

@@ -11,6 +11,7 @@ use tidemark_connect::record::ConnectRecord;
 use tidemark_jdbc::JdbcSinkConnector;
 use tidemark_tests::mariadb::MariaDbServer;
 use tidemark_tests::postgres::PostgresServer;
+use tidemark_tests::tls::Certificates;
 
 /// A database to sink into, with a connection the test checks the tables through.
 pub enum Db {
@@ -23,7 +24,17 @@ pub enum Db {
 impl Db {
     /// A fresh Postgres server.
     pub async fn postgres() -> Result<Db> {
-        let server = tokio::task::spawn_blocking(PostgresServer::start).await??;
+        Self::postgres_on(tokio::task::spawn_blocking(PostgresServer::start).await??).await
+    }
+
+    /// A fresh Postgres server that takes TCP logins over TLS only, serving `certificates`' server certificate (the
+    /// test's own session goes through the Unix socket).
+    pub async fn postgres_tls(certificates: &Certificates) -> Result<Db> {
+        let certificates = certificates.clone();
+        Self::postgres_on(tokio::task::spawn_blocking(move || PostgresServer::start_tls(&certificates)).await??).await
+    }
+
+    async fn postgres_on(server: PostgresServer) -> Result<Db> {
         let (client, connection) = tokio_postgres::connect(&server.connection_string(), tokio_postgres::NoTls).await?;
         tokio::spawn(connection);
         // Instants read back as text in UTC.
@@ -33,14 +44,30 @@ impl Db {
 
     /// A fresh MariaDB server with the database `sink`.
     pub async fn mariadb() -> Result<Db> {
+        Self::mariadb_on(MariaDbServer::start, None).await
+    }
+
+    /// A fresh MariaDB server with the database `sink` that serves `certificates`' server certificate and refuses
+    /// TCP connections without TLS (the test's own session trusts their CA).
+    pub async fn mariadb_tls(certificates: &Certificates) -> Result<Db> {
+        let ssl = mysql_async::SslOpts::default().with_root_certs(vec![certificates.ca.clone().into()]);
+        let certificates = certificates.clone();
+        Self::mariadb_on(move || MariaDbServer::start_tls(&certificates, true), Some(ssl)).await
+    }
+
+    async fn mariadb_on(
+        start: impl FnOnce() -> Result<MariaDbServer> + Send + 'static,
+        ssl: Option<mysql_async::SslOpts>,
+    ) -> Result<Db> {
         let server = tokio::task::spawn_blocking(|| {
-            let server = MariaDbServer::start()?;
+            let server = start()?;
             server.root_sql("CREATE DATABASE sink; GRANT ALL ON sink.* TO 'tidemark'@'%';")?;
             Ok::<_, anyhow::Error>(server)
         })
         .await??;
         let url = format!("{}sink", server.url());
-        let conn = mysql_async::Conn::new(mysql_async::Opts::from_url(&url)?).await?;
+        let opts = mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(&url)?).ssl_opts(ssl);
+        let conn = mysql_async::Conn::new(opts).await?;
         Ok(Db::MariaDb { server, conn })
     }
 

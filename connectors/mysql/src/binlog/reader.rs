@@ -2,18 +2,19 @@
 //! stream from a file and position or from a GTID set.
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{BinlogStreamRequest, Conn, Opts, Row};
+use mysql_async::{BinlogStreamRequest, Conn, Row};
 
 use super::error::{BinlogError, GtidError};
 use super::flavor::Flavor;
 use super::gtid::GtidSet;
 use super::position::BinlogPosition;
 use super::stream::BinlogEventStream;
+use crate::tls::ConnectOpts;
 
 /// Reads the binary log of one server as a replica with a given server id.
 #[derive(Debug, Clone)]
 pub struct BinlogReader {
-    opts: Opts,
+    opts: ConnectOpts,
     server_id: u32,
     flavor: Flavor,
     checksum: bool,
@@ -22,9 +23,10 @@ pub struct BinlogReader {
 impl BinlogReader {
     /// Connects, checks that the server logs full row images (`binlog_format=ROW`, `binlog_row_image=FULL`; any
     /// other value is [`BinlogError::Setting`]) and detects the flavour. `server_id` must differ from every other
-    /// replica's.
-    pub async fn connect(opts: Opts, server_id: u32) -> Result<Self, BinlogError> {
-        let mut conn = Conn::new(opts.clone()).await?;
+    /// replica's. Every connection the reader opens (the binlog stream's too) uses `opts`, TLS included.
+    pub async fn connect(opts: impl Into<ConnectOpts>, server_id: u32) -> Result<Self, BinlogError> {
+        let opts = opts.into();
+        let mut conn = opts.connect().await?;
         let version = query_string(&mut conn, "SELECT VERSION()").await?;
         let flavor = Flavor::from_version(&version);
         check_setting(&mut conn, "binlog_format", "SELECT @@global.binlog_format", "ROW").await?;
@@ -42,7 +44,7 @@ impl BinlogReader {
 
     /// Where the binary log stands now: `SHOW MASTER STATUS` and the executed GTID set.
     pub async fn current_position(&self) -> Result<BinlogPosition, BinlogError> {
-        let mut conn = Conn::new(self.opts.clone()).await?;
+        let mut conn = self.opts.connect().await?;
         let position = position_on(&mut conn, self.flavor).await?;
         conn.disconnect().await?;
         Ok(position)
@@ -86,7 +88,7 @@ impl BinlogReader {
     /// streaming that the file it stopped in was purged.
     pub async fn has_file(&self, name: &str) -> Result<bool, BinlogError> {
         const QUERY: &str = "SHOW BINARY LOGS";
-        let mut conn = Conn::new(self.opts.clone()).await?;
+        let mut conn = self.opts.connect().await?;
         let rows: Vec<Row> = conn.query(QUERY).await?;
         conn.disconnect().await?;
         for row in rows {
@@ -102,7 +104,7 @@ impl BinlogReader {
     /// A new connection prepared for a dump request: MariaDB's GTID events asked for, checksums as the server
     /// writes them.
     async fn replication_connection(&self) -> Result<Conn, BinlogError> {
-        let mut conn = Conn::new(self.opts.clone()).await?;
+        let mut conn = self.opts.connect().await?;
         if self.flavor == Flavor::MariaDb {
             conn.query_drop("SET @mariadb_slave_capability=4").await?;
         }

@@ -2,6 +2,7 @@
 //! ([`SourceConfig`]).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use regex::Regex;
@@ -11,6 +12,7 @@ use tidemark_debezium::config::{
 };
 use tidemark_debezium::{ColumnFilter, ColumnRules, MessageKeyColumns, TableFilter};
 
+use crate::tls::{MySqlTls, SslMode, TlsFiles, TlsSetting};
 use crate::types::{type_config_keys, TypeSettings};
 
 /// What `snapshot.locking.mode` asks for.
@@ -35,6 +37,8 @@ pub struct SourceConfig {
     pub user: String,
     /// `database.password`.
     pub password: String,
+    /// `database.ssl.mode` with `database.ssl.ca`, `database.ssl.cert` and `database.ssl.key`, the files read.
+    pub tls: MySqlTls,
     /// `database.server.id`: the replica id the binlog is read as.
     pub server_id: u32,
     /// `topic.prefix`.
@@ -92,6 +96,39 @@ pub fn config_def() -> ConfigDef {
              CLIENT.",
         ),
         ConfigKey::optional("database.password", ConfigType::Password, "", "The user's password."),
+        ConfigKey::optional(
+            "database.ssl.mode",
+            ConfigType::String,
+            "preferred",
+            "TLS to the server, for the SQL and the binlog connections: disabled; preferred (TLS when the server \
+             offers it, else plain; the certificate not checked); required (TLS, the certificate not checked); \
+             verify_ca (TLS, the certificate signed by a CA of database.ssl.ca, or a public CA when that is not set); \
+             verify_identity (as verify_ca, and issued for database.hostname). MariaDB Connector/J's disable, trust, \
+             verify-ca and verify-full are taken for disabled, required, verify_ca and verify_identity. verify_ca \
+             checks the host name too until mysql_async fixes its name check (docs/from-debezium.md).",
+        )
+        .one_of(SslMode::NAMES),
+        ConfigKey::optional(
+            "database.ssl.ca",
+            ConfigType::String,
+            "",
+            "Tidemark's setting, for Debezium's database.ssl.truststore (a Java keystore it cannot read): a PEM file on \
+             the worker with the CA certificates verify_ca and verify_identity check the server's certificate against.",
+        ),
+        ConfigKey::optional(
+            "database.ssl.cert",
+            ConfigType::String,
+            "",
+            "Tidemark's setting, for Debezium's database.ssl.keystore: a PEM file on the worker with the client \
+             certificate (chain) shown to a server that asks for one (REQUIRE X509); needs database.ssl.key.",
+        ),
+        ConfigKey::optional(
+            "database.ssl.key",
+            ConfigType::String,
+            "",
+            "Tidemark's setting: a PEM file on the worker with the client certificate's private key (PKCS#8, PKCS#1 \
+             or SEC1), not encrypted.",
+        ),
         ConfigKey::required(
             "database.server.id",
             ConfigType::Long,
@@ -166,7 +203,9 @@ impl SourceConfig {
                 message: "gtid.source.includes and gtid.source.excludes cannot both be set".to_owned(),
             });
         }
-        let (Ok(filter), Ok(columns), Ok(types), true) = (filter, columns, types, errors.is_empty()) else {
+        let tls = tls_settings(props, &text).map_err(|e| errors.push(e));
+        let (Ok(filter), Ok(columns), Ok(types), Ok(tls), true) = (filter, columns, types, tls, errors.is_empty())
+        else {
             return Err(errors);
         };
         let flag = |name: &str| text(name).eq_ignore_ascii_case("true");
@@ -178,6 +217,7 @@ impl SourceConfig {
             user: text("database.user"),
             // Not trimmed: a password may have spaces.
             password: def.value(props, "database.password").unwrap_or_default().to_owned(),
+            tls,
             server_id: text("database.server.id").parse().unwrap_or(1),
             topic_prefix: text("topic.prefix"),
             filter,
@@ -216,6 +256,32 @@ impl SourceConfig {
         }
         !self.gtid_excludes.iter().any(|p| p.is_match(id))
     }
+}
+
+/// The TLS settings, their files read; a problem is reported on the setting to fix.
+fn tls_settings(props: &BTreeMap<String, String>, text: &dyn Fn(&str) -> String) -> Result<MySqlTls, FieldError> {
+    let path = |name: &str| Some(text(name)).filter(|p| !p.is_empty()).map(PathBuf::from);
+    let files =
+        TlsFiles { ca: path("database.ssl.ca"), cert: path("database.ssl.cert"), key: path("database.ssl.key") };
+    // The declared check allows only the modes' names.
+    let mode = SslMode::parse(&text("database.ssl.mode")).unwrap_or(SslMode::Preferred);
+    let truststore = props.get("database.ssl.truststore").is_some_and(|store| !store.trim().is_empty());
+    if mode.verifies() && truststore && files.ca.is_none() {
+        // Trusting the public CAs instead of the truststore's would check against other authorities than asked.
+        return Err(FieldError {
+            name: "database.ssl.truststore".to_owned(),
+            message: "Java truststores cannot be read: give the CA certificates as a PEM file in database.ssl.ca"
+                .to_owned(),
+        });
+    }
+    MySqlTls::new(mode, files).map_err(|error| {
+        let name = match error.setting() {
+            TlsSetting::Ca => "database.ssl.ca",
+            TlsSetting::Cert => "database.ssl.cert",
+            TlsSetting::Key => "database.ssl.key",
+        };
+        FieldError { name: name.to_owned(), message: format!("Invalid configuration {name}: {error}") }
+    })
 }
 
 /// The expressions of a GTID source list (checked by the declared validator).
@@ -290,5 +356,52 @@ mod tests {
         let names: Vec<&str> = missing.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["database.hostname", "database.user", "database.server.id", "topic.prefix"]);
         assert!(config_def().is_secret("database.password"));
+    }
+
+    #[test]
+    fn tls_settings_are_read_and_their_files_checked() {
+        let dir = tempfile::tempdir().expect("dir");
+        let certs = tidemark_tests::tls::Certificates::generate(dir.path(), "my", "cdc").expect("certificates");
+        let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+        assert_eq!(SourceConfig::from_props(&props(&[])).expect("valid").tls.mode(), SslMode::Preferred);
+        let config = SourceConfig::from_props(&props(&[
+            ("database.ssl.mode", "VERIFY_IDENTITY"),
+            ("database.ssl.ca", &path(&certs.ca)),
+            ("database.ssl.cert", &path(&certs.client_cert)),
+            ("database.ssl.key", &path(&certs.client_key)),
+        ]))
+        .expect("valid");
+        assert_eq!(config.tls.mode(), SslMode::VerifyIdentity);
+        assert!(!format!("{config:?}").contains("PRIVATE KEY"));
+
+        let refused = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            SourceConfig::from_props(&props(pairs))
+                .expect_err("refused")
+                .into_iter()
+                .map(|e| (e.name, e.message))
+                .collect()
+        };
+        let errors = refused(&[("database.ssl.mode", "verify_full")]);
+        assert_eq!(errors[0].0, "database.ssl.mode");
+        let errors = refused(&[("database.ssl.mode", "verify_ca"), ("database.ssl.ca", "/nonexistent/ca.pem")]);
+        assert_eq!(errors[0].0, "database.ssl.ca");
+        assert!(errors[0].1.contains("/nonexistent/ca.pem"), "{errors:?}");
+        let errors = refused(&[("database.ssl.key", &path(&certs.client_key))]);
+        assert_eq!(errors[0].0, "database.ssl.cert");
+        let errors =
+            refused(&[("database.ssl.cert", &path(&certs.client_cert)), ("database.ssl.key", &path(&certs.ca))]);
+        assert_eq!(errors[0].0, "database.ssl.key", "{errors:?}");
+        let errors =
+            refused(&[("database.ssl.mode", "verify_identity"), ("database.ssl.truststore", "/etc/trust.jks")]);
+        assert_eq!(errors[0].0, "database.ssl.truststore");
+        // A truststore beside a PEM CA, or in a mode that checks nothing, is only warned about.
+        for extra in [("database.ssl.ca", path(&certs.ca)), ("database.ssl.mode", "required".to_owned())] {
+            let pairs = [
+                ("database.ssl.truststore", "/etc/trust.jks"),
+                ("database.ssl.mode", "verify_ca"),
+                (extra.0, &extra.1),
+            ];
+            assert!(SourceConfig::from_props(&props(&pairs)).is_ok(), "{extra:?}");
+        }
     }
 }

@@ -5,6 +5,7 @@ use tidemark_connect::data::{DataError, SchemaError};
 use tidemark_debezium::TableError;
 
 use crate::binlog::BinlogError;
+use crate::tls::is_definite_tls_failure;
 use crate::types::{CatalogError, TypeError};
 
 /// An error of the MySQL source.
@@ -93,9 +94,11 @@ impl SourceError {
 }
 
 /// Whether retrying can help: the connection broke, or the server said it is shutting down, starting, out of
-/// connections, or in a deadlock or lock wait.
+/// connections, or in a deadlock or lock wait. TLS failures that connecting again cannot mend (a certificate
+/// refused, no TLS on the server) are definite.
 fn transient(error: &mysql_async::Error) -> bool {
     match error {
+        _ if is_definite_tls_failure(error) => false,
         mysql_async::Error::Io(_) | mysql_async::Error::Driver(_) => true,
         // ER_CON_COUNT_ERROR, ER_SERVER_SHUTDOWN, ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, ER_QUERY_INTERRUPTED,
         // ER_SERVER_IS_IN_SECURE_AUTH_MODE-free startup errors (ER_NORMAL_SHUTDOWN, ER_SHUTDOWN_COMPLETE).

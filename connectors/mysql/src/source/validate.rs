@@ -9,6 +9,7 @@ use tidemark_connect::config::{resolve, FieldError};
 use super::config::SourceConfig;
 use super::connect;
 use crate::binlog::{BinlogError, BinlogReader};
+use crate::tls::{is_definite_tls_failure, SslMode};
 
 /// Every problem with `props` that only the server can tell.
 pub async fn validate(props: &BTreeMap<String, String>) -> Vec<FieldError> {
@@ -22,7 +23,7 @@ pub async fn validate(props: &BTreeMap<String, String>) -> Vec<FieldError> {
     let connecting = BinlogReader::connect(connect::opts(&config), config.server_id);
     let reader = match tokio::time::timeout(config.connect_timeout, connecting).await {
         Ok(Ok(reader)) => reader,
-        Ok(Err(error)) => return reader_errors(&error, &address),
+        Ok(Err(error)) => return reader_errors(&error, &address, config.tls.mode()),
         Err(_) => return vec![error("database.hostname", format!("connecting to MySQL at {address} timed out"))],
     };
     match reader.current_position().await {
@@ -38,12 +39,26 @@ pub async fn validate(props: &BTreeMap<String, String>) -> Vec<FieldError> {
 }
 
 /// A failed connection or check, on the setting to fix.
-fn reader_errors(failure: &BinlogError, address: &str) -> Vec<FieldError> {
+fn reader_errors(failure: &BinlogError, address: &str, tls: SslMode) -> Vec<FieldError> {
     match failure {
-        // ER_ACCESS_DENIED_ERROR: wrong user or password.
+        BinlogError::Mysql(tls) if is_definite_tls_failure(tls) => {
+            vec![error("database.ssl.mode", format!("TLS to MySQL at {address} failed: {tls}"))]
+        }
+        // ER_ACCESS_DENIED_ERROR: wrong user or password, or (MariaDB) TLS the server or the user requires.
         BinlogError::Mysql(mysql_async::Error::Server(server)) if server.code == 1045 => {
             let message = format!("MySQL at {address} refused the login: {}", server.message);
-            vec![error("database.password", message.clone()), error("database.user", message)]
+            let mut errors = vec![error("database.password", message.clone()), error("database.user", message)];
+            if tls == SslMode::Disabled {
+                errors.push(error(
+                    "database.ssl.mode",
+                    format!(
+                        "MySQL at {address} refused the login without TLS ({}); MariaDB answers so too when it \
+                         requires TLS (require_secure_transport, REQUIRE SSL)",
+                        server.message
+                    ),
+                ));
+            }
+            errors
         }
         BinlogError::Mysql(mysql_async::Error::Server(server)) => {
             vec![error("database.user", format!("MySQL at {address}: {}", server.message))]

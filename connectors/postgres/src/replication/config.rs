@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-/// The parameters of a replication connection. The connection is plain TCP for now; `database.sslmode` will add a
-/// TLS mode here.
+use crate::tls::PgTls;
+
+/// The parameters of a replication connection.
 #[derive(Clone)]
 pub struct ConnectConfig {
     /// Host name or address of the server.
@@ -18,6 +19,8 @@ pub struct ConnectConfig {
     pub dbname: String,
     /// Shown in `pg_stat_replication.application_name` and the server's log.
     pub application_name: String,
+    /// Whether and how the connection uses TLS (`sslmode`).
+    pub tls: PgTls,
 }
 
 impl fmt::Debug for ConnectConfig {
@@ -29,6 +32,7 @@ impl fmt::Debug for ConnectConfig {
             .field("password", &"<redacted>")
             .field("dbname", &self.dbname)
             .field("application_name", &self.application_name)
+            .field("tls", &self.tls)
             .finish()
     }
 }

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
-use tokio::net::TcpStream;
 
 use super::commands::{self, IdentifySystem, SlotCreated, SnapshotAction};
 use super::config::ConnectConfig;
@@ -16,6 +15,7 @@ use super::query::{self, QueryResult};
 use super::startup;
 use super::stream::ReplicationStream;
 use super::transport::{self, Backend, FrameReader, FrameWriter};
+use crate::tls::Negotiation;
 
 /// A connection in replication mode (`replication=database`): it runs replication commands and plain SQL until
 /// [`start_logical_replication`](Self::start_logical_replication) turns it into a stream.
@@ -26,16 +26,18 @@ pub struct ReplicationConnection {
 }
 
 impl ReplicationConnection {
-    /// Connects over TCP and logs in (SCRAM-SHA-256, MD5 or cleartext password, as the server asks). Fails with
-    /// [`ReplicationError::Connect`] when the server cannot be reached and [`ReplicationError::Server`] when it
-    /// refuses (SQLSTATE `28P01` for a wrong password, `28000` when `pg_hba.conf` has no entry).
+    /// Connects over TCP, with TLS as [`ConnectConfig::tls`] says, and logs in (SCRAM-SHA-256, MD5 or cleartext
+    /// password, as the server asks). Fails with [`ReplicationError::Connect`] when the server cannot be reached,
+    /// [`ReplicationError::NoTls`] or [`ReplicationError::Tls`] when TLS cannot be had as the mode requires, and
+    /// [`ReplicationError::Server`] when the server refuses (SQLSTATE `28P01` for a wrong password, `28000` when
+    /// `pg_hba.conf` has no entry).
     pub async fn connect(config: &ConnectConfig) -> Result<Self, ReplicationError> {
-        let address = format!("{}:{}", config.host, config.port);
-        let stream = TcpStream::connect((config.host.as_str(), config.port))
-            .await
-            .map_err(|source| ReplicationError::Connect { address, source })?;
-        stream.set_nodelay(true)?;
-        let (mut reader, mut writer) = transport::split_tcp(stream);
+        config.tls.connect_with(|negotiation| Self::connect_once(config, negotiation), ReplicationError::sqlstate).await
+    }
+
+    /// One connection attempt.
+    async fn connect_once(config: &ConnectConfig, negotiation: Negotiation) -> Result<Self, ReplicationError> {
+        let (mut reader, mut writer) = transport::open(config, negotiation).await?;
         let session = startup::start(&mut reader, &mut writer, config).await?;
         Ok(ReplicationConnection { reader, writer, parameters: session.parameters })
     }

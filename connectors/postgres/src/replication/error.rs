@@ -17,6 +17,21 @@ pub enum ReplicationError {
         /// The operating system's error.
         source: io::Error,
     },
+    /// The server does not accept TLS (`ssl=off`) while `sslmode` requires it.
+    #[error("the Postgres server at {address} does not accept TLS connections (ssl=off), and sslmode requires TLS")]
+    NoTls {
+        /// `host:port` as configured.
+        address: String,
+    },
+    /// The TLS handshake failed: the server's certificate was refused (not signed by a CA of the root certificates,
+    /// not issued for the host, expired), the server refused the client's, or the connection broke during it.
+    #[error("TLS handshake with the Postgres server at {address} failed: {source}")]
+    Tls {
+        /// `host:port` as configured.
+        address: String,
+        /// rustls's error, in an I/O error.
+        source: io::Error,
+    },
     /// Reading from or writing to an open connection failed.
     #[error("I/O error on the Postgres replication connection: {0}")]
     Io(#[from] io::Error),

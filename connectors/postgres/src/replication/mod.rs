@@ -9,7 +9,8 @@
 //! [`ReplicationStream`] of XLogData (the plugin's output, undecoded) and keepalives, on which the client reports
 //! its positions with [`send_status`](ReplicationStream::send_status).
 //!
-//! Plain TCP only for now; TLS (`database.sslmode`) plugs in below the framing (`transport.rs`).
+//! TLS ([`ConnectConfig::tls`], `sslmode`) sits below the framing: an SSLRequest before the StartupMessage, the
+//! handshake on the same socket, then the same frames over the TLS stream (`transport.rs`).
 
 mod commands;
 mod config;

@@ -86,8 +86,8 @@ async fn authenticate(
     }
 }
 
-/// The SCRAM-SHA-256 exchange (RFC 7677, no channel binding: the connection has no TLS); ends once the server's
-/// signature verified. AuthenticationOk follows.
+/// The SCRAM-SHA-256 exchange (RFC 7677, without channel binding, over TLS too); ends once the server's signature
+/// verified. AuthenticationOk follows.
 async fn scram(
     reader: &mut FrameReader,
     writer: &mut FrameWriter,

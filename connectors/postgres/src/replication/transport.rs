@@ -2,17 +2,20 @@
 //! that counts itself, the body).
 //!
 //! The connection is split into a reading and a writing half so a replication stream can wait for the next message
-//! and send status updates independently. Both halves are boxed trait objects: a TLS stream (`database.sslmode`)
-//! will slot in by splitting it the same way.
+//! and send status updates independently. Both halves are boxed trait objects, over a TCP socket or a TLS stream
+//! alike ([`open`] sends the SSLRequest and shakes hands first when `sslmode` asks for TLS).
 
 use std::io;
 
 use bytes::{Buf, BytesMut};
 use postgres_protocol::message::backend::Message;
+use postgres_protocol::message::frontend;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::config::ConnectConfig;
 use super::error::ReplicationError;
+use crate::tls::Negotiation;
 
 /// The tag of CopyBothResponse, which `postgres-protocol`'s backend parser does not know.
 const COPY_BOTH_RESPONSE_TAG: u8 = b'W';
@@ -29,8 +32,42 @@ pub(crate) enum Backend {
     Message(Message),
 }
 
+/// Connects to `config`'s server and, as `negotiation` says, asks for TLS (SSLRequest) and shakes hands on the same
+/// socket; returns the connection's two framed halves, ready for the StartupMessage.
+pub(crate) async fn open(
+    config: &ConnectConfig,
+    negotiation: Negotiation,
+) -> Result<(FrameReader, FrameWriter), ReplicationError> {
+    let address = || format!("{}:{}", config.host, config.port);
+    let mut stream = TcpStream::connect((config.host.as_str(), config.port))
+        .await
+        .map_err(|source| ReplicationError::Connect { address: address(), source })?;
+    stream.set_nodelay(true)?;
+    if negotiation == Negotiation::Plain {
+        return Ok(split_tcp(stream));
+    }
+    let mut request = BytesMut::new();
+    frontend::ssl_request(&mut request);
+    stream.write_all(&request).await?;
+    // One byte and no more: whatever follows an 'S' belongs to the TLS handshake, never to the protocol.
+    match stream.read_u8().await? {
+        b'S' => {
+            let tls = config
+                .tls
+                .handshake(&config.host, stream)
+                .await
+                .map_err(|source| ReplicationError::Tls { address: address(), source })?;
+            let (read, write) = tokio::io::split(tls);
+            Ok((FrameReader::new(Box::new(read)), FrameWriter::new(Box::new(write))))
+        }
+        b'N' if negotiation == Negotiation::Prefer => Ok(split_tcp(stream)),
+        b'N' => Err(ReplicationError::NoTls { address: address() }),
+        other => Err(ReplicationError::Protocol(format!("answer {other:#04x} to SSLRequest (expected 'S' or 'N')"))),
+    }
+}
+
 /// Splits a connected socket into its two framed halves.
-pub(crate) fn split_tcp(stream: TcpStream) -> (FrameReader, FrameWriter) {
+fn split_tcp(stream: TcpStream) -> (FrameReader, FrameWriter) {
     let (read, write) = stream.into_split();
     (FrameReader::new(Box::new(read)), FrameWriter::new(Box::new(write)))
 }

@@ -1,6 +1,7 @@
 //! The connector's settings, under Debezium's property names, and their typed form ([`SourceConfig`]).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
@@ -10,6 +11,7 @@ use tidemark_debezium::{ColumnFilter, MessageKeyColumns, TableFilter};
 
 use super::columns::TypeSettings;
 use super::schema::SchemaRules;
+use crate::tls::{PgTls, SslMode, TlsFiles, TlsSetting};
 
 /// What `publication.autocreate.mode` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,8 @@ pub struct SourceConfig {
     pub password: String,
     /// `database.dbname`.
     pub dbname: String,
+    /// `database.sslmode` with `database.sslrootcert`, `database.sslcert` and `database.sslkey`, the files read.
+    pub tls: PgTls,
     /// `topic.prefix`: the first part of every topic name, and the server name in events and offsets.
     pub topic_prefix: String,
     /// `slot.name`.
@@ -72,7 +76,17 @@ pub struct SourceConfig {
 }
 
 const AUTOCREATE_MODES: &[&str] = &["all_tables", "filtered", "disabled"];
-const SSL_MODES: &[&str] = &["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+/// Refuses any value of a Debezium TLS setting that has no equivalent here.
+fn unsupported_tls_setting(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        Ok(())
+    } else {
+        Err("is not supported: TLS is set up with database.sslmode, database.sslrootcert, database.sslcert and an \
+             unencrypted database.sslkey (PEM files)"
+            .to_owned())
+    }
+}
 
 /// The declared settings (the type settings are declared by [`super::columns::type_config_keys`]).
 pub fn config_def() -> ConfigDef {
@@ -91,13 +105,49 @@ pub fn config_def() -> ConfigDef {
             "database.sslmode",
             ConfigType::String,
             "prefer",
-            "TLS to the server: not supported yet, so only disable, allow and prefer (which connect without TLS).",
+            "TLS to the server, as libpq's sslmode: disable; allow (plain, TLS only when the server refuses a plain \
+             login); prefer (TLS when the server offers it, else plain); require (TLS, the certificate not checked \
+             unless database.sslrootcert is set, then as verify-ca); verify-ca (TLS, the certificate signed by a CA \
+             of database.sslrootcert); verify-full (as verify-ca, and issued for database.hostname). allow and \
+             prefer never check the certificate. Both the SQL and the replication connections use it.",
         )
-        .one_of(SSL_MODES)
-        .checked(|v| match v.trim().to_ascii_lowercase().as_str() {
-            "disable" | "allow" | "prefer" => Ok(()),
-            _ => Err("TLS connections are not supported yet; use disable or prefer".to_owned()),
-        }),
+        .one_of(SslMode::NAMES),
+        ConfigKey::optional(
+            "database.sslrootcert",
+            ConfigType::String,
+            "",
+            "A PEM file on the worker with the CA certificates the server's certificate must chain to; needed by \
+             verify-ca and verify-full.",
+        ),
+        ConfigKey::optional(
+            "database.sslcert",
+            ConfigType::String,
+            "",
+            "A PEM file on the worker with the client certificate (chain) shown to a server that asks for one \
+             (clientcert in pg_hba.conf, or the cert method); needs database.sslkey.",
+        ),
+        ConfigKey::optional(
+            "database.sslkey",
+            ConfigType::String,
+            "",
+            "A PEM file on the worker with the client certificate's private key (PKCS#8, PKCS#1 or SEC1), not \
+             encrypted.",
+        ),
+        ConfigKey::optional(
+            "database.sslpassword",
+            ConfigType::Password,
+            "",
+            "Not supported (refused when set): database.sslkey must not be encrypted.",
+        )
+        .checked(unsupported_tls_setting),
+        ConfigKey::optional(
+            "database.sslfactory",
+            ConfigType::String,
+            "",
+            "Not supported (refused when set): pgjdbc's socket factory class; TLS is set up with database.sslmode \
+             and the PEM files above.",
+        )
+        .checked(unsupported_tls_setting),
         ConfigKey::optional("plugin.name", ConfigType::String, "pgoutput", "The logical decoding plugin.")
             .one_of(&["pgoutput"]),
         ConfigKey::optional("slot.name", ConfigType::String, "debezium", "The logical replication slot.")
@@ -129,6 +179,27 @@ pub fn config_def() -> ConfigDef {
     keys.extend(common_config_keys(Container::Schema));
     keys.extend(super::columns::type_config_keys());
     ConfigDef::new(keys)
+}
+
+/// The TLS settings, their files read; a problem is reported on the setting to fix.
+fn tls_settings(text: &dyn Fn(&str) -> String) -> Result<PgTls, FieldError> {
+    let path = |name: &str| Some(text(name)).filter(|p| !p.is_empty()).map(PathBuf::from);
+    let files = TlsFiles {
+        root_cert: path("database.sslrootcert"),
+        client_cert: path("database.sslcert"),
+        client_key: path("database.sslkey"),
+    };
+    // The declared check allows only the modes' names.
+    let mode = SslMode::parse(&text("database.sslmode")).unwrap_or(SslMode::Prefer);
+    PgTls::new(mode, files).map_err(|error| {
+        let name = match error.setting() {
+            TlsSetting::Mode => "database.sslmode",
+            TlsSetting::RootCert => "database.sslrootcert",
+            TlsSetting::ClientCert => "database.sslcert",
+            TlsSetting::ClientKey => "database.sslkey",
+        };
+        FieldError { name: name.to_owned(), message: format!("Invalid configuration {name}: {error}") }
+    })
 }
 
 /// Whether `schema` holds system catalogs or temporary tables, never captured.
@@ -166,10 +237,11 @@ impl SourceConfig {
                 errors.extend(problems.into_iter().map(|(name, message)| FieldError { name, message }));
             })
             .ok();
-        let (Some(filter), Some(columns), Some(types)) = (filter, columns, types) else {
+        let text = |name: &str| def.value(props, name).unwrap_or_default().trim().to_owned();
+        let tls = tls_settings(&text).map_err(|e| errors.push(e)).ok();
+        let (Some(filter), Some(columns), Some(types), Some(tls)) = (filter, columns, types, tls) else {
             return Err(errors);
         };
-        let text = |name: &str| def.value(props, name).unwrap_or_default().trim().to_owned();
         let flag = |name: &str| text(name).eq_ignore_ascii_case("true");
         let millis = |name: &str| text(name).parse::<u64>().unwrap_or(0);
         let snapshot_mode = SnapshotMode::parse(&text("snapshot.mode"));
@@ -186,6 +258,7 @@ impl SourceConfig {
             // Not trimmed: a password may have spaces.
             password: def.value(props, "database.password").unwrap_or_default().to_owned(),
             dbname: text("database.dbname"),
+            tls,
             topic_prefix: text("topic.prefix"),
             slot_name: text("slot.name"),
             publication_name: text("publication.name"),
@@ -289,7 +362,7 @@ mod tests {
             ("snapshot.mode", "sometimes"),
             ("provide.transaction.metadata", "maybe"),
             ("skipped.operations", "c,x"),
-            ("database.sslmode", "require"),
+            ("database.sslmode", "verify_full"),
             ("table.include.list", "public.(orders"),
             ("column.exclude.list", "public.orders.(x"),
             ("message.key.columns", "public.orders"),
@@ -313,6 +386,54 @@ mod tests {
         let errors = SourceConfig::from_props(&BTreeMap::new()).expect_err("missing");
         let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["database.hostname", "database.user", "database.dbname", "topic.prefix"]);
+    }
+
+    #[test]
+    fn tls_settings_are_read_and_their_files_checked() {
+        let dir = tempfile::tempdir().expect("dir");
+        let certs = tidemark_tests::tls::Certificates::generate(dir.path(), "pg", "cdc").expect("certificates");
+        let path = |p: &std::path::Path| p.to_string_lossy().into_owned();
+        let config = SourceConfig::from_props(&props(&[])).expect("valid");
+        assert_eq!(config.tls.mode(), SslMode::Prefer);
+        let config = SourceConfig::from_props(&props(&[
+            ("database.sslmode", "VERIFY-FULL"),
+            ("database.sslrootcert", &path(&certs.ca)),
+            ("database.sslcert", &path(&certs.client_cert)),
+            ("database.sslkey", &path(&certs.client_key)),
+        ]))
+        .expect("valid");
+        assert_eq!(config.tls.mode(), SslMode::VerifyFull);
+
+        let refused = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            SourceConfig::from_props(&props(pairs))
+                .expect_err("refused")
+                .into_iter()
+                .map(|e| (e.name, e.message))
+                .collect()
+        };
+        let errors = refused(&[("database.sslmode", "verify-ca")]);
+        assert_eq!(errors[0].0, "database.sslrootcert");
+        assert!(errors[0].1.contains("verify-ca"), "{errors:?}");
+        let errors = refused(&[("database.sslmode", "verify-full"), ("database.sslrootcert", "/nonexistent/ca.pem")]);
+        assert_eq!(errors[0].0, "database.sslrootcert");
+        assert!(errors[0].1.contains("/nonexistent/ca.pem"), "{errors:?}");
+        let errors = refused(&[("database.sslmode", "require"), ("database.sslcert", &path(&certs.client_cert))]);
+        assert_eq!(errors[0].0, "database.sslkey");
+        // A key that is not the certificate's.
+        let errors = refused(&[
+            ("database.sslmode", "require"),
+            ("database.sslcert", &path(&certs.client_cert)),
+            ("database.sslkey", &path(&certs.server_key)),
+        ]);
+        assert_eq!(errors[0].0, "database.sslkey", "{errors:?}");
+        for name in ["database.sslpassword", "database.sslfactory"] {
+            let errors = refused(&[(name, "x")]);
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].0, name);
+            assert!(errors[0].1.contains("is not supported") && !errors[0].1.contains(": x:"), "{errors:?}");
+        }
+        // Empty means unset, as Debezium's defaults.
+        assert!(SourceConfig::from_props(&props(&[("database.sslpassword", ""), ("database.sslrootcert", "")])).is_ok());
     }
 
     #[test]

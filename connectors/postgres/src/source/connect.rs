@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use super::config::SourceConfig;
 use crate::replication::{ConnectConfig, ReplicationConnection, ReplicationError};
@@ -16,7 +16,8 @@ fn application_name(config: &SourceConfig) -> String {
     format!("tidemark-{}", config.topic_prefix)
 }
 
-/// An ordinary connection; its I/O runs on a task of its own until the client is dropped.
+/// An ordinary connection, with TLS as `database.sslmode` says; its I/O runs on a task of its own until the client
+/// is dropped.
 pub async fn sql(config: &SourceConfig) -> Result<Client, tokio_postgres::Error> {
     let mut settings = tokio_postgres::Config::new();
     settings
@@ -27,7 +28,7 @@ pub async fn sql(config: &SourceConfig) -> Result<Client, tokio_postgres::Error>
         .dbname(&config.dbname)
         .application_name(application_name(config))
         .connect_timeout(CONNECT_TIMEOUT);
-    let (client, connection) = settings.connect(NoTls).await?;
+    let (client, connection) = config.tls.connect_sql(&settings).await?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {
             tracing::debug!(error = %error, "a Postgres connection ended");
@@ -36,7 +37,7 @@ pub async fn sql(config: &SourceConfig) -> Result<Client, tokio_postgres::Error>
     Ok(client)
 }
 
-/// A replication connection.
+/// A replication connection, with TLS as `database.sslmode` says.
 pub async fn replication(config: &SourceConfig) -> Result<ReplicationConnection, ReplicationError> {
     let settings = ConnectConfig {
         host: config.host.clone(),
@@ -45,6 +46,7 @@ pub async fn replication(config: &SourceConfig) -> Result<ReplicationConnection,
         password: config.password.clone(),
         dbname: config.dbname.clone(),
         application_name: application_name(config),
+        tls: config.tls.clone(),
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, ReplicationConnection::connect(&settings)).await {
         Ok(connected) => connected,

@@ -6,6 +6,7 @@ use tidemark_connect::data::{DataError, SchemaError};
 use super::columns::{CatalogError, TypeError};
 use crate::pgoutput::{DecodeError, UnknownRelation};
 use crate::replication::ReplicationError;
+use crate::tls::is_definite_tls_failure;
 
 /// A failure of the Postgres source.
 #[derive(Debug, thiserror::Error)]
@@ -72,12 +73,13 @@ impl From<SourceError> for TaskError {
 
 impl SourceError {
     /// The task error: transient (retried with backoff) when the connection broke, the server is shutting down
-    /// or busy, or the slot is still held by a stopping session; definite otherwise.
+    /// or busy, or the slot is still held by a stopping session; definite otherwise, TLS failures that connecting
+    /// again cannot mend (a certificate refused, no TLS on the server) among them.
     pub fn into_task_error(self) -> TaskError {
         let transient = match &self {
             SourceError::Sql(error) => match error.as_db_error() {
                 Some(db) => transient_sqlstate(db.code().code()),
-                None => true,
+                None => !is_definite_tls_failure(error),
             },
             SourceError::Catalog(CatalogError::Query { source, .. }) => match source.as_db_error() {
                 Some(db) => transient_sqlstate(db.code().code()),
@@ -85,7 +87,10 @@ impl SourceError {
             },
             SourceError::Replication(error) => match error {
                 ReplicationError::Server(server) => transient_sqlstate(&server.code),
-                ReplicationError::Authentication(_) | ReplicationError::Protocol(_) => false,
+                ReplicationError::Authentication(_)
+                | ReplicationError::Protocol(_)
+                | ReplicationError::NoTls { .. } => false,
+                ReplicationError::Tls { .. } => !is_definite_tls_failure(error),
                 ReplicationError::Connect { .. }
                 | ReplicationError::Io(_)
                 | ReplicationError::Closed
@@ -159,5 +164,17 @@ mod tests {
         ));
         let refused = SourceError::Refused("set wal_level".into()).into_task_error();
         assert_eq!(refused, TaskError::Definite("set wal_level".into()));
+    }
+
+    #[test]
+    fn refused_certificates_are_definite_and_broken_handshakes_transient() {
+        let tls = |source| SourceError::Replication(ReplicationError::Tls { address: "db:5432".into(), source });
+        let refused = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let refused = tls(std::io::Error::new(std::io::ErrorKind::InvalidData, refused)).into_task_error();
+        assert!(matches!(&refused, TaskError::Definite(m) if m.contains("UnknownIssuer")), "{refused:?}");
+        let reset = tls(std::io::Error::from(std::io::ErrorKind::ConnectionReset)).into_task_error();
+        assert!(matches!(reset, TaskError::Transient(_)));
+        let no_tls = SourceError::Replication(ReplicationError::NoTls { address: "db:5432".into() });
+        assert!(matches!(no_tls.into_task_error(), TaskError::Definite(_)));
     }
 }

@@ -1,6 +1,7 @@
 //! The connector's checks against the database, run when a config is validated or stored: the server answers to
 //! these credentials, has `wal_level=logical`, and lets the role replicate, over an ordinary and a replication
-//! connection. Each problem is reported on the setting to fix, in the driver's or the server's words.
+//! connection. Each problem is reported on the setting to fix, in the driver's or the server's words (a TLS
+//! failure on `database.sslmode`).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use super::config::SourceConfig;
 use super::connect;
 use super::error::sql_message;
 use crate::replication::ReplicationError;
+use crate::tls::is_definite_tls_failure;
 
 /// Every problem with `props` that only the database can tell.
 pub async fn validate(props: &BTreeMap<String, String>) -> Vec<FieldError> {
@@ -23,6 +25,9 @@ pub async fn validate(props: &BTreeMap<String, String>) -> Vec<FieldError> {
     let address = format!("{}:{}", config.host, config.port);
     let client = match connect::sql(&config).await {
         Ok(client) => client,
+        Err(error) if is_definite_tls_failure(&error) => {
+            return vec![tls_error(&address, &sql_message(&error))];
+        }
         Err(error) => {
             let code = error.as_db_error().map(|db| db.code().code().to_owned());
             return connection_errors(code.as_deref(), &address, &sql_message(&error));
@@ -60,12 +65,14 @@ pub async fn validate(props: &BTreeMap<String, String>) -> Vec<FieldError> {
                 }
             }
             Err(e) => {
-                let code = match &e {
-                    ReplicationError::Server(server) => Some(server.code.clone()),
-                    _ => None,
-                };
                 let message = format!("a replication connection failed: {e}");
-                errors.extend(connection_errors(code.as_deref(), &address, &message));
+                match &e {
+                    ReplicationError::NoTls { .. } => errors.push(tls_error(&address, &message)),
+                    ReplicationError::Tls { .. } if is_definite_tls_failure(&e) => {
+                        errors.push(tls_error(&address, &message));
+                    }
+                    _ => errors.extend(connection_errors(e.sqlstate(), &address, &message)),
+                }
             }
         }
     }
@@ -83,6 +90,11 @@ fn connection_errors(sqlstate: Option<&str>, address: &str, message: &str) -> Ve
         Some("3D000") => vec![error("database.dbname", message.to_owned())],
         _ => vec![error("database.hostname", format!("Unable to connect to Postgres at {address}: {message}"))],
     }
+}
+
+/// A TLS failure: the mode, the root certificates or the host name to fix.
+fn tls_error(address: &str, message: &str) -> FieldError {
+    error("database.sslmode", format!("TLS to Postgres at {address} failed: {message}"))
 }
 
 fn error(name: &str, message: String) -> FieldError {
