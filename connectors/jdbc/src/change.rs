@@ -2,7 +2,8 @@
 //!
 //! - a Debezium change event (a value struct named `*.Envelope` with `op`, `before` and `after`): `c`, `r` and `u`
 //!   write `after`; `d` deletes the row of the record's key when `delete.enabled`, and is skipped otherwise; `t`
-//!   (truncate) and `m` (message) are skipped;
+//!   (truncate) empties the table when `truncate.enabled` ([`Reader::truncated_table`]) and is skipped otherwise;
+//!   `m` (message) is skipped;
 //! - a flat record: the value struct is the row;
 //! - a tombstone (null value): deletes when `delete.enabled`, skipped otherwise.
 //!
@@ -132,6 +133,15 @@ impl<'c> Reader<'c> {
         Ok(Some(Change { index, operation, layout, key, values, identity }))
     }
 
+    /// The table a truncate event (op `t`) empties under `truncate.enabled`; `None` for any other record.
+    pub fn truncated_table(&self, record: &SinkRecord) -> Option<String> {
+        let Value::Struct(event) = &record.record.value else { return None };
+        let truncate = is_envelope(event.schema()) && event.get("op").ok().and_then(Value::as_str) == Some("t");
+        let (config, dialect) = (self.config, self.config.url.dialect);
+        (config.truncate_enabled && truncate)
+            .then(|| dialect.fold(&config.table_name(&record.record.topic), config.quote_identifiers))
+    }
+
     fn layout(&mut self, record: &SinkRecord, row: Option<&Struct>) -> Result<Arc<Layout>, String> {
         if let Some((last, layout)) = &self.last {
             if last.matches(record, row) {
@@ -142,6 +152,12 @@ impl<'c> Reader<'c> {
         self.last = Some((Shape::of(record, row), layout.clone()));
         Ok(layout)
     }
+}
+
+/// Whether a value of `schema` is a Debezium change event.
+fn is_envelope(schema: &SchemaRef) -> bool {
+    schema.name().is_some_and(|name| name.ends_with(".Envelope"))
+        && ["op", "before", "after"].iter().all(|field| schema.field(field).is_some())
 }
 
 /// What a record's value asks for.
@@ -157,10 +173,7 @@ fn event(value: &Value) -> Result<Event<'_>, String> {
             ))
         }
     };
-    let schema = row.schema();
-    let is_envelope = schema.name().is_some_and(|name| name.ends_with(".Envelope"))
-        && ["op", "before", "after"].iter().all(|field| schema.field(field).is_some());
-    if !is_envelope {
+    if !is_envelope(row.schema()) {
         return Ok(Event::Write(row));
     }
     let op = row.get("op").ok().and_then(Value::as_str).unwrap_or_default();

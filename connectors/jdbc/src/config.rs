@@ -17,7 +17,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "connection.pool.timeout",
     "connection.provider",
     "database.time_zone",
-    "truncate.enabled",
     "field.include.list",
     "field.exclude.list",
     "column.naming.strategy",
@@ -89,6 +88,8 @@ pub struct SinkConfig {
     pub insert_mode: InsertMode,
     /// `delete.enabled`.
     pub delete_enabled: bool,
+    /// `truncate.enabled`.
+    pub truncate_enabled: bool,
     /// `primary.key.mode`.
     pub primary_key_mode: PrimaryKeyMode,
     /// `primary.key.fields`, empty for all.
@@ -132,6 +133,12 @@ pub fn config_def() -> ConfigDef {
             ConfigType::Boolean,
             "false",
             "Delete the row of a delete event or a tombstone; needs primary.key.mode=record_key.",
+        ),
+        ConfigKey::optional(
+            "truncate.enabled",
+            ConfigType::Boolean,
+            "false",
+            "Empty the table (TRUNCATE TABLE) on a truncate event (op t); otherwise truncate events are skipped.",
         ),
         ConfigKey::optional(
             "primary.key.mode",
@@ -250,6 +257,7 @@ impl SinkConfig {
             password: def.value(props, "connection.password").unwrap_or_default().to_owned(),
             insert_mode,
             delete_enabled,
+            truncate_enabled: text("truncate.enabled").eq_ignore_ascii_case("true"),
             primary_key_mode,
             primary_key_fields,
             schema_evolution,

@@ -208,6 +208,11 @@ impl Dialect {
         }
     }
 
+    /// `TRUNCATE TABLE t`.
+    pub fn truncate(self, table: &str) -> String {
+        format!("TRUNCATE TABLE {}", self.quote(table))
+    }
+
     /// A delete of the rows with the `key` values of `rows` rows.
     pub fn delete(self, table: &str, key: &[&str], rows: usize) -> String {
         let mut sql = format!("DELETE FROM {} WHERE ({}) IN (", self.quote(table), self.list(key));

@@ -84,6 +84,11 @@ impl Tables {
         Ok(absent)
     }
 
+    /// Whether `table` exists.
+    pub async fn exists(&mut self, session: &mut Session, table: &str) -> Result<bool, TableError> {
+        self.load(session, table).await
+    }
+
     /// The types of `columns` of `table` as casts name them (`text` for one not known).
     pub fn column_types(&self, table: &str, columns: &[&str]) -> Vec<String> {
         let info = self.known.get(table);

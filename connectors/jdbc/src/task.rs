@@ -17,7 +17,7 @@ use tidemark_connect::config::invalid_config_message;
 use tidemark_connect::connector::{Rejected, SinkRecord, SinkTask, TaskError};
 use tidemark_connect::worker::sink_def;
 
-use crate::change::Reader;
+use crate::change::{Change, Reader};
 use crate::config::{config_def, SinkConfig, UNSUPPORTED};
 use crate::db::{DbError, Session};
 use crate::tables::{TableError, Tables};
@@ -74,10 +74,17 @@ impl JdbcSinkTask {
 
     async fn write(&mut self, records: &[SinkRecord]) -> Result<Vec<Rejected>, TaskError> {
         let mut rejected = Vec::new();
+        let mut steps = Vec::new();
         let mut changes = Vec::new();
         let mut reader = Reader::new(&self.config);
         for (index, record) in records.iter().enumerate() {
             if self.is_replay(record) {
+                continue;
+            }
+            if let Some(table) = reader.truncated_table(record) {
+                // What came before is written first: a truncate empties the table as it is at that point.
+                steps.push(Step::Write(std::mem::take(&mut changes)));
+                steps.push(Step::Truncate(table));
                 continue;
             }
             match reader.read(index, record) {
@@ -86,36 +93,69 @@ impl JdbcSinkTask {
                 Err(reason) => rejected.push(Rejected { index, reason }),
             }
         }
-        if !changes.is_empty() {
-            if self.session.is_none() {
-                self.session = Some(Session::connect(&self.config).await.map_err(|e| self.failure(e))?);
-            }
-            let Some(session) = self.session.as_mut() else {
-                return Err(TaskError::Transient("no connection to the database".to_owned()));
-            };
-            let written = match self.tables.prepare(session, &changes).await {
-                Ok(absent) => {
-                    let dialect = self.config.url.dialect;
-                    write(session, dialect, &self.tables, &absent, &changes, self.config.batch_size)
-                        .await
-                        .map_err(TableError::Db)
-                }
-                Err(error) => Err(error),
-            };
-            match written {
-                Ok(refused) => rejected.extend(refused),
-                Err(error) => {
-                    self.tables.forget();
-                    return Err(match error {
-                        TableError::Db(error) => self.failure(error),
-                        missing => TaskError::Definite(missing.to_string()),
-                    });
-                }
+        steps.push(Step::Write(changes));
+        for step in steps {
+            match step {
+                Step::Write(changes) if changes.is_empty() => {}
+                Step::Write(changes) => rejected.extend(self.write_changes(&changes).await?),
+                Step::Truncate(table) => self.truncate(&table).await?,
             }
         }
         self.remember(records);
         rejected.sort_by_key(|r| r.index);
         Ok(rejected)
+    }
+
+    /// Connects when there is no open session.
+    async fn ensure_session(&mut self) -> Result<(), TaskError> {
+        if self.session.is_none() {
+            self.session = Some(Session::connect(&self.config).await.map_err(|e| self.failure(e))?);
+        }
+        Ok(())
+    }
+
+    /// Writes `changes` in one transaction; answers the changes the database refused.
+    async fn write_changes(&mut self, changes: &[Change]) -> Result<Vec<Rejected>, TaskError> {
+        self.ensure_session().await?;
+        let Some(session) = self.session.as_mut() else {
+            return Err(TaskError::Transient("no connection to the database".to_owned()));
+        };
+        let written = match self.tables.prepare(session, changes).await {
+            Ok(absent) => {
+                let dialect = self.config.url.dialect;
+                write(session, dialect, &self.tables, &absent, changes, self.config.batch_size)
+                    .await
+                    .map_err(TableError::Db)
+            }
+            Err(error) => Err(error),
+        };
+        written.map_err(|error| self.table_failure(error))
+    }
+
+    /// Empties `table` (`truncate.enabled`); a table that does not exist has nothing to empty.
+    async fn truncate(&mut self, table: &str) -> Result<(), TaskError> {
+        self.ensure_session().await?;
+        let Some(session) = self.session.as_mut() else {
+            return Err(TaskError::Transient("no connection to the database".to_owned()));
+        };
+        let truncated = match self.tables.exists(session, table).await {
+            Ok(true) => session.run(&self.config.url.dialect.truncate(table)).await.map_err(TableError::Db),
+            Ok(false) => {
+                tracing::debug!(connector = self.connector, table, "a truncate event for a table that does not exist");
+                Ok(())
+            }
+            Err(error) => Err(error),
+        };
+        truncated.map_err(|error| self.table_failure(error))
+    }
+
+    /// The task error of a failed write or truncate; the tables are read again next time.
+    fn table_failure(&mut self, error: TableError) -> TaskError {
+        self.tables.forget();
+        match error {
+            TableError::Db(error) => self.failure(error),
+            missing => TaskError::Definite(missing.to_string()),
+        }
     }
 
     /// The task error of a database failure; a connection that may have broken is dropped, to open anew.
@@ -129,6 +169,14 @@ impl JdbcSinkTask {
             _ => TaskError::Definite(message),
         }
     }
+}
+
+/// One step of a batch: its changes up to a truncate, or the truncate.
+enum Step {
+    /// Write these changes in one transaction.
+    Write(Vec<Change>),
+    /// Empty this table.
+    Truncate(String),
 }
 
 impl SinkTask for JdbcSinkTask {

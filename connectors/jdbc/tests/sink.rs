@@ -38,6 +38,7 @@ on_both!(
     missing_tables_and_columns_fail_without_evolution,
     validation_names_the_bad_field,
     lost_connections_are_transient,
+    truncate_events_empty_the_table_when_enabled,
 );
 
 /// The sink over TLS, to a server that takes TCP connections over TLS only.
@@ -67,6 +68,38 @@ mod tls {
     }
 }
 use tls::certificates;
+
+/// With `truncate.enabled`, a truncate event empties the table as it is at that point of the batch: the rows
+/// before it go, the rows after it stay; a truncate of a table that does not exist yet changes nothing. Without
+/// it, truncate events are skipped (`upserts_deletes_and_replays`).
+async fn truncate_events_empty_the_table_when_enabled(mut db: Db) -> Result<()> {
+    let props = db.props(&[
+        ("insert.mode", "upsert"),
+        ("primary.key.mode", "record_key"),
+        ("schema.evolution", "basic"),
+        ("truncate.enabled", "true"),
+    ]);
+    let t = customers()?;
+    let query = "SELECT id, name, qty FROM pg1_public_customers ORDER BY id";
+    let mut task = start_task(&props).await?;
+    let first =
+        batch(0, vec![t.event("t", customer(&t, 9, "never", None)?)?, t.event("c", customer(&t, 1, "Ann", None)?)?]);
+    ensure!(put(&mut task, &first).await?.is_empty(), "a truncate before the table exists is nothing to do");
+    assert_eq!(db.lines(query).await?, ["1|Ann|NULL"]);
+    let second = batch(
+        2,
+        vec![
+            t.event("c", customer(&t, 2, "Bo", Some(2))?)?,
+            t.event("t", customer(&t, 2, "Bo", Some(2))?)?,
+            t.event("c", customer(&t, 3, "Cy", Some(3))?)?,
+            t.event("u", customer(&t, 3, "Cy", Some(4))?)?,
+        ],
+    );
+    ensure!(put(&mut task, &second).await?.is_empty(), "nothing is rejected");
+    assert_eq!(db.lines(query).await?, ["3|Cy|4"]);
+    task.stop().await;
+    Ok(())
+}
 
 fn customers() -> Result<Table> {
     Table::new(
