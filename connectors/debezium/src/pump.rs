@@ -8,12 +8,16 @@ use tidemark_connect::connector::{SourceRecord, TaskError};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::emit::{Emitter, Handover};
+use crate::emit::{Emitter, Handover, BATCH};
 
 /// How long `poll` waits for records before answering with none.
 const POLL_WAIT: Duration = Duration::from_millis(500);
 /// Batches a pump may have ready ahead of `poll`.
-const AHEAD: usize = 4;
+const AHEAD: usize = 8;
+/// Records one poll hands over at most: the batches already waiting are taken with the first, so that the runtime
+/// converts, writes and waits for a durable write once per up to this many records rather than once per batch
+/// (a pump that reads faster than the log writes, as a snapshot does, fills the channel).
+const POLL_MAX_RECORDS: usize = AHEAD * BATCH;
 /// How long stopping waits for the pump's last words.
 const STOP_WAIT: Duration = Duration::from_secs(30);
 
@@ -71,12 +75,14 @@ pub struct Pumped<E> {
     running: Option<RunningPump<E>>,
     /// The pump ended without failing (`initial_only` after its snapshot): nothing more will come.
     finished: bool,
+    /// A failure the pump handed over behind batches a poll took: the next poll's answer.
+    deferred: Option<E>,
 }
 
 impl<E: Into<TaskError>> Pumped<E> {
     /// No pump yet, for the source named `source` (in messages).
     pub fn new(source: &'static str) -> Self {
-        Pumped { source, running: None, finished: false }
+        Pumped { source, running: None, finished: false, deferred: None }
     }
 
     /// Whether a pump must be started before the next poll.
@@ -93,6 +99,10 @@ impl<E: Into<TaskError>> Pumped<E> {
     /// (the next poll starts a new pump); a pump that ended quietly leaves nothing more to read, one that
     /// panicked fails the task.
     pub async fn next_batch(&mut self) -> Result<Vec<SourceRecord>, TaskError> {
+        if let Some(error) = self.deferred.take() {
+            self.stop().await;
+            return Err(error.into());
+        }
         let Some(running) = &mut self.running else {
             tokio::time::sleep(POLL_WAIT).await;
             return Ok(Vec::new());
@@ -102,7 +112,20 @@ impl<E: Into<TaskError>> Pumped<E> {
             Ok(received) => received,
         };
         match received {
-            Some(Ok(records)) => Ok(records),
+            Some(Ok(mut records)) => {
+                // An empty or closed channel is the next poll's to see.
+                while records.len() < POLL_MAX_RECORDS {
+                    match running.records.try_recv() {
+                        Ok(Ok(more)) => records.extend(more),
+                        Ok(Err(error)) => {
+                            self.deferred = Some(error);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                Ok(records)
+            }
             Some(Err(error)) => {
                 self.stop().await;
                 Err(error.into())
@@ -125,5 +148,42 @@ impl<E: Into<TaskError>> Pumped<E> {
         if let Some(running) = self.running.take() {
             running.stop(self.source).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tidemark_connect::data::Value;
+    use tidemark_connect::record::ConnectRecord;
+
+    use super::*;
+
+    fn batch(first: i64, count: i64) -> Vec<SourceRecord> {
+        (first..first + count)
+            .map(|n| SourceRecord {
+                source_partition: json!({"server": "s"}),
+                source_offset: json!({ "n": n }),
+                record: ConnectRecord::new("t".to_owned(), (None, Value::Null), (None, Value::Int64(n))),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_poll_takes_every_waiting_batch_and_a_failure_behind_them_comes_next() {
+        let (start, ends) = PumpStart::<TaskError>::new(json!({"server": "s"}));
+        let sender = ends.emitter.sender();
+        let running = start.spawn(async {});
+        let mut pumped = Pumped::new("test");
+        pumped.started(running);
+        for first in [0, 10, 20] {
+            sender.send(Ok(batch(first, 10))).await.expect("send");
+        }
+        sender.send(Err(TaskError::Definite("broken".into()))).await.expect("send");
+        let records = pumped.next_batch().await.expect("three batches");
+        let offsets: Vec<i64> = records.iter().filter_map(|r| r.source_offset["n"].as_i64()).collect();
+        assert_eq!(offsets, (0..30).collect::<Vec<_>>(), "in order, all at once");
+        let failure = pumped.next_batch().await.expect_err("the failure behind them");
+        assert_eq!(failure.to_string(), TaskError::Definite("broken".into()).to_string());
     }
 }

@@ -400,23 +400,25 @@ async fn transaction_metadata_and_heartbeats() -> Result<()> {
 
 #[tokio::test]
 async fn an_interrupted_snapshot_is_taken_again_and_what_changed_meanwhile_streams_after_it() -> Result<()> {
+    // More rows than one poll hands over, so the first task stops inside the snapshot.
+    const ROWS: i32 = 20_000;
     let server = start_server().await?;
     server.root_sql(SCHEMA)?;
-    let values: Vec<String> = (1..=3000).map(|id| format!("({id}, 'n{id}')")).collect();
-    server.root_sql(&format!("INSERT INTO shop.orders (id, name) VALUES {}", values.join(",")))?;
+    server
+        .root_sql(&format!("INSERT INTO shop.orders (id, name) SELECT seq, CONCAT('n', seq) FROM shop.seq_1_to_{ROWS}"))?;
     let settings = props(&server, &[]);
     let mut first = task(&settings, Vec::new()).await?;
     let partial = poll(&mut first, 1).await?;
     first.stop().await;
     let last = partial.last().cloned().expect("a record");
     assert_eq!(last.source_offset["snapshot_completed"], Json::Bool(false), "stopped inside the snapshot");
-    assert!(partial.len() < 3000);
+    assert!(partial.len() < ROWS as usize, "one poll takes at most 8,192 records");
 
     server.root_sql("DELETE FROM shop.orders WHERE id = 1; UPDATE shop.orders SET name = 'changed' WHERE id = 2")?;
     let mut second = task(&settings, vec![(last.source_partition.clone(), last.source_offset.clone())]).await?;
-    let records = poll(&mut second, 2999 + 3).await?;
+    let records = poll(&mut second, ROWS as usize - 1 + 3).await?;
     let reads = records.iter().filter(|r| field(&r.record.value, "op") == &Value::from("r")).count();
-    assert_eq!(reads, 2999, "the snapshot is taken again, without the deleted row");
+    assert_eq!(reads, ROWS as usize - 1, "the snapshot is taken again, without the deleted row");
     let streamed: Vec<_> = ops(&records).into_iter().filter(|(_, op, _)| op != "r").collect();
     assert_eq!(
         streamed,
