@@ -45,6 +45,19 @@ pub fn builder(extra_ca: Option<&Path>) -> Result<reqwest::ClientBuilder, HttpCl
     Ok(builder)
 }
 
+/// An error with its causes, `: `-separated: reqwest's own message names only the URL, its causes say what went
+/// wrong ("connection refused", "invalid peer certificate").
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

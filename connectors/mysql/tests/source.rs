@@ -2,10 +2,13 @@
 //! drives it: `start` with the stored offsets, `poll` for records (again after a transient failure, as the
 //! runtime retries).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Result};
+use common::PATIENCE;
 use serde_json::Value as Json;
 use tidemark_connect::connector::{Connector, SourceConnector, SourceRecord, SourceTask, TaskError};
 use tidemark_connect::data::Value;
@@ -13,8 +16,10 @@ use tidemark_mysql::source::MySqlConnector;
 use tidemark_tests::mariadb::MariaDbServer;
 use tokio::time::Instant;
 
-/// How long a test waits for what should take well under a second.
-const PATIENCE: Duration = Duration::from_secs(30);
+/// Polls until `count` records arrived; a timeout lists them.
+async fn poll(task: &mut Box<dyn SourceTask>, count: usize) -> Result<Vec<SourceRecord>> {
+    common::poll(task, count, |records| format!("{:#?}", summary(records))).await
+}
 
 async fn start_server() -> Result<MariaDbServer> {
     tokio::task::spawn_blocking(MariaDbServer::start).await?
@@ -47,25 +52,6 @@ async fn task(props: &BTreeMap<String, String>, offsets: Vec<(Json, Json)>) -> R
     let mut task = connector.create_task(&config)?;
     task.start(offsets).await?;
     Ok(task)
-}
-
-/// Polls until `count` records arrived (more may come in the last poll), within [`PATIENCE`]; transient failures
-/// are retried as the runtime retries them.
-async fn poll(task: &mut Box<dyn SourceTask>, count: usize) -> Result<Vec<SourceRecord>> {
-    let deadline = Instant::now() + PATIENCE;
-    let mut records = Vec::new();
-    while records.len() < count {
-        ensure!(Instant::now() < deadline, "{} of {count} records arrived: {:#?}", records.len(), summary(&records));
-        match task.poll().await {
-            Ok(batch) => records.extend(batch),
-            Err(TaskError::Transient(message)) => {
-                tracing::info!(%message, "transient failure; polling again");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(other) => bail!("poll failed: {other}"),
-        }
-    }
-    Ok(records)
 }
 
 /// Polls for `wait` and returns whatever arrived.
@@ -404,8 +390,9 @@ async fn an_interrupted_snapshot_is_taken_again_and_what_changed_meanwhile_strea
     const ROWS: i32 = 20_000;
     let server = start_server().await?;
     server.root_sql(SCHEMA)?;
-    server
-        .root_sql(&format!("INSERT INTO shop.orders (id, name) SELECT seq, CONCAT('n', seq) FROM shop.seq_1_to_{ROWS}"))?;
+    server.root_sql(&format!(
+        "INSERT INTO shop.orders (id, name) SELECT seq, CONCAT('n', seq) FROM shop.seq_1_to_{ROWS}"
+    ))?;
     let settings = props(&server, &[]);
     let mut first = task(&settings, Vec::new()).await?;
     let partial = poll(&mut first, 1).await?;

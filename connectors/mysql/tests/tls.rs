@@ -3,11 +3,13 @@
 //! certificate, on the SQL and the binlog connections. One server for the whole file; each case is a function of its
 //! own, run in turn. (A server that does not offer TLS is every other test's: `preferred` is the default.)
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
+use common::PATIENCE;
 use tidemark_connect::config::FieldError;
 use tidemark_connect::connector::{Connector, SourceConnector, SourceRecord, SourceTask, TaskError};
 use tidemark_mysql::source::MySqlConnector;
@@ -15,8 +17,6 @@ use tidemark_tests::mariadb::MariaDbServer;
 use tidemark_tests::tls::Certificates;
 use tokio::time::Instant;
 
-/// How long a test waits for what should take well under a second.
-const PATIENCE: Duration = Duration::from_secs(30);
 /// A user that must show a client certificate signed by the server's CA (`REQUIRE X509`).
 const CERT_USER: &str = "tidemark_x509";
 
@@ -158,23 +158,9 @@ async fn a_client_certificate_is_shown_when_given(setup: &Setup) -> Result<()> {
     Ok(())
 }
 
-/// Polls until at least `count` records arrived, within [`PATIENCE`]; transient failures are retried as the runtime
-/// retries them.
+/// Polls until `count` records arrived; a timeout lists their topics.
 async fn poll(task: &mut Box<dyn SourceTask>, count: usize) -> Result<Vec<SourceRecord>> {
-    let deadline = Instant::now() + PATIENCE;
-    let mut records = Vec::new();
-    while records.len() < count {
-        ensure!(Instant::now() < deadline, "{} of {count} records arrived: {:?}", records.len(), topics(&records));
-        match task.poll().await {
-            Ok(batch) => records.extend(batch),
-            Err(TaskError::Transient(message)) => {
-                tracing::info!(%message, "transient failure; polling again");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(other) => bail!("poll failed: {other}"),
-        }
-    }
-    Ok(records)
+    common::poll(task, count, |records| format!("{:?}", topics(records))).await
 }
 
 fn topics(records: &[SourceRecord]) -> Vec<&str> {

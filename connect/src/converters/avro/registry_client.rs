@@ -19,7 +19,7 @@ use reqwest::{Client, Method, StatusCode, Url};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::http_client::{self, HttpClientError};
+use crate::http_client::{self, error_chain, HttpClientError};
 
 /// Confluent's media type, sent and accepted.
 const MEDIA_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -232,18 +232,6 @@ fn redacted(url: &Url) -> String {
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.to_string()
-}
-
-/// An error with its causes, which is where reqwest keeps the interesting part ("connection refused").
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// The error of a non-2xx answer, with the registry's `error_code` and `message` when its body has them.

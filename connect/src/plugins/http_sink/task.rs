@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use super::config::{Auth, HttpSinkConfig, NullValues};
 use crate::connector::{Rejected, SinkRecord, SinkTask, TaskError};
 use crate::converters::{Converter, ConverterType, JsonConverter, JsonConverterConfig};
-use crate::http_client::{self, HttpClientError};
+use crate::http_client::{self, error_chain, HttpClientError};
 
 /// How much of an error answer's body a rejection quotes.
 const QUOTED_BODY: usize = 512;
@@ -86,7 +86,7 @@ impl HttpSinkTask {
                     reason
                 }
                 Err(error) => {
-                    let failure = format!("sending to {}: {}", self.config.url, with_causes(&error));
+                    let failure = format!("sending to {}: {}", self.config.url, error_chain(&error));
                     if is_untrusted_certificate(&error) {
                         // Retrying cannot help: the server's certificate stays what it is.
                         return Err(TaskError::Definite(format!(
@@ -168,18 +168,6 @@ impl HttpSinkTask {
             }
         }
     }
-}
-
-/// `error` and its causes, `: `-separated (reqwest's own message names only the URL).
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    text
 }
 
 /// Whether a request failed because TLS did not trust the server's certificate. The rustls error sits inside
