@@ -166,6 +166,9 @@ fn a_secured_cluster_replicates_under_the_authorizer_and_refuses_impostors_and_s
     let stranger = TidemarkProcess::start_with_env(stranger_dir.path(), SETUP.listen, &args, &env)?;
     let refused = |node: &TidemarkProcess| node.log().iter().any(|l| l.contains("controller request refused"));
     poll_until("a voter refusing the stranger", || Ok(cluster.nodes.values().any(refused)), |&r| r)?;
+    stranger.wait_for_log("the stranger told why", Duration::from_secs(10), |l| {
+        l.contains("WARN") && l.contains("refused this node") && l.contains("same cluster secret")
+    })?;
     std::thread::sleep(Duration::from_secs(2));
     let listed = brokers(&survivors)?;
     ensure!(!listed.contains(&4), "the stranger joined: {listed:?}");

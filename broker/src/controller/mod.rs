@@ -52,7 +52,7 @@ use crate::controller::image::{ClusterImage, MetadataCommand, MetadataError};
 use crate::controller::liveness::Liveness;
 use crate::controller::log_store::LogStore;
 use crate::controller::network::Network;
-use crate::controller::peer_client::PeerClient;
+use crate::controller::peer_client::{CallError, PeerClient};
 use crate::controller::raft_types::Raft;
 use crate::controller::request_check::RequestCheck;
 use crate::controller::state_machine::StateMachine;
@@ -386,8 +386,13 @@ impl Controller {
                 return;
             }
             for address in self.config.voters.values() {
-                if self.call::<_, ()>(address, JOIN_PATH, &join).await.is_ok() {
-                    return;
+                match self.client.post::<Join, LeaderAnswer<()>>(address, JOIN_PATH, &join, None).await {
+                    Ok(Ok(())) => return,
+                    // Not the active controller, or not up yet: asking again is all there is to do.
+                    Ok(Err(_)) | Err(CallError::Connect(_)) => {}
+                    Err(refused @ CallError::Refused { .. }) => tracing::warn!(voter = %address, error = %refused,
+                        "a controller voter refused this node; does every node have the same cluster secret?"),
+                    Err(other) => tracing::debug!(voter = %address, error = %other, "asking to join failed"),
                 }
             }
             tokio::time::sleep(RETRY_PAUSE * 5).await;
