@@ -48,6 +48,22 @@ fn status(method: &str, url: &str, credentials: &[&str], body: Option<&str>) -> 
     value(&lines, "status").parse().with_context(|| format!("{method} {url}: {lines:?}"))
 }
 
+/// Waits up to 30 s until the registry at `registry` lists `generated-value` (datagen's Avro schema), asked with
+/// `options` (credentials or a CA).
+fn wait_for_subject(registry: &str, options: &[&str]) -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let url = format!("{registry}/subjects");
+    let args: Vec<&str> = ["call", "GET", url.as_str()].into_iter().chain(options.iter().copied()).collect();
+    loop {
+        let subjects = script(&args)?;
+        if value(&subjects, "body").contains("generated-value") {
+            return Ok(());
+        }
+        ensure!(std::time::Instant::now() < deadline, "no Avro schema registered at {registry}: {subjects:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 /// `user:NAME:PASSWORD` as `--user NAME:PASSWORD`.
 fn login(entry: &str) -> String {
     let (name, rest) = entry.split_once(':').unwrap_or_default();
@@ -104,15 +120,7 @@ fn the_registry_and_the_worker_let_in_callers_by_role_and_log_refusals() -> Resu
         "rate": "50", "max.records": "20"}}"#;
     assert_eq!(status("POST", &connectors, &as_reader, Some(datagen))?, 403);
     assert_eq!(status("POST", &connectors, &["--token", TOKEN], Some(datagen))?, 201);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let subjects = script(&["call", "GET", &format!("{registry}/subjects"), "--user", &admin])?;
-        if value(&subjects, "body").contains("generated-value") {
-            break;
-        }
-        ensure!(std::time::Instant::now() < deadline, "datagen registered no Avro schema: {subjects:?}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_for_subject(&registry, &["--user", &admin])?;
 
     // `tidemark connector` logs in with --connect-user.
     let refused = run_cli(&["connector", "list", "--connect-url", &connect]);
@@ -170,15 +178,7 @@ fn with_tls_the_registry_answers_https_only() -> Result<()> {
     ensure!(untrusted.is_err(), "the worker's certificate is not in the system's store: {untrusted:?}");
     let over_https = ["--connect-url", connect_https.as_str(), "--connect-ca", ca.as_str()];
     run_cli(&[&["connector", "create", &file][..], &over_https].concat())?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let subjects = script(&["call", "GET", &format!("{https}/subjects"), "--ca", &ca])?;
-        if value(&subjects, "body").contains("generated-value") {
-            break;
-        }
-        ensure!(std::time::Instant::now() < deadline, "no schema registered over https: {subjects:?}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_for_subject(&https, &["--ca", &ca])?;
     let listed = run_cli(&[&["connector", "list"][..], &over_https].concat())?;
     ensure!(listed.contains("gen") && listed.contains("RUNNING"), "{listed}");
     Ok(())

@@ -114,8 +114,13 @@ mod tests {
     #[test]
     fn the_keys_are_distinct_and_the_debug_form_hides_them() {
         let secret = ClusterSecret::new(SECRET).unwrap();
-        let signed = hmac::sign(&secret.controller_key(), b"x");
-        assert_ne!(signed.as_ref(), derive(&secret.root, "inter-broker password").as_slice());
+        let tag = |key: &hmac::Key| hmac::sign(key, b"a message").as_ref().to_vec();
+        let controller = tag(&secret.controller_key());
+        for purpose in ["inter-broker password", "inter-broker salt"] {
+            let other = hmac::Key::new(hmac::HMAC_SHA256, &derive(&secret.root, purpose));
+            assert_ne!(controller, tag(&other), "the controller key is not the {purpose} key");
+        }
+        assert_ne!(controller, tag(&secret.root), "nor the secret itself");
         assert_eq!(format!("{secret:?}"), "ClusterSecret([hidden])");
     }
 }

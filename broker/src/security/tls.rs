@@ -61,6 +61,11 @@ pub fn load_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tl
     Ok(certificates)
 }
 
+/// The private key of a PEM file (PKCS#8, PKCS#1 or SEC1), not encrypted.
+pub fn load_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| pem_error(path, e))
+}
+
 fn load_roots(path: &Path) -> Result<RootCertStore, TlsError> {
     let mut roots = RootCertStore::empty();
     for certificate in load_certificates(path)? {
@@ -72,7 +77,7 @@ fn load_roots(path: &Path) -> Result<RootCertStore, TlsError> {
 /// The server side of a TLS listener.
 pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     let certificates = load_certificates(&files.certificate)?;
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| pem_error(&files.key, e))?;
+    let key = load_private_key(&files.key)?;
     let builder = ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
     let builder = match &files.client_ca {
         Some(ca) => {

@@ -28,9 +28,7 @@ use std::path::{Path, PathBuf};
 use std::{fmt, io};
 
 use mysql_async::{ClientIdentity, Conn, DriverError, IoError, Opts, OptsBuilder, SslOpts};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tidemark_broker::security::tls::{load_certificates, TlsError as PemError};
+use tidemark_broker::security::tls::{load_certificates, load_private_key, TlsError as PemError};
 
 /// Debezium's `database.ssl.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,21 +96,11 @@ pub enum TlsConfigError {
     #[error("{0}")]
     Ca(PemError),
     /// The client certificate file is missing, unreadable or holds no certificate.
-    #[error("{path}: {reason}")]
-    Cert {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error("{0}")]
+    Cert(PemError),
     /// The client key file is missing, unreadable or holds no private key.
-    #[error("{path}: {reason}")]
-    Key {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error("{0}")]
+    Key(PemError),
     /// A client certificate without its key.
     #[error("a client certificate needs its private key")]
     NoKey,
@@ -137,8 +125,8 @@ impl TlsConfigError {
     pub fn setting(&self) -> TlsSetting {
         match self {
             TlsConfigError::Ca(_) => TlsSetting::Ca,
-            TlsConfigError::Cert { .. } | TlsConfigError::NoCert => TlsSetting::Cert,
-            TlsConfigError::Key { .. } | TlsConfigError::NoKey => TlsSetting::Key,
+            TlsConfigError::Cert(_) | TlsConfigError::NoCert => TlsSetting::Cert,
+            TlsConfigError::Key(_) | TlsConfigError::NoKey => TlsSetting::Key,
         }
     }
 }
@@ -200,17 +188,12 @@ impl fmt::Debug for MySqlTls {
 
 /// The client certificate and key, read and checked now (mysql_async parses the PEM again when it connects).
 fn client_identity(cert: &Path, key: &Path) -> Result<ClientIdentity, TlsConfigError> {
-    let cert_error = |reason: String| TlsConfigError::Cert { path: cert.to_owned(), reason };
-    let cert_pem = std::fs::read(cert).map_err(|e| cert_error(e.to_string()))?;
-    let certificates = CertificateDer::pem_slice_iter(&cert_pem).collect::<Result<Vec<_>, _>>();
-    match certificates {
-        Ok(certificates) if certificates.is_empty() => return Err(cert_error("holds no PEM certificate".to_owned())),
-        Ok(_) => {}
-        Err(e) => return Err(cert_error(e.to_string())),
-    }
-    let key_error = |reason: String| TlsConfigError::Key { path: key.to_owned(), reason };
-    let key_pem = std::fs::read(key).map_err(|e| key_error(e.to_string()))?;
-    PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| key_error(e.to_string()))?;
+    load_certificates(cert).map_err(TlsConfigError::Cert)?;
+    load_private_key(key).map_err(TlsConfigError::Key)?;
+    let read =
+        |path: &Path| std::fs::read(path).map_err(|e| PemError::Pem { path: path.to_owned(), reason: e.to_string() });
+    let cert_pem = read(cert).map_err(TlsConfigError::Cert)?;
+    let key_pem = read(key).map_err(TlsConfigError::Key)?;
     Ok(ClientIdentity::new(cert_pem.into(), key_pem.into()))
 }
 

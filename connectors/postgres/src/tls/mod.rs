@@ -26,10 +26,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::{fmt, io};
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{PrivateKeyDer, ServerName};
+use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, RootCertStore};
-use tidemark_broker::security::tls::{load_certificates, TlsError as PemError};
+use tidemark_broker::security::tls::{load_certificates, load_private_key, TlsError as PemError};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -99,13 +98,8 @@ pub enum TlsConfigError {
     #[error("{0}")]
     ClientCert(PemError),
     /// The client key file is missing, unreadable or holds no private key.
-    #[error("{path}: {reason}")]
-    ClientKey {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error("{0}")]
+    ClientKey(PemError),
     /// A client certificate without its key.
     #[error("a client certificate needs its private key")]
     NoClientKey,
@@ -141,7 +135,7 @@ impl TlsConfigError {
                 TlsSetting::RootCert
             }
             TlsConfigError::ClientCert(_) | TlsConfigError::NoClientCert => TlsSetting::ClientCert,
-            TlsConfigError::ClientKey { .. } | TlsConfigError::NoClientKey | TlsConfigError::Identity(_) => {
+            TlsConfigError::ClientKey(_) | TlsConfigError::NoClientKey | TlsConfigError::Identity(_) => {
                 TlsSetting::ClientKey
             }
             TlsConfigError::Provider(_) => TlsSetting::Mode,
@@ -202,8 +196,7 @@ impl PgTls {
             (None, None) => builder.with_no_client_auth(),
             (Some(cert), Some(key)) => {
                 let chain = load_certificates(cert).map_err(TlsConfigError::ClientCert)?;
-                let key = PrivateKeyDer::from_pem_file(key)
-                    .map_err(|e| TlsConfigError::ClientKey { path: key.clone(), reason: e.to_string() })?;
+                let key = load_private_key(key).map_err(TlsConfigError::ClientKey)?;
                 builder.with_client_auth_cert(chain, key).map_err(TlsConfigError::Identity)?
             }
             (Some(_), None) => return Err(TlsConfigError::NoClientKey),
