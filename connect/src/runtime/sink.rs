@@ -4,6 +4,10 @@
 //! flushed records. A record that fails conversion, a transform or the task's write is handled by
 //! `errors.tolerance`: the task fails, or the record is skipped (dead-lettered first when configured), so a poison
 //! record never stalls its partition.
+//!
+//! While the task writes one batch, the next poll's records (what is there, without waiting) are converted, so the
+//! destination's work and the worker's overlap; a batch read but not handed over when the task stops is not
+//! committed, and is read again next time.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -68,27 +72,39 @@ pub async fn run_sink_task(
     let mut run = SinkRun { context: &context, task: &mut *task, pending: BTreeMap::new(), stop: stop.clone() };
     let mut last_commit = Instant::now();
     let mut poll_backoff: Option<Backoff> = None;
+    // A batch read and converted, not yet handed to the task.
+    let mut ready: Option<Prepared> = None;
     let outcome = loop {
         if *stop.borrow() {
             break Ok(());
         }
-        // A poll waits no longer than until the next flush is due, so the tail of a stream is not held back.
-        let until_flush = context.flush_interval.saturating_sub(last_commit.elapsed());
-        let wait = if run.pending.is_empty() { POLL_WAIT } else { POLL_WAIT.min(until_flush) };
-        let polled = tokio::select! {
-            polled = consumer.poll(wait) => polled,
-            _ = stop.changed() => break Ok(()),
-        };
-        match polled {
-            Ok(records) => {
-                poll_backoff = None;
-                if !records.is_empty() {
-                    if let Err(e) = run.deliver(records).await {
-                        break Err(e);
-                    }
+        let read = match ready.take() {
+            // The batch is handed over while the next one is read (without waiting) and converted, so the
+            // destination's work on one batch and the conversion of the next overlap.
+            Some(prepared) => {
+                let (handed, read) =
+                    tokio::join!(run.hand_over(prepared), read(&context, &mut *consumer, Duration::ZERO));
+                if let Err(e) = handed {
+                    break Err(e);
+                }
+                read
+            }
+            None => {
+                // A poll waits no longer than until the next flush is due, so the tail of a stream is not held back.
+                let until_flush = context.flush_interval.saturating_sub(last_commit.elapsed());
+                let wait = if run.pending.is_empty() { POLL_WAIT } else { POLL_WAIT.min(until_flush) };
+                tokio::select! {
+                    read = read(&context, &mut *consumer, wait) => read,
+                    _ = stop.changed() => break Ok(()),
                 }
             }
-            Err(LogError::Unavailable(message)) => {
+        };
+        match read {
+            Ok(prepared) => {
+                poll_backoff = None;
+                ready = prepared;
+            }
+            Err(ReadFailure::Log(LogError::Unavailable(message))) => {
                 let delay_max = context.pipeline.dead_letters.policy().retry_delay_max;
                 let backoff = poll_backoff.get_or_insert_with(|| Backoff::new(None, delay_max));
                 tokio::select! {
@@ -96,7 +112,8 @@ pub async fn run_sink_task(
                     _ = stop.changed() => break Ok(()),
                 }
             }
-            Err(e) => break Err(log_failure(e)),
+            Err(ReadFailure::Log(e)) => break Err(log_failure(e)),
+            Err(ReadFailure::Task(e)) => break Err(e),
         }
         if last_commit.elapsed() >= context.flush_interval && !run.pending.is_empty() {
             if let Err(e) = run.commit(&mut *consumer).await {
@@ -105,6 +122,7 @@ pub async fn run_sink_task(
             last_commit = Instant::now();
         }
     };
+    // A batch read but not handed over is not committed: it is read again next time.
     let outcome = match outcome {
         Ok(()) => run.commit(&mut *consumer).await,
         // Stopped while retrying: nothing more is committed, the records are read again next time.
@@ -138,41 +156,25 @@ impl SinkRun<'_> {
         }
     }
 
-    /// Converts, transforms and hands over one poll's records.
-    async fn deliver(&mut self, records: Vec<TopicRecord>) -> Result<(), TaskError> {
-        self.context.pipeline.metrics.read(records.len());
-        let mut batch = Vec::with_capacity(records.len());
-        let mut originals = Vec::with_capacity(records.len());
-        for TopicRecord { topic, record } in records {
-            let origin = LogOrigin { topic, partition: record.partition, offset: record.offset };
-            self.pending.insert((origin.topic.clone(), origin.partition), origin.offset + 1);
-            let failed =
-                FailedRecord { origin: Some(origin), key: record.key, value: record.value, headers: record.headers };
-            match to_sink_record(self.context, &failed, record.timestamp).await {
-                Ok(Some(sink_record)) => {
-                    batch.push(sink_record);
-                    originals.push(failed);
-                }
-                Ok(None) => {}
-                Err(failure) => self.context.pipeline.dead_letters.report(failure, failed).await?,
+    /// Hands a prepared batch to the task, dead-letters what it rejects, and marks its records' offsets pending.
+    async fn hand_over(&mut self, prepared: Prepared) -> Result<(), TaskError> {
+        let Prepared { batch, originals, read_up_to } = prepared;
+        if !batch.is_empty() {
+            let started = std::time::Instant::now();
+            self.context.pipeline.metrics.put(batch.len());
+            let rejected = self.put(&batch).await?;
+            self.context.pipeline.metrics.batch(started.elapsed().as_secs_f64());
+            for rejection in rejected {
+                let Some(original) = originals.get(rejection.index) else { continue };
+                let failure = RecordFailure {
+                    stage: Stage::TaskPut,
+                    class_name: self.context.connector_class.clone(),
+                    message: rejection.reason,
+                };
+                self.context.pipeline.dead_letters.report(failure, original.clone()).await?;
             }
         }
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let started = std::time::Instant::now();
-        self.context.pipeline.metrics.put(batch.len());
-        let rejected = self.put(&batch).await?;
-        self.context.pipeline.metrics.batch(started.elapsed().as_secs_f64());
-        for rejection in rejected {
-            let Some(original) = originals.get(rejection.index) else { continue };
-            let failure = RecordFailure {
-                stage: Stage::TaskPut,
-                class_name: self.context.connector_class.clone(),
-                message: rejection.reason,
-            };
-            self.context.pipeline.dead_letters.report(failure, original.clone()).await?;
-        }
+        self.pending.extend(read_up_to);
         Ok(())
     }
 
@@ -219,6 +221,62 @@ impl SinkRun<'_> {
             Err(e) => Err(log_failure(e)),
         }
     }
+}
+
+/// One poll's records converted and transformed, not yet handed to the task.
+struct Prepared {
+    /// The records for the task.
+    batch: Vec<SinkRecord>,
+    /// Each record of `batch` as read, for the dead-letter topic.
+    originals: Vec<FailedRecord>,
+    /// The next offset to read of each partition the poll read from, pending once the batch is handed over.
+    read_up_to: Vec<((String, i32), i64)>,
+}
+
+/// Why reading the next batch failed.
+enum ReadFailure {
+    /// The poll failed.
+    Log(LogError),
+    /// A record failed and the failure ends the task (`errors.tolerance=none`, or the dead-letter topic failed).
+    Task(TaskError),
+}
+
+/// Polls the group (waiting up to `wait` for records) and converts and transforms what it read, dead-lettering the
+/// records that fail; `None` when the poll read nothing.
+async fn read(
+    context: &SinkTaskContext,
+    consumer: &mut dyn GroupConsumer,
+    wait: Duration,
+) -> Result<Option<Prepared>, ReadFailure> {
+    let records = consumer.poll(wait).await.map_err(ReadFailure::Log)?;
+    if records.is_empty() {
+        return Ok(None);
+    }
+    context.pipeline.metrics.read(records.len());
+    let mut prepared = Prepared {
+        batch: Vec::with_capacity(records.len()),
+        originals: Vec::with_capacity(records.len()),
+        read_up_to: Vec::new(),
+    };
+    for TopicRecord { topic, record } in records {
+        let origin = LogOrigin { topic, partition: record.partition, offset: record.offset };
+        let partition = (origin.topic.as_str(), origin.partition);
+        match prepared.read_up_to.iter_mut().find(|((t, p), _)| (t.as_str(), *p) == partition) {
+            Some((_, next)) => *next = origin.offset + 1,
+            None => prepared.read_up_to.push(((origin.topic.clone(), origin.partition), origin.offset + 1)),
+        }
+        let failed =
+            FailedRecord { origin: Some(origin), key: record.key, value: record.value, headers: record.headers };
+        match to_sink_record(context, &failed, record.timestamp).await {
+            Ok(Some(sink_record)) => {
+                prepared.batch.push(sink_record);
+                prepared.originals.push(failed);
+            }
+            Ok(None) => {}
+            Err(failure) => context.pipeline.dead_letters.report(failure, failed).await.map_err(ReadFailure::Task)?,
+        }
+    }
+    Ok(Some(prepared))
 }
 
 /// The record as the task sees it, `None` when a transform drops it.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tidemark_broker::{Broker, BrokerConfig};
 use tidemark_connect::state::{StateTopics, WorkerState};
-use tidemark_log_client::{InProcessLog, KafkaLog, LogClient, LogRecord};
+use tidemark_log_client::{InProcessLog, KafkaLog, LogClient, LogError, LogRecord};
 use tidemark_tests::TidemarkProcess;
 
 /// Which log client a scenario runs on.
@@ -105,12 +105,18 @@ pub async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 
 /// Every record of partition 0 of `topic`.
 pub async fn read_all(log: &Arc<dyn LogClient>, topic: &str) -> Vec<LogRecord> {
-    let mut reader = log.reader(topic, 0, 0).expect("reader");
+    try_read_all(log, topic).await.expect("read")
+}
+
+/// Every record of partition 0 of `topic`, or why it cannot be read (yet: a topic just created may not be
+/// readable at once).
+pub async fn try_read_all(log: &Arc<dyn LogClient>, topic: &str) -> Result<Vec<LogRecord>, LogError> {
+    let mut reader = log.reader(topic, 0, 0)?;
     let mut all = Vec::new();
     loop {
-        let more = reader.next_records(Duration::from_millis(200)).await.expect("read");
+        let more = reader.next_records(Duration::from_millis(200)).await?;
         if more.is_empty() {
-            return all;
+            return Ok(all);
         }
         all.extend(more);
     }

@@ -6,6 +6,8 @@
 //! | upsert | `INSERT ... ON CONFLICT (key) DO UPDATE SET c = EXCLUDED.c` | `INSERT ... ON DUPLICATE KEY UPDATE c = VALUES(c)` |
 //! | update | `UPDATE t SET c = r.c FROM (VALUES ($1::type, ...), ...) AS r (...) WHERE t.key = r.key` | `UPDATE t JOIN (SELECT ? AS key, ? AS c UNION ALL SELECT ?, ?) AS r ON t.key = r.key SET t.c = r.c` |
 //! | delete | `DELETE FROM t WHERE (key) IN (($1), ...)` | the same with `?` |
+//!
+//! Postgres also gets many rows at once through COPY (`crate::db::postgres::bulk`): `COPY t (...) FROM STDIN`.
 
 use std::fmt::{self, Write};
 
@@ -164,6 +166,11 @@ impl Dialect {
             }
         }
         sql
+    }
+
+    /// Postgres: `COPY t (columns) FROM STDIN`, in the text format.
+    pub fn copy_from_stdin(self, table: &str, columns: &[&str]) -> String {
+        format!("COPY {} ({}) FROM STDIN", self.quote(table), self.list(columns))
     }
 
     /// An update of the `values` columns of `rows` rows found by their `key`; `casts` are the Postgres types of the
@@ -353,6 +360,11 @@ mod tests {
         );
         assert_eq!(Dialect::Postgres.delete("t", &["id"], 2), "DELETE FROM \"t\" WHERE (\"id\") IN (($1), ($2))");
         assert_eq!(Dialect::MySql.delete("t", &["a", "b"], 2), "DELETE FROM `t` WHERE (`a`, `b`) IN ((?, ?), (?, ?))");
+    }
+
+    #[test]
+    fn copies() {
+        assert_eq!(Dialect::Postgres.copy_from_stdin("t", &["id", "name"]), "COPY \"t\" (\"id\", \"name\") FROM STDIN");
     }
 
     #[test]

@@ -5,12 +5,16 @@
 //! transaction. A refused change is rolled back to its savepoint and answered as rejected with the database's
 //! message; the others are committed. Any other failure rolls the transaction back and is the caller's: nothing of
 //! the batch is written.
+//!
+//! Postgres gets the rows of a multi-row insert through COPY, and those of a multi-row upsert too while none of their
+//! keys exists yet (`crate::db::postgres::bulk`).
 
 use std::collections::HashSet;
 
 use tidemark_connect::connector::Rejected;
 
 use crate::change::{Change, Operation};
+use crate::db::postgres::bulk::{CopyText, Rows};
 use crate::db::{DbError, Session};
 use crate::dialect::Dialect;
 use crate::plan::{plan, Statement};
@@ -113,18 +117,28 @@ impl Writer<'_> {
         let layout = statement.layout;
         let (key, values) = (layout.key_names(), layout.value_names());
         let rows = statement.rows.len();
-        let sql = match statement.operation {
-            Operation::Insert => {
-                let columns: Vec<&str> = key.iter().chain(&values).copied().collect();
-                self.dialect.insert(&layout.table, &columns, rows)
+        let columns: Vec<&str> = key.iter().chain(&values).copied().collect();
+        if let Session::Postgres(pg) = session {
+            if is_bulk(statement) && matches!(statement.operation, Operation::Insert | Operation::Upsert) {
+                let write = |i: usize, out: &mut CopyText| {
+                    let change = statement.rows[i];
+                    out.row(change.key.iter().chain(&change.values));
+                };
+                let rows = Rows { count: rows, write: &write };
+                if statement.operation == Operation::Insert {
+                    return pg.copy_insert(&layout.table, &columns, &rows).await;
+                }
+                if let Some(written) = pg.copy_new_rows(&layout.table, &columns, &rows).await? {
+                    return Ok(written);
+                }
             }
+        }
+        let sql = match statement.operation {
+            Operation::Insert => self.dialect.insert(&layout.table, &columns, rows),
             Operation::Upsert => self.dialect.upsert(&layout.table, &key, &values, rows),
             Operation::Update => {
                 let casts = match self.dialect {
-                    Dialect::Postgres => {
-                        let columns: Vec<&str> = key.iter().chain(&values).copied().collect();
-                        self.tables.column_types(&layout.table, &columns)
-                    }
+                    Dialect::Postgres => self.tables.column_types(&layout.table, &columns),
                     Dialect::MySql => Vec::new(),
                 };
                 let casts: Vec<&str> = casts.iter().map(String::as_str).collect();
@@ -137,6 +151,11 @@ impl Writer<'_> {
             statement.rows.iter().flat_map(|change| change.key.iter().chain(&change.values)).collect();
         session.execute(&sql, &params).await
     }
+}
+
+/// Whether a statement writes many rows, which Postgres gets through COPY.
+fn is_bulk(statement: &Statement<'_>) -> bool {
+    statement.rows.len() > 1
 }
 
 /// Rolls the transaction back; a failure is logged, since the failure that led here is what the caller reports.

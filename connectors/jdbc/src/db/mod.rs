@@ -51,7 +51,7 @@ pub struct TableInfo {
 /// An open connection to the destination.
 pub enum Session {
     /// To Postgres.
-    Postgres(postgres::PgSession),
+    Postgres(Box<postgres::PgSession>),
     /// To MySQL or MariaDB.
     MySql(mysql::MySqlSession),
 }
@@ -60,7 +60,7 @@ impl Session {
     /// Connects to the database of `connection.url` with the settings' credentials, over TLS as the URL says.
     pub async fn connect(config: &SinkConfig) -> Result<Self, DbError> {
         Ok(match &config.tls {
-            SinkTls::Postgres(tls) => Session::Postgres(postgres::PgSession::connect(config, tls).await?),
+            SinkTls::Postgres(tls) => Session::Postgres(Box::new(postgres::PgSession::connect(config, tls).await?)),
             SinkTls::MySql(tls) => Session::MySql(mysql::MySqlSession::connect(config, tls).await?),
         })
     }

@@ -193,6 +193,20 @@ impl Db {
         self.lines(&sql).await
     }
 
+    /// Postgres: the transactions of the database rolled back so far, read once the sink's connections have ended
+    /// (a backend reports its counts when it exits).
+    pub async fn rolled_back_transactions(&mut self) -> Result<i64> {
+        let sinks = "SELECT pid FROM pg_stat_activity WHERE application_name = 'tidemark-jdbc-sink'";
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.lines(sinks).await?.is_empty() {
+            ensure!(tokio::time::Instant::now() < deadline, "the sink's connections did not end");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let counts =
+            self.lines("SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()").await?;
+        Ok(counts.first().ok_or_else(|| anyhow!("no statistics of the database"))?.parse()?)
+    }
+
     /// Ends the sink's connections from the server's side (as a restart or a network failure would) and waits until
     /// they are gone.
     pub async fn kill_sink_connections(&mut self) -> Result<()> {

@@ -1,5 +1,9 @@
 //! A Postgres session on tokio-postgres: every parameter is bound as text ([`TextParam`]), which the server parses
-//! by the type it infers for the parameter from the column it goes to; errors sorted by SQLSTATE.
+//! by the type it infers for the parameter from the column it goes to; errors sorted by SQLSTATE. Many rows at once
+//! go through COPY ([`bulk`]).
+
+pub mod bulk;
+mod copy_text;
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -33,6 +37,8 @@ pub struct PgSession {
     /// Statements prepared on this connection by their SQL text: preparing a multi-row statement again for every
     /// batch costs the server about as much as writing its rows.
     prepared: HashMap<String, Statement>,
+    /// The tables whose direct COPY of upserted rows met an existing key, for [`bulk`].
+    bulk: bulk::BulkState,
 }
 
 impl PgSession {
@@ -54,7 +60,7 @@ impl PgSession {
                 tracing::debug!(%error, "a Postgres sink connection ended");
             }
         });
-        Ok(PgSession { client, prepared: HashMap::new() })
+        Ok(PgSession { client, prepared: HashMap::new(), bulk: bulk::BulkState::default() })
     }
 
     /// Runs SQL without parameters.
@@ -64,23 +70,31 @@ impl PgSession {
 
     /// Runs a statement with `params`; answers the rows it changed.
     pub async fn execute(&mut self, sql: &str, params: &[&SqlValue]) -> Result<u64, DbError> {
-        let statement = match self.prepared.get(sql) {
-            Some(statement) => statement.clone(),
-            None => {
-                let statement = self.client.prepare(sql).await.map_err(classify)?;
-                if self.prepared.len() >= PREPARED_STATEMENTS {
-                    self.prepared.clear();
-                }
-                self.prepared.insert(sql.to_owned(), statement.clone());
-                statement
-            }
-        };
+        let statement = self.statement(sql).await.map_err(classify)?;
         let executed = self.client.execute_raw(&statement, params.iter().map(|value| TextParam(value))).await;
         if executed.is_err() {
-            // A table changed or dropped under a prepared statement: prepare afresh next time.
-            self.prepared.remove(sql);
+            self.forget_statement(sql);
         }
         executed.map_err(classify)
+    }
+
+    /// The statement of `sql`, prepared on this connection once.
+    async fn statement(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql).await?;
+        if self.prepared.len() >= PREPARED_STATEMENTS {
+            self.prepared.clear();
+        }
+        self.prepared.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Drops the prepared statement of `sql` after it failed: a table changed or dropped under it must be prepared
+    /// afresh next time.
+    fn forget_statement(&mut self, sql: &str) {
+        self.prepared.remove(sql);
     }
 
     /// The table `name` (in the search path), `None` when there is none.
