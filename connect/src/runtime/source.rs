@@ -23,6 +23,7 @@ use super::pipeline::Pipeline;
 use super::{log_failure, now_ms, prepare};
 use crate::connector::{SourceRecord, SourceTask, TaskError};
 use crate::converters::{header_bytes, Converter, ConverterType, JsonConverter, JsonConverterConfig};
+use crate::data::SchemaRef;
 use crate::record::ConnectRecord;
 use crate::state::{TopicUse, WorkerState};
 
@@ -164,6 +165,7 @@ async fn store_and_commit(
 async fn convert(context: &SourceTaskContext, records: Vec<SourceRecord>) -> Result<Converted, TaskError> {
     let mut batches: Vec<(String, Vec<ProducerRecord>)> = Vec::new();
     let mut positions: Vec<(Json, Json)> = Vec::new();
+    let mut prepared = Prepared::default();
     for SourceRecord { source_partition, source_offset, record } in records {
         match positions.iter_mut().find(|(partition, _)| *partition == source_partition) {
             Some((_, offset)) => *offset = source_offset,
@@ -178,7 +180,7 @@ async fn convert(context: &SourceTaskContext, records: Vec<SourceRecord>) -> Res
                 continue;
             }
         };
-        let produced = match to_producer_record(context, &transformed).await {
+        let produced = match to_producer_record(context, &transformed, &mut prepared).await {
             Ok(produced) => produced,
             Err(failure) => {
                 context.pipeline.dead_letters.report(failure, as_json(&transformed)).await?;
@@ -224,10 +226,21 @@ async fn write(context: &SourceTaskContext, batches: &[(String, Vec<ProducerReco
     Ok(())
 }
 
+/// The schema and topic each converter of a poll was last prepared for: a poll's records mostly share them (one
+/// table's), and asking the converter again for each record costs lookups in its caches. A converter's caches only
+/// change (and may start over) when it prepares another schema, and the key and value converters are distinct
+/// instances, so what a converter was last prepared for stays prepared until it is asked for another schema or topic.
+#[derive(Default)]
+struct Prepared {
+    key: Option<(SchemaRef, String)>,
+    value: Option<(SchemaRef, String)>,
+}
+
 /// The bytes of a record's key, value and headers.
 async fn to_producer_record(
     context: &SourceTaskContext,
     record: &ConnectRecord,
+    prepared: &mut Prepared,
 ) -> Result<ProducerRecord, RecordFailure> {
     let topic = &record.topic;
     let key = convert_one(
@@ -235,7 +248,7 @@ async fn to_producer_record(
         record,
         (record.key_schema.as_ref(), &record.key),
         (Stage::KeyConverter, &context.pipeline.key.class),
-        context,
+        (context, &mut prepared.key),
     )
     .await?;
     let value = convert_one(
@@ -243,7 +256,7 @@ async fn to_producer_record(
         record,
         (record.value_schema.as_ref(), &record.value),
         (Stage::ValueConverter, &context.pipeline.value.class),
-        context,
+        (context, &mut prepared.value),
     )
     .await?;
     let headers = record
@@ -259,13 +272,14 @@ async fn to_producer_record(
     Ok(ProducerRecord { partition: record.partition, key, value, headers, timestamp: record.timestamp })
 }
 
-/// Converts a key or a value, registering what the converter needs first (retried per `errors.retry.timeout`).
+/// Converts a key or a value, registering what the converter needs first (retried per `errors.retry.timeout`)
+/// unless it was last prepared for this schema and topic (`last`).
 async fn convert_one(
     converter: &dyn Converter,
     record: &ConnectRecord,
-    (schema, value): (Option<&crate::data::SchemaRef>, &crate::data::Value),
+    (schema, value): (Option<&SchemaRef>, &crate::data::Value),
     (stage, class): (Stage, &str),
-    context: &SourceTaskContext,
+    (context, last): (&SourceTaskContext, &mut Option<(SchemaRef, String)>),
 ) -> Result<Option<bytes::Bytes>, RecordFailure> {
     let topic = record.topic.as_str();
     // The topic names the table of a database source's event, so a refused schema change says whose it is.
@@ -274,8 +288,15 @@ async fn convert_one(
         class_name: class.to_owned(),
         message: format!("converting a record for topic {topic}: {message}"),
     };
-    let policy = context.pipeline.dead_letters.policy();
-    prepare(policy, || converter.prepare_write(topic, schema)).await.map_err(|e| failure(e.to_string()))?;
+    let ready = match (&*last, schema) {
+        (Some((prepared, prepared_topic)), Some(schema)) => Arc::ptr_eq(prepared, schema) && prepared_topic == topic,
+        _ => false,
+    };
+    if !ready {
+        let policy = context.pipeline.dead_letters.policy();
+        prepare(policy, || converter.prepare_write(topic, schema)).await.map_err(|e| failure(e.to_string()))?;
+        *last = schema.map(|schema| (schema.clone(), topic.to_owned()));
+    }
     converter.to_bytes(topic, schema, value).map_err(|e| failure(e.to_string()))
 }
 

@@ -1,8 +1,6 @@
 //! The proleptic Gregorian calendar of `java.time` (year 0 is 1 BC) and the ISO-8601 strings Java's formatters write
 //! for Debezium's `ZonedTime` and `ZonedTimestamp`.
 
-use std::fmt::Write;
-
 /// Days since 1970-01-01 of a proleptic Gregorian date (year 0 is 1 BC).
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let (month, day) = (i64::from(month), i64::from(day));
@@ -39,43 +37,78 @@ pub fn java_zoned_time(micros: i64) -> String {
 
 /// Debezium's `ZonedTimestamp.toIsoString` in UTC: Java's ISO date (`+` before years above 9999, `-` and at least
 /// four digits before negative ones), `T`, `HH:mm:ss`, then exactly `width` fraction digits for a width of 1 to 9
-/// or (width 0) the fraction without trailing zeros, then `Z`.
+/// or (width 0) the fraction without trailing zeros, then `Z`. `micros` is a time of day (not negative).
 pub fn java_zoned_timestamp(days: i64, micros: i64, width: i32) -> String {
     let (year, month, day) = civil_from_days(days);
     let mut out = String::with_capacity(32);
     if year > 9999 {
-        let _ = write!(out, "+{year}");
+        out.push('+');
     } else if year < 0 {
-        let _ = write!(out, "-{:04}", -year);
-    } else {
-        let _ = write!(out, "{year:04}");
+        out.push('-');
     }
-    let _ = write!(out, "-{month:02}-{day:02}T");
+    push_decimal(&mut out, year.unsigned_abs(), 4);
+    out.push('-');
+    push_decimal(&mut out, u64::from(month), 2);
+    out.push('-');
+    push_decimal(&mut out, u64::from(day), 2);
+    out.push('T');
     push_time(&mut out, micros);
-    let fraction = micros % 1_000_000;
-    if (1..=9).contains(&width) {
-        let nanos = format!("{:09}", fraction * 1000);
-        out.push('.');
-        out.push_str(&nanos[..width as usize]);
-    } else {
-        push_trimmed_fraction(&mut out, fraction);
+    let fraction = micros.unsigned_abs() % 1_000_000;
+    match u32::try_from(width) {
+        Ok(width @ 1..=9) => {
+            // The first `width` of the nanoseconds' nine digits.
+            out.push('.');
+            push_decimal(&mut out, fraction * 1000 / 10u64.pow(9 - width), width as usize);
+        }
+        _ => push_trimmed_fraction(&mut out, fraction as i64),
     }
     out.push('Z');
     out
 }
 
-/// `HH:mm:ss` of a time of day in µs.
+/// `HH:mm:ss` of a time of day in µs (not negative).
 pub fn push_time(out: &mut String, micros: i64) {
-    let seconds = micros / 1_000_000;
-    let _ = write!(out, "{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
+    let seconds = micros.unsigned_abs() / 1_000_000;
+    push_decimal(out, seconds / 3600, 2);
+    out.push(':');
+    push_decimal(out, seconds / 60 % 60, 2);
+    out.push(':');
+    push_decimal(out, seconds % 60, 2);
 }
 
-/// `.` and the fraction of a second in µs without trailing zeros; nothing for none.
+/// `.` and the fraction of a second in µs (not negative) without trailing zeros; nothing for none.
 pub fn push_trimmed_fraction(out: &mut String, fraction: i64) {
-    if fraction != 0 {
-        let digits = format!("{fraction:06}");
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+    let mut fraction = fraction.unsigned_abs();
+    if fraction == 0 {
+        return;
+    }
+    let mut width = 6;
+    while fraction.is_multiple_of(10) {
+        fraction /= 10;
+        width -= 1;
+    }
+    out.push('.');
+    push_decimal(out, fraction, width);
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits. Sources write such numbers for every record
+/// (times, `source.sequence`), and `write!`/`format!` cost several times this.
+pub fn push_decimal(out: &mut String, n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let start = start.min(digits.len().saturating_sub(width));
+    // Only ASCII digits were written, so this always succeeds.
+    if let Ok(text) = std::str::from_utf8(&digits[start..]) {
+        out.push_str(text);
     }
 }
 
@@ -100,5 +133,22 @@ mod tests {
         assert_eq!(java_zoned_timestamp(days, 36_000_120_000, 0), "2024-02-29T10:00:00.12Z");
         assert_eq!(java_zoned_timestamp(days_from_civil(-43, 3, 15), 0, 3), "-0043-03-15T00:00:00.000Z");
         assert_eq!(java_zoned_timestamp(days_from_civil(10_000, 1, 1), 0, 0), "+10000-01-01T00:00:00Z");
+        assert_eq!(java_zoned_timestamp(days, 86_399_000_005, 9), "2024-02-29T23:59:59.000005000Z");
+        assert_eq!(java_zoned_timestamp(days, 86_399_000_005, 5), "2024-02-29T23:59:59.00000Z");
+        assert_eq!(java_zoned_timestamp(days, 86_399_000_005, 0), "2024-02-29T23:59:59.000005Z");
+        assert_eq!(java_zoned_timestamp(days_from_civil(5, 1, 1), 0, 0), "0005-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn decimals() {
+        let pushed = |n: u64, width: usize| {
+            let mut out = String::new();
+            push_decimal(&mut out, n, width);
+            out
+        };
+        assert_eq!(pushed(0, 1), "0");
+        assert_eq!(pushed(7, 4), "0007");
+        assert_eq!(pushed(12345, 2), "12345");
+        assert_eq!(pushed(u64::MAX, 25), u64::MAX.to_string());
     }
 }

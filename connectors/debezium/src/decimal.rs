@@ -21,21 +21,25 @@ pub struct Decimal {
 impl Decimal {
     /// A plain decimal number: optional sign, digits, optional fraction (no exponent).
     pub fn parse(text: &str) -> Result<Decimal, String> {
-        let bad = || format!("{text:?} is not a decimal number");
-        let (negative, rest) = match text.as_bytes().first() {
-            Some(b'-') => (true, &text[1..]),
-            Some(b'+') => (false, &text[1..]),
-            _ => (false, text),
-        };
+        Decimal::from_text(text.to_owned())
+    }
+
+    /// [`Decimal::parse`] of an owned text, whose buffer becomes the digits (a source reads one per value).
+    pub fn from_text(mut text: String) -> Result<Decimal, String> {
+        let bad = |text: &str| format!("{text:?} is not a decimal number");
+        let negative = text.starts_with('-');
+        let sign = usize::from(negative || text.starts_with('+'));
+        let rest = &text[sign..];
         let (int, frac) = rest.split_once('.').unwrap_or((rest, ""));
         if (int.is_empty() && frac.is_empty()) || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-            return Err(bad());
+            return Err(bad(&text));
         }
-        let scale = i32::try_from(frac.len()).map_err(|_| bad())?;
-        let mut digits = String::with_capacity(int.len() + frac.len());
-        digits.push_str(int);
-        digits.push_str(frac);
-        Ok(Decimal::normalized(negative, digits, scale))
+        let scale = i32::try_from(frac.len()).map_err(|_| bad(&text))?;
+        if let Some(point) = rest.find('.') {
+            text.remove(sign + point);
+        }
+        text.drain(..sign);
+        Ok(Decimal::normalized(negative, text, scale))
     }
 
     /// An integer count of units of 10^-`scale` (the binary form of `money`).
@@ -54,7 +58,7 @@ impl Decimal {
     }
 
     /// Java's `setScale(scale)` without rounding: an error when digits other than zeros would be dropped.
-    pub fn with_scale(&self, scale: i32) -> Result<Decimal, String> {
+    pub fn with_scale(self, scale: i32) -> Result<Decimal, String> {
         if scale >= self.scale {
             return Ok(self.padded(scale));
         }
@@ -69,7 +73,7 @@ impl Decimal {
     /// Java's `setScale(scale, RoundingMode.HALF_UP)`.
     pub fn rounded_half_up(&self, scale: i32) -> Decimal {
         if scale >= self.scale {
-            return self.padded(scale);
+            return self.clone().padded(scale);
         }
         let drop = (self.scale - scale) as usize;
         if drop > self.digits.len() {
@@ -97,12 +101,12 @@ impl Decimal {
         Decimal::normalized(self.negative, String::from_utf8_lossy(&kept).into_owned(), scale)
     }
 
-    fn padded(&self, scale: i32) -> Decimal {
-        let mut digits = self.digits.clone();
+    fn padded(self, scale: i32) -> Decimal {
+        let Decimal { negative, mut digits, scale: own } = self;
         if digits != "0" {
-            digits.extend(std::iter::repeat_n('0', (scale - self.scale) as usize));
+            digits.extend(std::iter::repeat_n('0', (scale - own) as usize));
         }
-        Decimal { negative: self.negative, digits, scale }
+        Decimal { negative, digits, scale }
     }
 
     /// Java's `stripTrailingZeros()` followed by `setScale(0)` when the scale went negative: the form Debezium
@@ -171,7 +175,7 @@ impl Decimal {
             }
             return out;
         }
-        self.padded(self.scale).java_plain()
+        self.clone().padded(self.scale).java_plain()
     }
 
     fn java_plain(&self) -> String {

@@ -40,11 +40,16 @@ pub fn change_event<C: ColumnSchema>(
     after: Option<Row>,
     source: Value,
 ) -> Result<ConnectRecord, TableError<C::Error>> {
-    let key = after.as_ref().or(before.as_ref()).map_or(Value::Null, |row| row.key.clone());
+    // The key is moved out of the row that gives it, not cloned: `after`'s, else `before`'s.
+    let (before, before_key) = before.map_or((Value::Null, Value::Null), |row| (Value::Struct(row.value), row.key));
+    let (after, key) = match after {
+        Some(row) => (Value::Struct(row.value), row.key),
+        None => (Value::Null, before_key),
+    };
     let now = now_us();
     let values = vec![
-        before.map_or(Value::Null, |row| Value::Struct(row.value)),
-        after.map_or(Value::Null, |row| Value::Struct(row.value)),
+        before,
+        after,
         source,
         Value::Null,
         Value::from(op.code()),

@@ -112,11 +112,16 @@ impl<E: Into<TaskError>> Pumped<E> {
             Ok(received) => received,
         };
         match received {
-            Some(Ok(mut records)) => {
+            Some(Ok(first)) => {
+                let mut batches = vec![first];
+                let mut count = batches[0].len();
                 // An empty or closed channel is the next poll's to see.
-                while records.len() < POLL_MAX_RECORDS {
+                while count < POLL_MAX_RECORDS {
                     match running.records.try_recv() {
-                        Ok(Ok(more)) => records.extend(more),
+                        Ok(Ok(more)) => {
+                            count += more.len();
+                            batches.push(more);
+                        }
                         Ok(Err(error)) => {
                             self.deferred = Some(error);
                             break;
@@ -124,7 +129,7 @@ impl<E: Into<TaskError>> Pumped<E> {
                         Err(_) => break,
                     }
                 }
-                Ok(records)
+                Ok(concat(batches, count))
             }
             Some(Err(error)) => {
                 self.stop().await;
@@ -149,6 +154,19 @@ impl<E: Into<TaskError>> Pumped<E> {
             running.stop(self.source).await;
         }
     }
+}
+
+/// The `count` records of `batches` in one vector, each record moved once (extending the first batch would move
+/// the records already in it again each time it grows).
+fn concat(mut batches: Vec<Vec<SourceRecord>>, count: usize) -> Vec<SourceRecord> {
+    if batches.len() == 1 {
+        return batches.pop().unwrap_or_default();
+    }
+    let mut records = Vec::with_capacity(count);
+    for batch in batches {
+        records.extend(batch);
+    }
+    records
 }
 
 #[cfg(test)]

@@ -245,7 +245,7 @@ impl Changes {
         &mut self,
         table: &TableSchema,
         before: Row,
-        info: &SourceInfo,
+        info: &SourceInfo<'_>,
         emitter: &mut Emitter,
     ) -> Result<(), SourceError> {
         if self.config.skipped.skips(Op::Delete.code()) {
@@ -290,8 +290,8 @@ impl Changes {
             tx_id: transactional.map(|t| i64::from(t.xid)),
             lsn: Some(lsn.0),
             last_commit_lsn: self.position.commit_lsn.map(|l| l.0),
-            schema: String::new(),
-            table: String::new(),
+            schema: "",
+            table: "",
         };
         let record = self.envelopes.message(&message.prefix, message.content, &info)?;
         if transactional.is_some() {
@@ -322,7 +322,7 @@ impl Changes {
     fn emit_event(
         &mut self,
         mut record: ConnectRecord,
-        info: &SourceInfo,
+        info: &SourceInfo<'_>,
         emitter: &mut Emitter,
     ) -> Result<(), SourceError> {
         if let Some(counts) = &mut self.counts {
@@ -363,15 +363,15 @@ impl Changes {
     }
 
     /// The `source` block of a change of `table` at `lsn` in the open transaction.
-    fn info(&self, table: &TableSchema, lsn: Lsn) -> SourceInfo {
+    fn info<'a>(&self, table: &'a TableSchema, lsn: Lsn) -> SourceInfo<'a> {
         SourceInfo {
             snapshot: SnapshotMarker::False,
             ts_us: self.transaction.map_or_else(now_us, |t| t.commit_us),
             tx_id: self.transaction.map(|t| i64::from(t.xid)),
             lsn: Some(lsn.0),
             last_commit_lsn: self.position.commit_lsn.map(|l| l.0),
-            schema: table.schema.clone(),
-            table: table.table.clone(),
+            schema: &table.schema,
+            table: &table.table,
         }
     }
 

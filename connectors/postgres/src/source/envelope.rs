@@ -8,6 +8,7 @@
 use bytes::Bytes;
 use tidemark_connect::data::{SchemaBuilder, SchemaError, SchemaRef, Struct, Value};
 use tidemark_connect::record::ConnectRecord;
+use tidemark_debezium::calendar::push_decimal;
 use tidemark_debezium::{
     change_event, envelope_schema, now_us, snapshot_schema, topic_name, Heartbeats, Op, SnapshotMarker,
     DEBEZIUM_VERSION,
@@ -20,9 +21,9 @@ use super::transaction::TransactionRecords;
 /// `source.connector`.
 pub const CONNECTOR: &str = "postgresql";
 
-/// What the `source` block says about one event.
+/// What the `source` block says about one event (borrowing the names: one is built per record).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceInfo {
+pub struct SourceInfo<'a> {
     /// Its place in the snapshot.
     pub snapshot: SnapshotMarker,
     /// When the change was committed (or the row read), in µs since the Unix epoch.
@@ -34,9 +35,9 @@ pub struct SourceInfo {
     /// The commit LSN of the last transaction completed before this one, for `sequence`.
     pub last_commit_lsn: Option<u64>,
     /// The schema (empty for a logical decoding message).
-    pub schema: String,
+    pub schema: &'a str,
     /// The table (empty for a logical decoding message).
-    pub table: String,
+    pub table: &'a str,
 }
 
 /// The schemas every event of one connector shares, and the records built with them.
@@ -139,11 +140,8 @@ impl Envelopes {
     }
 
     /// The `source` block.
-    fn source(&self, info: &SourceInfo) -> Result<Value, SourceError> {
-        let sequence = info.lsn.map(|lsn| {
-            let last = info.last_commit_lsn.map_or_else(|| "null".to_owned(), |l| format!("\"{l}\""));
-            format!("[{last},\"{lsn}\"]")
-        });
+    fn source(&self, info: &SourceInfo<'_>) -> Result<Value, SourceError> {
+        let sequence = info.lsn.map(|lsn| sequence(info.last_commit_lsn, lsn));
         let values = vec![
             Value::from(DEBEZIUM_VERSION),
             Value::from(CONNECTOR),
@@ -154,8 +152,8 @@ impl Envelopes {
             Value::from(sequence),
             Value::Int64(info.ts_us),
             Value::Int64(info.ts_us.saturating_mul(1000)),
-            Value::from(info.schema.as_str()),
-            Value::from(info.table.as_str()),
+            Value::from(info.schema),
+            Value::from(info.table),
             Value::from(info.tx_id),
             Value::from(info.lsn.map(|lsn| lsn as i64)),
             Value::Null,
@@ -172,14 +170,14 @@ impl Envelopes {
         op: Op,
         before: Option<Row>,
         after: Option<Row>,
-        info: &SourceInfo,
+        info: &SourceInfo<'_>,
     ) -> Result<ConnectRecord, SourceError> {
         Ok(change_event(table, op, before, after, self.source(info)?)?)
     }
 
     /// A logical decoding message (`pg_logical_emit_message`) on `<prefix>.message`, keyed by its prefix, without a
     /// transaction block.
-    pub fn message(&self, prefix: &str, content: Bytes, info: &SourceInfo) -> Result<ConnectRecord, SourceError> {
+    pub fn message(&self, prefix: &str, content: Bytes, info: &SourceInfo<'_>) -> Result<ConnectRecord, SourceError> {
         let data_error = |source| SourceError::Data { table: format!("{}.message", self.prefix), source };
         let key = Struct::from_values(self.message_key.clone(), vec![Value::from(prefix)]).map_err(data_error)?;
         let block = Struct::from_values(self.message_block.clone(), vec![Value::from(prefix), Value::Bytes(content)])
@@ -205,19 +203,41 @@ impl Envelopes {
     }
 }
 
+/// `source.sequence`: `["<last commit LSN>","<LSN>"]`, `null` for a missing last commit. Written without `format!`:
+/// it is built for every record.
+fn sequence(last_commit_lsn: Option<u64>, lsn: u64) -> String {
+    let mut out = String::with_capacity(48);
+    out.push('[');
+    match last_commit_lsn {
+        Some(last) => push_quoted(&mut out, last),
+        None => out.push_str("null"),
+    }
+    out.push(',');
+    push_quoted(&mut out, lsn);
+    out.push(']');
+    out
+}
+
+/// Appends `"<n>"`.
+fn push_quoted(out: &mut String, n: u64) {
+    out.push('"');
+    push_decimal(out, n, 1);
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn info() -> SourceInfo {
+    fn info() -> SourceInfo<'static> {
         SourceInfo {
             snapshot: SnapshotMarker::False,
             ts_us: 1_700_000_000_123_456,
             tx_id: Some(771),
             lsn: Some(26_863_936),
             last_commit_lsn: Some(26_863_880),
-            schema: "public".into(),
-            table: "orders".into(),
+            schema: "public",
+            table: "orders",
         }
     }
 
@@ -242,12 +262,13 @@ mod tests {
         let source = envelopes.source(&first).expect("source");
         let sequence = source.as_struct().and_then(|s| s.get("sequence").ok().cloned());
         assert_eq!(sequence, Some(Value::from("[null,\"26863936\"]")));
+        assert_eq!(super::sequence(Some(0), u64::MAX), "[\"0\",\"18446744073709551615\"]");
     }
 
     #[test]
     fn messages_and_heartbeats() {
         let envelopes = Envelopes::new("pg1", "shop", "pg1.transaction").expect("envelopes");
-        let info = SourceInfo { schema: String::new(), table: String::new(), ..info() };
+        let info = SourceInfo { schema: "", table: "", ..info() };
         let record = envelopes.message("outbox", Bytes::from_static(b"hi"), &info).expect("message");
         assert_eq!(record.topic, "pg1.message");
         let value = record.value.as_struct().expect("value");

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
+use serde_json::Value as Json;
 use tidemark_connect::data::Value;
 use tokio::sync::watch;
 use tokio_postgres::Client;
@@ -34,7 +35,13 @@ struct Held {
     row: Row,
     first_in_table: bool,
     first_overall: bool,
+}
+
+/// A table whose reading started: when (its records' `ts_us`), and the offset all its records but the snapshot's
+/// last carry, built once rather than per record.
+struct Started {
     ts_us: i64,
+    offset: Json,
 }
 
 /// What the snapshot needs.
@@ -63,23 +70,25 @@ impl Snapshot<'_> {
         tracing::info!(tables = tables.len(), lsn = %self.lsn, "snapshot started");
         let mut held: Option<Held> = None;
         let mut emitted_any = false;
+        let mut started = Vec::with_capacity(tables.len());
         for (index, table) in tables.iter().enumerate() {
             let ts_us = now_us();
+            started.push(Started { ts_us, offset: offsets::snapshot_offset(self.lsn, tx_id, ts_us, false) });
             let copy = self.client.copy_out(&copy_statement(table)).await?;
             let mut copy = Box::pin(copy);
             let mut reader = CopyReader::new();
             let mut first_in_table = true;
             let mut rows = 0u64;
             while let Some(chunk) = copy.next().await {
-                reader.push(&chunk?);
+                reader.push(chunk?);
                 while let Some(values) = reader.next_row().map_err(|why| copy_error(table, why))? {
                     let row = self.row(table, values)?;
-                    let next = Held { table: index, row, first_in_table, first_overall: !emitted_any, ts_us };
+                    let next = Held { table: index, row, first_in_table, first_overall: !emitted_any };
                     emitted_any = true;
                     first_in_table = false;
                     rows += 1;
                     if let Some(previous) = held.replace(next) {
-                        self.emit(&tables, previous, Some(index), tx_id, emitter)?;
+                        self.emit((&tables, &started), previous, Some(index), tx_id, emitter)?;
                     }
                     if emitter.is_full() && send_batch(emitter, shutdown).await == Flow::Stop {
                         return Ok(Flow::Stop);
@@ -90,7 +99,7 @@ impl Snapshot<'_> {
             tracing::info!(table = %table.qualified_name(), rows, "table read");
         }
         if let Some(last) = held.take() {
-            self.emit(&tables, last, None, tx_id, emitter)?;
+            self.emit((&tables, &started), last, None, tx_id, emitter)?;
         }
         if !emitter.is_empty() && send_batch(emitter, shutdown).await == Flow::Stop {
             return Ok(Flow::Stop);
@@ -122,26 +131,24 @@ impl Snapshot<'_> {
             let why = format!("{} values for {} columns", values.len(), table.columns.len());
             return Err(copy_error(table, why));
         }
-        let values = values
-            .into_iter()
-            .zip(&table.columns)
-            .enumerate()
-            .map(|(index, (value, column))| match value {
+        // Filled in a loop rather than collected: a collect through `Result` cannot size the vector up front.
+        let mut row = Vec::with_capacity(table.columns.len());
+        for (index, (value, column)) in values.values().zip(&table.columns).enumerate() {
+            let value = match value {
                 None => Ok(Value::Null),
-                Some(bytes) if column.converter.has_binary_form() => {
-                    column.converter.binary(&bytes).map_err(|source| table.column_error(index, source))
-                }
+                Some(bytes) if column.converter.has_binary_form() => column.converter.binary(bytes),
                 // Read as text (see `copy_statement`).
-                Some(bytes) => column.converter.text(&bytes).map_err(|source| table.column_error(index, source)),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(table.row(values)?)
+                Some(bytes) => column.converter.text(bytes),
+            };
+            row.push(value.map_err(|source| table.column_error(index, source))?);
+        }
+        Ok(table.row(row)?)
     }
 
     /// Emits a held row, now that the table of the next one (`None`: there is none) is known.
     fn emit(
         &self,
-        tables: &[Arc<TableSchema>],
+        (tables, started): (&[Arc<TableSchema>], &[Started]),
         held: Held,
         next_table: Option<usize>,
         tx_id: i64,
@@ -149,19 +156,22 @@ impl Snapshot<'_> {
     ) -> Result<(), SourceError> {
         let last_in_table = next_table != Some(held.table);
         let marker = SnapshotMarker::of(held.first_overall, held.first_in_table, last_in_table, next_table.is_none());
-        let table = &tables[held.table];
+        let (table, started) = (&tables[held.table], &started[held.table]);
         let info = SourceInfo {
             snapshot: marker,
-            ts_us: held.ts_us,
+            ts_us: started.ts_us,
             tx_id: Some(tx_id),
             lsn: Some(self.lsn.0),
             last_commit_lsn: None,
-            schema: table.schema.clone(),
-            table: table.table.clone(),
+            schema: &table.schema,
+            table: &table.table,
         };
         let record = self.envelopes.change(table, Op::Read, None, Some(held.row), &info)?;
-        let last = marker == SnapshotMarker::Last;
-        emitter.push(record, offsets::snapshot_offset(self.lsn, tx_id, held.ts_us, last));
+        let offset = match marker {
+            SnapshotMarker::Last => offsets::snapshot_offset(self.lsn, tx_id, started.ts_us, true),
+            _ => started.offset.clone(),
+        };
+        emitter.push(record, offset);
         Ok(())
     }
 }

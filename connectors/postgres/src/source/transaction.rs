@@ -75,7 +75,7 @@ impl TransactionRecords {
         &self,
         record: &mut ConnectRecord,
         counts: &mut TransactionCounts,
-        info: &SourceInfo,
+        info: &SourceInfo<'_>,
     ) -> Result<(), SourceError> {
         let collection = if info.table.is_empty() {
             MESSAGE_COLLECTION.to_owned()
@@ -94,15 +94,15 @@ mod tests {
 
     use super::*;
 
-    fn info(schema: &str, table: &str, lsn: u64) -> SourceInfo {
+    fn info<'a>(schema: &'a str, table: &'a str, lsn: u64) -> SourceInfo<'a> {
         SourceInfo {
             snapshot: SnapshotMarker::False,
             ts_us: 0,
             tx_id: Some(571),
             lsn: Some(lsn),
             last_commit_lsn: None,
-            schema: schema.into(),
-            table: table.into(),
+            schema,
+            table,
         }
     }
 

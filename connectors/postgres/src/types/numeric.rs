@@ -1,8 +1,7 @@
 //! `numeric` values: [`Numeric`] from the text form (`-123.4500`, `NaN`, `Infinity`) and the binary form (base
 //! 10000 digits); the numbers themselves are [`Decimal`]s.
 
-use std::fmt::Write;
-
+use tidemark_debezium::calendar::push_decimal;
 use tidemark_debezium::Decimal;
 
 /// A `numeric` value.
@@ -21,18 +20,29 @@ pub(crate) enum Numeric {
 impl Numeric {
     /// `numeric`'s output: `NaN`, `Infinity`, `-Infinity` or a plain decimal number.
     pub fn parse(text: &str) -> Result<Numeric, String> {
-        Ok(match text {
-            "NaN" => Numeric::NaN,
-            "Infinity" => Numeric::PosInf,
-            "-Infinity" => Numeric::NegInf,
-            _ => Numeric::Finite(Decimal::parse(text)?),
-        })
+        match Numeric::special(text) {
+            Some(special) => Ok(special),
+            None => Ok(Numeric::Finite(Decimal::parse(text)?)),
+        }
     }
 
     /// `numeric`'s send form: digit count, weight, sign, display scale (all 16-bit), then base 10000 digits.
     pub fn from_binary(bytes: &[u8]) -> Result<Numeric, String> {
         let text = binary_text(bytes)?;
-        Numeric::parse(&text)
+        match Numeric::special(&text) {
+            Some(special) => Ok(special),
+            None => Ok(Numeric::Finite(Decimal::from_text(text)?)),
+        }
+    }
+
+    /// The value of `NaN`, `Infinity` or `-Infinity`.
+    fn special(text: &str) -> Option<Numeric> {
+        match text {
+            "NaN" => Some(Numeric::NaN),
+            "Infinity" => Some(Numeric::PosInf),
+            "-Infinity" => Some(Numeric::NegInf),
+            _ => None,
+        }
     }
 }
 
@@ -69,14 +79,14 @@ pub(crate) fn binary_text(bytes: &[u8]) -> Result<String, String> {
     }
     for group in 0..=weight {
         let d = digit(group)?;
-        let _ = if group == 0 { write!(out, "{d}") } else { write!(out, "{d:04}") };
+        push_decimal(&mut out, u64::from(d), if group == 0 { 1 } else { 4 });
     }
     if dscale > 0 {
         out.push('.');
         let start = out.len();
         let mut group = weight + 1;
         while out.len() - start < usize::from(dscale) {
-            let _ = write!(out, "{:04}", digit(group)?);
+            push_decimal(&mut out, u64::from(digit(group)?), 4);
             group += 1;
         }
         out.truncate(start + usize::from(dscale));

@@ -91,8 +91,8 @@ impl ColumnConverter {
     /// `numeric` under `decimal.handling.mode`; `precision` 0 for a column without a declared precision.
     fn numeric(&self, n: Numeric, precision: i32, scale: i32, format: Format) -> Result<Value, TypeError> {
         let special = |value: &'static str| TypeError::SpecialNumeric { type_name: self.type_name.clone(), value };
-        let scaled = |d: &Decimal| match precision {
-            0 => Ok(d.clone()),
+        let scaled = |d: Decimal| match precision {
+            0 => Ok(d),
             _ => d.with_scale(scale).map_err(|why| self.malformed(format, why)),
         };
         Ok(match (self.settings.decimal, n) {
@@ -102,7 +102,7 @@ impl ColumnConverter {
                 self.structure(vec![Value::Int32(d.scale), Value::Bytes(unscaled)])?
             }
             (DecimalHandling::Precise, Numeric::Finite(d)) => {
-                Value::Bytes(scaled(&d)?.unscaled_bytes().map_err(|why| self.malformed(format, why))?)
+                Value::Bytes(scaled(d)?.unscaled_bytes().map_err(|why| self.malformed(format, why))?)
             }
             (DecimalHandling::Precise, Numeric::NaN) => return Err(special("NaN")),
             (DecimalHandling::Precise, Numeric::PosInf) => return Err(special("Infinity")),
@@ -111,7 +111,7 @@ impl ColumnConverter {
             (DecimalHandling::Double, Numeric::NaN) => Value::Float64(f64::NAN),
             (DecimalHandling::Double, Numeric::PosInf) => Value::Float64(f64::INFINITY),
             (DecimalHandling::Double, Numeric::NegInf) => Value::Float64(f64::NEG_INFINITY),
-            (DecimalHandling::String, Numeric::Finite(d)) => Value::String(scaled(&d)?.java_string()),
+            (DecimalHandling::String, Numeric::Finite(d)) => Value::String(scaled(d)?.java_string()),
             (DecimalHandling::String, Numeric::NaN) => Value::String("NAN".to_owned()),
             (DecimalHandling::String, Numeric::PosInf) => Value::String("POSITIVE_INFINITY".to_owned()),
             (DecimalHandling::String, Numeric::NegInf) => Value::String("NEGATIVE_INFINITY".to_owned()),
