@@ -2,7 +2,9 @@
 //! wait for the log's acknowledgement; then, every `offset.flush.interval.ms` (and whenever the task has nothing
 //! new, and when it stops), store the last offset of each source partition in `connect-offsets`, and only then tell
 //! the task its positions are durable. Storing positions per interval rather than per poll keeps one fsync off
-//! every batch, as Kafka Connect does; a crash repeats at most the records written since (at least once).
+//! every batch, as Kafka Connect does; a crash repeats at most the records written since (at least once). While
+//! one poll's records are written, the next poll is taken and converted, so the worker's conversion and the log's
+//! work overlap; a poll converted but not written when the task stops is read again next time.
 //!
 //! A record that fails a transform or its conversion is handled by `errors.tolerance`: the task fails, or the
 //! record is skipped — dead-lettered first when configured (beyond Kafka Connect, which has dead letters only for
@@ -44,10 +46,12 @@ pub struct SourceTaskContext {
     pub offset_flush_interval: Duration,
 }
 
-/// One poll's records, converted: the batches to write in order, and the last position of each source partition.
+/// One poll's records, converted: the batches to write in order, the last position of each source partition, and
+/// when the conversion started (the batch's time runs from there to durable).
 struct Converted {
     batches: Vec<(String, Vec<ProducerRecord>)>,
     positions: Vec<(Json, Json)>,
+    started: std::time::Instant,
 }
 
 /// Runs `task` until `stop` turns true or the task fails; the task is stopped either way, after the positions of
@@ -64,19 +68,41 @@ pub async fn run_source_task(
     // Positions of records written since the offsets were last stored.
     let mut unstored: Vec<(Json, Json)> = Vec::new();
     let mut last_stored = Instant::now();
+    // A poll converted, not yet written.
+    let mut ready: Option<Converted> = None;
     let outcome = 'run: loop {
         if *stop.borrow() {
             break Ok(());
         }
-        let polled = tokio::select! {
-            polled = task.poll() => polled,
-            _ = stop.changed() => break Ok(()),
-        };
-        let records = match polled {
-            Ok(records) => {
-                poll_backoff = None;
-                records
+        let polled = match ready.take() {
+            // The batch is written while the next poll is converted, so the log's work (and its durable write) on
+            // one batch and the conversion of the next overlap; batches are still written in order, one at a time.
+            Some(converted) => {
+                let mut poll_stop = stop.clone();
+                let (written, polled) = tokio::join!(
+                    write_converted(&context, converted, &mut stop),
+                    poll_and_convert(&mut *task, &context, &mut poll_stop)
+                );
+                match written {
+                    Ok(Some(positions)) => merge_positions(&mut unstored, positions),
+                    Ok(None) => break 'run Ok(()),
+                    Err(e) => break 'run Err(e),
+                }
+                polled
             }
+            None => poll_and_convert(&mut *task, &context, &mut stop).await,
+        };
+        let idle = match polled {
+            Ok(Polled::Records(converted)) => {
+                poll_backoff = None;
+                ready = Some(converted);
+                false
+            }
+            Ok(Polled::Nothing) => {
+                poll_backoff = None;
+                true
+            }
+            Ok(Polled::Stopped) => break Ok(()),
             Err(TaskError::Transient(message)) => {
                 let backoff = poll_backoff.get_or_insert_with(|| Backoff::new(None, delay_max));
                 tokio::select! {
@@ -86,30 +112,6 @@ pub async fn run_source_task(
             }
             Err(e) => break Err(e),
         };
-        context.pipeline.metrics.source_lag(task.lag());
-        let idle = records.is_empty();
-        if !idle {
-            let started = std::time::Instant::now();
-            context.pipeline.metrics.polled(records.len());
-            let converted = match convert(&context, records).await {
-                Ok(converted) => converted,
-                Err(e) => break Err(e),
-            };
-            let mut backoff = Backoff::new(None, delay_max);
-            loop {
-                match write(&context, &converted.batches).await {
-                    Ok(()) => break,
-                    Err(TaskError::Transient(message)) => tokio::select! {
-                        _ = backoff.wait(&message) => {}
-                        _ = stop.changed() => break 'run Ok(()),
-                    },
-                    Err(e) => break 'run Err(e),
-                }
-            }
-            context.pipeline.metrics.written(converted.batches.iter().map(|(_, batch)| batch.len()).sum());
-            context.pipeline.metrics.batch(started.elapsed().as_secs_f64());
-            merge_positions(&mut unstored, converted.positions);
-        }
         let due = idle || last_stored.elapsed() >= context.offset_flush_interval;
         if due && !unstored.is_empty() {
             if let Err(e) = store_and_commit(&context, &mut *task, &mut unstored).await {
@@ -118,13 +120,66 @@ pub async fn run_source_task(
             last_stored = Instant::now();
         }
     };
-    // Whatever was written is durable: its positions are stored and confirmed even when stopping.
+    // Whatever was written is durable: its positions are stored and confirmed even when stopping. A poll converted
+    // but not written is not: the task reads it again from the stored positions next time.
     let outcome = match outcome {
         Ok(()) => store_and_commit(&context, &mut *task, &mut unstored).await,
         failed => failed,
     };
     task.stop().await;
     outcome
+}
+
+/// What a poll gave.
+enum Polled {
+    /// Records, converted.
+    Records(Converted),
+    /// Nothing new.
+    Nothing,
+    /// The task must stop.
+    Stopped,
+}
+
+/// Polls the task (until `stop` turns true) and converts what it gives.
+async fn poll_and_convert(
+    task: &mut dyn SourceTask,
+    context: &SourceTaskContext,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Polled, TaskError> {
+    let records = tokio::select! {
+        polled = task.poll() => polled?,
+        _ = stop.changed() => return Ok(Polled::Stopped),
+    };
+    context.pipeline.metrics.source_lag(task.lag());
+    if records.is_empty() {
+        return Ok(Polled::Nothing);
+    }
+    let started = std::time::Instant::now();
+    context.pipeline.metrics.polled(records.len());
+    Ok(Polled::Records(convert(context, records, started).await?))
+}
+
+/// Writes a converted poll, retrying while the log is unavailable; its positions once written, `None` when the
+/// task must stop first.
+async fn write_converted(
+    context: &SourceTaskContext,
+    converted: Converted,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Option<Vec<(Json, Json)>>, TaskError> {
+    let mut backoff = Backoff::new(None, context.pipeline.dead_letters.policy().retry_delay_max);
+    loop {
+        match write(context, &converted.batches).await {
+            Ok(()) => break,
+            Err(TaskError::Transient(message)) => tokio::select! {
+                _ = backoff.wait(&message) => {}
+                _ = stop.changed() => return Ok(None),
+            },
+            Err(e) => return Err(e),
+        }
+    }
+    context.pipeline.metrics.written(converted.batches.iter().map(|(_, batch)| batch.len()).sum());
+    context.pipeline.metrics.batch(converted.started.elapsed().as_secs_f64());
+    Ok(Some(converted.positions))
 }
 
 /// Moves each source partition's position to the later one in `newer`.
@@ -162,7 +217,11 @@ async fn store_and_commit(
 }
 
 /// Transforms and converts one poll's records, handing failed ones to the dead-letter reporter.
-async fn convert(context: &SourceTaskContext, records: Vec<SourceRecord>) -> Result<Converted, TaskError> {
+async fn convert(
+    context: &SourceTaskContext,
+    records: Vec<SourceRecord>,
+    started: std::time::Instant,
+) -> Result<Converted, TaskError> {
     let mut batches: Vec<(String, Vec<ProducerRecord>)> = Vec::new();
     let mut positions: Vec<(Json, Json)> = Vec::new();
     let mut prepared = Prepared::default();
@@ -192,7 +251,7 @@ async fn convert(context: &SourceTaskContext, records: Vec<SourceRecord>) -> Res
             _ => batches.push((transformed.topic, vec![produced])),
         }
     }
-    Ok(Converted { batches, positions })
+    Ok(Converted { batches, positions, started })
 }
 
 /// The record after the connector's transforms (`None`: dropped); on failure, why and the record as it was.
