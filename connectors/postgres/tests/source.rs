@@ -1253,3 +1253,72 @@ async fn a_table_free_outbox_needs_no_table_and_keeps_rolled_back_messages_out()
     assert_eq!(routed.headers.first().map(|h| &h.value), Some(&Value::from("e2")));
     Ok(())
 }
+
+/// A table of five ranges of pages, between two small ones, read by two connections sharing the snapshot while it
+/// is being updated (the ranges still to read then start after the update): every row comes once and as of the
+/// snapshot (the update shows only in the stream), the tables in order with their markers, as one connection would
+/// give them.
+#[tokio::test]
+async fn a_large_table_is_read_in_ranges_on_several_connections_as_of_the_snapshot() -> Result<()> {
+    const ROWS: i64 = 150_000;
+    let server = start_server().await?;
+    let client = sql(&server).await?;
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE a_first (id int4 PRIMARY KEY);
+             CREATE TABLE big (id int8 PRIMARY KEY, note text NOT NULL);
+             CREATE TABLE z_last (id int4 PRIMARY KEY);
+             INSERT INTO a_first VALUES (1);
+             INSERT INTO big SELECT g, repeat('x', 400) FROM generate_series(1, {ROWS}) g;
+             INSERT INTO z_last VALUES (1);"
+        ))
+        .await?;
+    let pages: i64 = client.query_one("SELECT pg_relation_size('big') / 8192", &[]).await?.get(0);
+    ensure!(pages > 4 * 2048, "big has {pages} pages, too few for five ranges");
+    let mut task = task(&props(&server, &[("snapshot.max.threads", "2")]), Vec::new()).await?;
+
+    let mut records = poll(&mut task, 1).await?;
+    let deadline = Instant::now() + PATIENCE;
+    let readers = loop {
+        let readers: Vec<String> = client
+            .query(
+                "SELECT query FROM pg_stat_activity WHERE application_name = 'tidemark-pg1' AND query LIKE 'COPY%'",
+                &[],
+            )
+            .await?
+            .into_iter()
+            .map(|row| row.get(0))
+            .collect();
+        if readers.len() == 2 || Instant::now() > deadline {
+            break readers;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    ensure!(readers.len() == 2, "two connections read the snapshot: {readers:#?}");
+    ensure!(readers.iter().any(|q| q.contains("ctid")), "big is read in ranges: {readers:#?}");
+    // Rows move to new pages past the ranges' ends; the snapshot must not see them.
+    client.batch_execute("UPDATE big SET note = 'changed'").await?;
+
+    records.extend(poll(&mut task, ROWS as usize + 3 - records.len()).await?);
+    let (snapshot, stream) = records.split_at(ROWS as usize + 2);
+    let topics: Vec<&str> = snapshot.iter().map(|r| r.record.topic.as_str()).collect();
+    ensure!(topics[0] == "pg1.public.a_first" && topics[ROWS as usize + 1] == "pg1.public.z_last", "table order");
+    let marker = |r: &SourceRecord| field(source(r), "snapshot").as_str().unwrap_or("").to_owned();
+    let markers: Vec<String> =
+        [0, 1, 2, ROWS as usize, ROWS as usize + 1].iter().map(|&i| marker(&snapshot[i])).collect();
+    assert_eq!(markers, ["first", "first_in_data_collection", "true", "last_in_data_collection", "last"]);
+    let mut ids = Vec::with_capacity(ROWS as usize);
+    for record in &snapshot[1..=ROWS as usize] {
+        ensure!(record.record.topic == "pg1.public.big", "{}", record.record.topic);
+        let after = field(&record.record.value, "after");
+        ensure!(field(after, "note").as_str().is_some_and(|n| n.len() == 400), "a value as of the snapshot");
+        ids.extend(as_i64(field(after, "id")));
+    }
+    ids.sort_unstable();
+    ensure!(ids == (1..=ROWS).collect::<Vec<_>>(), "every row of big exactly once");
+    let first_streamed = &stream[0].record.value;
+    assert_eq!(field(first_streamed, "op"), &Value::from("u"));
+    assert_eq!(field(field(first_streamed, "after"), "note"), &Value::from("changed"));
+    task.stop().await;
+    Ok(())
+}

@@ -124,6 +124,25 @@ pub async fn snapshot_xid(client: &Client) -> Result<i64, tokio_postgres::Error>
     client.query_one("SELECT txid_current()", &[]).await.map(|row| row.get(0))
 }
 
+/// The server's version as a number (`server_version_num`, 150004 for 15.4).
+pub async fn server_version(client: &Client) -> Result<i32, tokio_postgres::Error> {
+    client.query_one("SELECT current_setting('server_version_num')::int4", &[]).await.map(|row| row.get(0))
+}
+
+/// How many pages the table with oid `oid` has now (its main fork).
+pub async fn table_pages(client: &Client, oid: u32) -> Result<u64, tokio_postgres::Error> {
+    let pages: i64 = client
+        .query_one("SELECT pg_relation_size($1::oid::regclass) / current_setting('block_size')::int8", &[&oid])
+        .await?
+        .get(0);
+    Ok(u64::try_from(pages).unwrap_or(0))
+}
+
+/// Exports the transaction's snapshot, for other connections to read the same data (`SET TRANSACTION SNAPSHOT`).
+pub async fn export_snapshot(client: &Client) -> Result<String, tokio_postgres::Error> {
+    client.query_one("SELECT pg_export_snapshot()", &[]).await.map(|row| row.get(0))
+}
+
 /// The ordinary tables `filter` captures, ordered by schema and name.
 pub async fn captured_tables(client: &Client, filter: &TableFilter) -> Result<Vec<TableId>, tokio_postgres::Error> {
     let rows = client

@@ -61,6 +61,8 @@ pub struct SourceConfig {
     pub drop_slot_on_stop: bool,
     /// `heartbeat.interval.ms`, `None` for 0 (no heartbeats).
     pub heartbeat_interval: Option<Duration>,
+    /// `snapshot.max.threads`: how many connections read the snapshot.
+    pub snapshot_threads: usize,
     /// `status.update.interval.ms`: how often the slot hears from the task when nothing else makes it.
     pub status_interval: Duration,
     /// `skipped.operations`.
@@ -175,6 +177,15 @@ pub fn config_def() -> ConfigDef {
             "How often the task reports its durable position to the server.",
         )
         .checked(POSITIVE),
+        ConfigKey::optional(
+            "snapshot.max.threads",
+            ConfigType::Int,
+            "2",
+            "How many connections read the snapshot at once, sharing its exported snapshot: tables, and ranges of \
+             pages of a large table, are read ahead in parallel. The events come out in table order all the same, as \
+             one connection would give them (Debezium's default is 1).",
+        )
+        .checked(POSITIVE),
     ];
     keys.extend(common_config_keys(Container::Schema));
     keys.extend(super::columns::type_config_keys());
@@ -272,6 +283,7 @@ impl SourceConfig {
             drop_slot_on_stop: flag("slot.drop.on.stop"),
             heartbeat_interval: (heartbeat > 0).then(|| Duration::from_millis(heartbeat)),
             status_interval: Duration::from_millis(millis("status.update.interval.ms").max(1)),
+            snapshot_threads: text("snapshot.max.threads").parse::<usize>().unwrap_or(1).max(1),
             skipped: SkippedOperations::parse(&text("skipped.operations")).unwrap_or_default(),
             transaction_metadata: flag("provide.transaction.metadata"),
             transaction_topic: transaction_topic(&text("topic.prefix"), props),

@@ -1,33 +1,41 @@
-//! The snapshot: every captured table read inside one repeatable-read transaction (the slot's exported snapshot
-//! when the slot was just created, so it ends exactly where streaming begins), with binary COPY, each row an
-//! `op: "r"` event. `source.snapshot` marks the first record (`first`), each later table's first
+//! The snapshot: every captured table read inside one repeatable-read snapshot (the slot's exported snapshot when
+//! the slot was just created, so it ends exactly where streaming begins), with binary COPY, each row an `op: "r"`
+//! event. `source.snapshot` marks the first record (`first`), each later table's first
 //! (`first_in_data_collection`), each table's last but the final table's (`last_in_data_collection`), the very last
 //! (`last`) and the rest (`true`), as Debezium does; a one-record lookahead tells where each record stands. The
 //! offset of the last record says `last_snapshot_record: true`: a restart after it streams, a restart before it
 //! takes the snapshot again.
 //!
-//! Tables are read one after another on one connection; reading several (and ranges of one) in parallel on
-//! connections sharing the exported snapshot is still to come.
+//! The tables are cut into pieces (large ones into ranges of pages, [`super::pieces`]) read by
+//! `snapshot.max.threads` readers ([`super::snapshot_reader`]) on connections of their own sharing the snapshot
+//! (`pg_export_snapshot`). Pieces are handed out and their rows emitted in table order, so the events are those of
+//! one connection reading the tables in turn, while the readers read and decode the next pieces in parallel. The
+//! snapshot's own connection holds an ACCESS SHARE lock on every captured table until the end, so no table is
+//! rewritten (VACUUM FULL, CLUSTER, a rewriting ALTER TABLE) between the reads of its ranges.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde_json::Value as Json;
-use tidemark_connect::data::Value;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch, Mutex};
+use tokio::task::JoinSet;
 use tokio_postgres::Client;
 
 use super::catalog;
 use super::columns::TypeCache;
 use super::config::SourceConfig;
-use super::copy::{CopyReader, CopyRow};
 use super::emit::{send_batch, Emitter, Flow};
 use super::envelope::{Envelopes, SourceInfo};
 use super::error::SourceError;
 use super::offsets;
+use super::pieces::{self, Piece, TID_RANGE_SCAN_VERSION};
 use super::schema::{build_table, ColumnSpec, Row, TableSchema};
+use super::snapshot_reader::{self, copy_error, Read, Work};
 use crate::replication::{quote_identifier, Lsn};
 use tidemark_debezium::{now_us, Op, SnapshotMarker};
+
+/// Chunks of rows a reader may read ahead in each piece handed to it.
+const CHUNKS_AHEAD: usize = 4;
 
 /// A row read but not yet emitted: whether it is the last of its table or of the snapshot is not known yet.
 struct Held {
@@ -37,12 +45,15 @@ struct Held {
     first_overall: bool,
 }
 
-/// A table whose reading started: when (its records' `ts_us`), and the offset all its records but the snapshot's
-/// last carry, built once rather than per record.
+/// When the snapshot started (its records' `ts_us`), and the offset all its records but the last carry, built once
+/// rather than per record.
 struct Started {
     ts_us: i64,
     offset: Json,
 }
+
+/// The pieces handed to the readers, in order, each with the channel its rows come through.
+type Handed = VecDeque<(Piece, mpsc::Receiver<Result<Read, SourceError>>)>;
 
 /// What the snapshot needs.
 pub struct Snapshot<'a> {
@@ -66,40 +77,67 @@ impl Snapshot<'_> {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Flow, SourceError> {
         let tx_id = catalog::snapshot_xid(self.client).await?;
-        let tables = self.tables().await?;
-        tracing::info!(tables = tables.len(), lsn = %self.lsn, "snapshot started");
+        let (tables, pieces) = self.tables_and_pieces().await?;
+        let readers = self.config.snapshot_threads.min(pieces.len());
+        tracing::info!(tables = tables.len(), pieces = pieces.len(), readers, lsn = %self.lsn, "snapshot started");
+        let ts_us = now_us();
+        let started = Started { ts_us, offset: offsets::snapshot_offset(self.lsn, tx_id, ts_us, false) };
+        let shared = catalog::export_snapshot(self.client).await?;
+        // Pieces handed out ahead of the one being emitted: one per reader and one waiting in the queue.
+        let ahead = readers + 1;
+        let (work, queue) = mpsc::channel(ahead);
+        let queue = Arc::new(Mutex::new(queue));
+        // Dropped on every way out, which ends the readers.
+        let mut running = JoinSet::new();
+        for _ in 0..readers {
+            let client = snapshot_reader::open(self.config, &shared).await?;
+            running.spawn(snapshot_reader::run(client, Arc::clone(&tables), Arc::clone(&queue)));
+        }
+        let mut pieces = pieces.into_iter().peekable();
+        let mut handed = Handed::new();
         let mut held: Option<Held> = None;
         let mut emitted_any = false;
-        let mut started = Vec::with_capacity(tables.len());
-        for (index, table) in tables.iter().enumerate() {
-            let ts_us = now_us();
-            started.push(Started { ts_us, offset: offsets::snapshot_offset(self.lsn, tx_id, ts_us, false) });
-            let copy = self.client.copy_out(&copy_statement(table)).await?;
-            let mut copy = Box::pin(copy);
-            let mut reader = CopyReader::new();
-            let mut first_in_table = true;
-            let mut rows = 0u64;
-            while let Some(chunk) = copy.next().await {
-                reader.push(chunk?);
-                while let Some(values) = reader.next_row().map_err(|why| copy_error(table, why))? {
-                    let row = self.row(table, values)?;
-                    let next = Held { table: index, row, first_in_table, first_overall: !emitted_any };
+        let mut table_rows = 0u64;
+        loop {
+            while handed.len() < ahead {
+                let Some(piece) = pieces.next() else { break };
+                let (rows, receiver) = mpsc::channel(CHUNKS_AHEAD);
+                // The queue never holds more than `ahead`: sending does not wait, and fails only if every reader
+                // is gone, which the piece's channel then reports.
+                let _ = work.send(Work { piece, rows }).await;
+                handed.push_back((piece, receiver));
+            }
+            let Some((piece, mut receiver)) = handed.pop_front() else { break };
+            let table = &tables[piece.table];
+            loop {
+                let rows = match receiver.recv().await {
+                    Some(Ok(Read::Rows(rows))) => rows,
+                    Some(Ok(Read::Done)) => break,
+                    Some(Err(error)) => return Err(error),
+                    None => return Err(copy_error(table, "its reader stopped before the end".to_owned())),
+                };
+                for row in rows {
+                    let first_in_table = held.as_ref().is_none_or(|h| h.table != piece.table);
+                    let next = Held { table: piece.table, row, first_in_table, first_overall: !emitted_any };
                     emitted_any = true;
-                    first_in_table = false;
-                    rows += 1;
+                    table_rows += 1;
                     if let Some(previous) = held.replace(next) {
-                        self.emit((&tables, &started), previous, Some(index), tx_id, emitter)?;
+                        self.emit((&tables[..], &started), previous, Some(piece.table), tx_id, emitter)?;
                     }
                     if emitter.is_full() && send_batch(emitter, shutdown).await == Flow::Stop {
                         return Ok(Flow::Stop);
                     }
                 }
             }
-            reader.finish().map_err(|why| copy_error(table, why))?;
-            tracing::info!(table = %table.qualified_name(), rows, "table read");
+            if pieces.peek().is_none_or(|next| next.table != piece.table) {
+                tracing::info!(table = %table.qualified_name(), rows = table_rows, "table read");
+                table_rows = 0;
+            }
         }
+        drop(work);
+        while running.join_next().await.is_some() {}
         if let Some(last) = held.take() {
-            self.emit((&tables, &started), last, None, tx_id, emitter)?;
+            self.emit((&tables[..], &started), last, None, tx_id, emitter)?;
         }
         if !emitter.is_empty() && send_batch(emitter, shutdown).await == Flow::Stop {
             return Ok(Flow::Stop);
@@ -108,9 +146,12 @@ impl Snapshot<'_> {
         Ok(Flow::Continue)
     }
 
-    /// The captured tables' schemas, as of the snapshot.
-    async fn tables(&mut self) -> Result<Vec<Arc<TableSchema>>, SourceError> {
+    /// The captured tables' schemas as of the snapshot, and the pieces to read them in. Each table is locked in
+    /// ACCESS SHARE mode, which only a rewrite of the table conflicts with, until the snapshot's transaction ends.
+    async fn tables_and_pieces(&mut self) -> Result<(Arc<[Arc<TableSchema>]>, Vec<Piece>), SourceError> {
+        let ranges = catalog::server_version(self.client).await? >= TID_RANGE_SCAN_VERSION;
         let mut schemas = Vec::new();
+        let mut pieces = Vec::new();
         for id in catalog::captured_tables(self.client, &self.config.filter).await? {
             let Some(table) = catalog::table(self.client, id.oid).await? else { continue };
             let mut columns = Vec::with_capacity(table.columns.len());
@@ -120,35 +161,19 @@ impl Snapshot<'_> {
             }
             let names = (id.schema.as_str(), id.name.as_str());
             let schema = build_table(self.envelopes, names, columns, &table.primary_key, self.config.rules())?;
+            let name = format!("{}.{}", quote_identifier(&id.schema), quote_identifier(&id.name));
+            self.client.batch_execute(&format!("LOCK TABLE ONLY {name} IN ACCESS SHARE MODE")).await?;
+            let pages = catalog::table_pages(self.client, id.oid).await?;
+            pieces.extend(pieces::cut(schemas.len(), pages, ranges));
             schemas.push(Arc::new(schema));
         }
-        Ok(schemas)
-    }
-
-    /// The row of COPY values.
-    fn row(&self, table: &TableSchema, values: CopyRow) -> Result<Row, SourceError> {
-        if values.len() != table.columns.len() {
-            let why = format!("{} values for {} columns", values.len(), table.columns.len());
-            return Err(copy_error(table, why));
-        }
-        // Filled in a loop rather than collected: a collect through `Result` cannot size the vector up front.
-        let mut row = Vec::with_capacity(table.columns.len());
-        for (index, (value, column)) in values.values().zip(&table.columns).enumerate() {
-            let value = match value {
-                None => Ok(Value::Null),
-                Some(bytes) if column.converter.has_binary_form() => column.converter.binary(bytes),
-                // Read as text (see `copy_statement`).
-                Some(bytes) => column.converter.text(bytes),
-            };
-            row.push(value.map_err(|source| table.column_error(index, source))?);
-        }
-        Ok(table.row(row)?)
+        Ok((schemas.into(), pieces))
     }
 
     /// Emits a held row, now that the table of the next one (`None`: there is none) is known.
     fn emit(
         &self,
-        (tables, started): (&[Arc<TableSchema>], &[Started]),
+        (tables, started): (&[Arc<TableSchema>], &Started),
         held: Held,
         next_table: Option<usize>,
         tx_id: i64,
@@ -156,7 +181,7 @@ impl Snapshot<'_> {
     ) -> Result<(), SourceError> {
         let last_in_table = next_table != Some(held.table);
         let marker = SnapshotMarker::of(held.first_overall, held.first_in_table, last_in_table, next_table.is_none());
-        let (table, started) = (&tables[held.table], &started[held.table]);
+        let table = &tables[held.table];
         let info = SourceInfo {
             snapshot: marker,
             ts_us: started.ts_us,
@@ -174,27 +199,4 @@ impl Snapshot<'_> {
         emitter.push(record, offset);
         Ok(())
     }
-}
-
-/// `COPY "schema"."table" ("a", "b") TO STDOUT (FORMAT binary)` of the carried columns (the columns left out of
-/// both the row and the key are not read); a column whose type has no binary decoding (captured under
-/// `include.unknown.datatypes`) is selected as text, and a table with no carried column as `SELECT FROM` (a row
-/// of no values per row).
-fn copy_statement(table: &TableSchema) -> String {
-    let name = format!("{}.{}", quote_identifier(&table.schema), quote_identifier(&table.table));
-    let columns: Vec<String> = table.columns.iter().map(|c| quote_identifier(&c.name)).collect();
-    if !columns.is_empty() && table.columns.iter().all(|c| c.converter.has_binary_form()) {
-        return format!("COPY {name} ({}) TO STDOUT (FORMAT binary)", columns.join(", "));
-    }
-    let selected: Vec<String> = table
-        .columns
-        .iter()
-        .zip(columns)
-        .map(|(c, quoted)| if c.converter.has_binary_form() { quoted } else { format!("{quoted}::text") })
-        .collect();
-    format!("COPY (SELECT {} FROM {name}) TO STDOUT (FORMAT binary)", selected.join(", "))
-}
-
-fn copy_error(table: &TableSchema, why: String) -> SourceError {
-    SourceError::Copy { table: table.qualified_name(), why }
 }

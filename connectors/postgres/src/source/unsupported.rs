@@ -34,7 +34,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "snapshot.isolation.mode",
     "snapshot.lock.timeout.ms",
     "snapshot.locking.mode",
-    "snapshot.max.threads",
     "snapshot.select.statement.overrides",
     "snapshot.tables.order.by.row.count",
     "table.ignore.builtin",
