@@ -36,6 +36,8 @@ pub struct PgSettings {
     pub small_txns: u64,
     /// `BENCH_PG_SNAPSHOT_ROWS`: rows of the snapshotted table. Default 2,000,000.
     pub snapshot_rows: u64,
+    /// `BENCH_PG_SNAPSHOT_THREADS`: the snapshot connector's `snapshot.max.threads`. Default 2 (the connector's).
+    pub snapshot_threads: u64,
     /// `BENCH_PG_LATENCY_RATE`: transactions per second of the latency run. Default 2,000.
     pub latency_rate: u64,
     /// `BENCH_PG_LATENCY_SECS`: seconds of the latency run. Default 10.
@@ -55,6 +57,7 @@ impl PgSettings {
             big_rows: env_size("BENCH_PG_BIG_ROWS", 1_000_000)?,
             small_txns: env_size("BENCH_PG_SMALL_TXNS", 200_000)?,
             snapshot_rows: env_size("BENCH_PG_SNAPSHOT_ROWS", 2_000_000)?,
+            snapshot_threads: env_size("BENCH_PG_SNAPSHOT_THREADS", 2)?,
             latency_rate: env_size("BENCH_PG_LATENCY_RATE", 2_000)?,
             latency_secs: env_size("BENCH_PG_LATENCY_SECS", 10)?,
             perf_dir: std::env::var_os("BENCH_PG_PERF").map(PathBuf::from),
@@ -141,7 +144,7 @@ pub fn run(settings: &PgSettings, binary: &Path) -> Result<()> {
 fn measure(settings: &PgSettings, ctx: &PgContext<'_>) -> Result<(StreamRun, StreamRun, SnapshotRun, LatencyRun)> {
     let big = crate::pg_stream::run(ctx, Shape::OneTransaction, "big_txn", settings.big_rows)?;
     let small = crate::pg_stream::run(ctx, Shape::RowPerTransaction, "small_txns", settings.small_txns)?;
-    let snapshot = crate::pg_snapshot::run(ctx, "snap", settings.snapshot_rows)?;
+    let snapshot = crate::pg_snapshot::run(ctx, "snap", settings.snapshot_rows, settings.snapshot_threads)?;
     let latency = crate::pg_latency::run(ctx, "latency", settings.latency_rate, settings.latency_secs)?;
     Ok((big, small, snapshot, latency))
 }

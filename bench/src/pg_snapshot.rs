@@ -54,8 +54,8 @@ impl SnapshotRun {
     }
 }
 
-/// Fills `table` with `rows` rows and reads it both ways.
-pub fn run(ctx: &PgContext<'_>, table: &str, rows: u64) -> Result<SnapshotRun> {
+/// Fills `table` with `rows` rows and reads it both ways, Tidemark with `threads` snapshot readers.
+pub fn run(ctx: &PgContext<'_>, table: &str, rows: u64, threads: u64) -> Result<SnapshotRun> {
     let sql = ctx.sql;
     progress(&format!("{table}: filling {rows} rows and freezing them"));
     let started = Instant::now();
@@ -68,7 +68,7 @@ pub fn run(ctx: &PgContext<'_>, table: &str, rows: u64) -> Result<SnapshotRun> {
         slot: format!("{table}_tm"),
         table: table.to_owned(),
         snapshot_mode: "initial_only",
-        extra: Vec::new(),
+        extra: vec![("snapshot.max.threads", threads.to_string())],
     };
     ctx.up.create_topic(&connector.topic())?;
     let copy = |when: &str| -> Result<Copied> {
@@ -79,7 +79,7 @@ pub fn run(ctx: &PgContext<'_>, table: &str, rows: u64) -> Result<SnapshotRun> {
         Ok(Copied { elapsed: started.elapsed(), bytes, server_cpu })
     };
     let copy_before = copy("before Tidemark")?;
-    progress(&format!("{table}: Tidemark snapshots into {}", connector.topic()));
+    progress(&format!("{table}: Tidemark snapshots into {} with {threads} readers", connector.topic()));
     let ((tidemark, tidemark_cost), tidemark_server_cpu) = ctx.server_cpu.during(|| {
         ctx.up.profiled(&connector.name, || {
             measured(ctx.up.ticks, Some(ctx.up.pid), || {

@@ -353,13 +353,26 @@ async fn rolled_back_work_emits_nothing() -> Result<()> {
 
 #[tokio::test]
 async fn large_transactions_are_streamed_and_emitted_only_on_commit() -> Result<()> {
+    streamed_transactions(&[]).await
+}
+
+/// As above, with every streamed change held in a temporary file rather than in memory.
+#[tokio::test]
+async fn large_transactions_held_on_disk_are_streamed_and_emitted_only_on_commit() -> Result<()> {
+    streamed_transactions(&[("streamed.transaction.spill.bytes", "1")]).await
+}
+
+/// Two transactions that pgoutput streams, one committed (with a savepoint rolled back), one rolled back, then a
+/// small one; `extra` settings on top of `snapshot.mode=never`.
+async fn streamed_transactions(extra: &[(&str, &str)]) -> Result<()> {
     let server = start_server().await?;
     let client = sql(&server).await?;
     // A small decoding memory makes pgoutput stream these transactions in blocks before they end.
     client.batch_execute(ORDERS).await?;
     client.batch_execute("ALTER SYSTEM SET logical_decoding_work_mem = '64kB'").await?;
     client.batch_execute("SELECT pg_reload_conf()").await?;
-    let mut task = task(&props(&server, &[("snapshot.mode", "never")]), Vec::new()).await?;
+    let settings: Vec<(&str, &str)> = [("snapshot.mode", "never")].into_iter().chain(extra.iter().copied()).collect();
+    let mut task = task(&props(&server, &settings), Vec::new()).await?;
     poll_for(&mut task, Duration::from_millis(600)).await?;
     client
         .batch_execute(

@@ -51,6 +51,12 @@ impl Decoder {
         Decoder { options, stream: None }
     }
 
+    /// A decoder inside the stream block of streamed transaction `xid`, for payloads received in such a block and
+    /// decoded again later (a streamed transaction replayed at its commit).
+    pub const fn inside_stream(options: DecoderOptions, xid: u32) -> Self {
+        Decoder { options, stream: Some(xid) }
+    }
+
     /// The options the decoder was made with.
     pub const fn options(&self) -> DecoderOptions {
         self.options

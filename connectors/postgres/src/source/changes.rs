@@ -12,8 +12,10 @@
 //! the new. An unchanged TOASTed value that pgoutput did not send is taken from the old row when REPLICA IDENTITY
 //! FULL sent one, else it is the types' placeholder: never invented.
 //!
-//! **Streamed transactions** are held ([`super::streamed`]) until Stream Commit and then processed as one
-//! transaction.
+//! **Streamed transactions** are held ([`super::streamed`]) until Stream Commit and then replayed as one
+//! transaction, a batch at a time ([`Changes::replay`]): the stream is not read again until the replay is done, and
+//! the positions are those of any transaction, so a huge transaction is handed over (and written) as it is
+//! replayed rather than gathered whole first.
 //!
 //! **Transaction metadata** (`provide.transaction.metadata`, [`super::transaction`]): a transaction's BEGIN record
 //! comes first and its END record last, so the END carries the transaction's end as its resume point and a restart
@@ -21,6 +23,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+
+use bytes::Bytes;
 
 use tidemark_connect::data::Value;
 use tidemark_connect::record::ConnectRecord;
@@ -34,11 +38,11 @@ use super::envelope::{Envelopes, SourceInfo};
 use super::error::SourceError;
 use super::offsets::{streaming_offset, Position};
 use super::schema::{build_table, ColumnSpec, Row, TableSchema};
-use super::streamed::StreamedTransactions;
+use super::streamed::{Replayed, StreamedTransactions};
 use super::transaction::TransactionCounts;
 use crate::pgoutput::{
-    ColumnValue, Delete, Insert, LogicalMessage, Message, OldTuple, Relation, RelationCache, ReplicaIdentity, Truncate,
-    TupleData, Update,
+    ColumnValue, Decoder, DecoderOptions, Delete, Insert, LogicalMessage, Message, OldTuple, ProtocolVersion, Relation,
+    RelationCache, ReplicaIdentity, Truncate, TupleData, Update,
 };
 use crate::replication::Lsn;
 use tidemark_debezium::{now_us, tombstone, Op, SnapshotMarker};
@@ -67,12 +71,30 @@ pub struct Changes {
     counts: Option<TransactionCounts>,
     held: Option<ConnectRecord>,
     streamed: StreamedTransactions,
+    /// The committed streamed transaction being replayed, if any.
+    replay: Option<Replay>,
+}
+
+/// A committed streamed transaction whose held messages are being applied.
+struct Replay {
+    payloads: Replayed,
+    /// Decodes the payloads as the stream block they came in did.
+    decoder: Decoder,
+    commit_lsn: u64,
+    end_lsn: u64,
+}
+
+/// The next step of a replay.
+enum ReplayStep {
+    Apply(Lsn, Message),
+    Commit(u64, u64),
 }
 
 impl Changes {
     /// Processing that resumes at `position`.
     pub fn new(config: Arc<SourceConfig>, envelopes: Arc<Envelopes>, types: TypeCache, position: Position) -> Self {
         Changes {
+            streamed: StreamedTransactions::spilling_past(config.spill_bytes),
             config,
             envelopes,
             relations: RelationCache::new(),
@@ -82,17 +104,17 @@ impl Changes {
             transaction: None,
             counts: None,
             held: None,
-            streamed: StreamedTransactions::default(),
+            replay: None,
         }
     }
 
-    /// Handles one message, which arrived at WAL position `lsn`; `stream_xid` is the streamed transaction whose
-    /// block it came in, if any.
+    /// Handles one message, which arrived at WAL position `lsn` as `payload`; `stream_xid` is the streamed
+    /// transaction whose block it came in, if any.
     pub async fn handle(
         &mut self,
         client: &Client,
         stream_xid: Option<u32>,
-        lsn: Lsn,
+        (lsn, payload): (Lsn, Bytes),
         message: Message,
         emitter: &mut Emitter,
     ) -> Result<(), SourceError> {
@@ -102,19 +124,20 @@ impl Changes {
             }
             Message::Commit(commit) => self.commit(commit.commit_lsn, commit.end_lsn, emitter)?,
             Message::StreamCommit(commit) => {
-                let held = self.streamed.commit(commit.xid);
-                tracing::debug!(xid = commit.xid, messages = held.len(), "streamed transaction committed");
+                let committed = self.streamed.commit(commit.xid).map_err(SourceError::Spill)?;
                 // The BEGIN stands where the first change is, as pgoutput's Begin does (Relation messages have no
                 // position of their own).
-                let first = held.iter().map(|(lsn, _)| *lsn).find(|lsn| *lsn != Lsn::ZERO);
                 let transaction = Transaction { xid: commit.xid, commit_us: unix_us(commit.commit_time) };
-                self.begin(transaction, first.unwrap_or(Lsn(commit.commit_lsn)), emitter)?;
-                for (lsn, message) in held {
-                    self.apply(client, lsn, message, emitter).await?;
-                }
-                self.commit(commit.commit_lsn, commit.end_lsn, emitter)?;
+                self.begin(transaction, committed.first_lsn.unwrap_or(Lsn(commit.commit_lsn)), emitter)?;
+                self.replay = Some(Replay {
+                    payloads: committed.payloads,
+                    decoder: Decoder::inside_stream(DecoderOptions::new(ProtocolVersion::V2), commit.xid),
+                    commit_lsn: commit.commit_lsn,
+                    end_lsn: commit.end_lsn,
+                });
+                self.replay(client, emitter).await?;
             }
-            Message::StreamAbort(abort) => self.streamed.abort(abort.xid, abort.subxid),
+            Message::StreamAbort(abort) => self.streamed.abort(abort.xid, abort.subxid).map_err(SourceError::Spill)?,
             Message::StreamStart(_) | Message::StreamStop | Message::Origin(_) => {}
             Message::BeginPrepare(_)
             | Message::Prepare(_)
@@ -128,10 +151,38 @@ impl Changes {
             other => match stream_xid {
                 Some(top) => {
                     let xid = change_xid(&other).unwrap_or(top);
-                    self.streamed.hold(top, xid, lsn, other);
+                    self.streamed.hold(top, xid, lsn, payload).map_err(SourceError::Spill)?;
                 }
                 None => self.apply(client, lsn, other, emitter).await?,
             },
+        }
+        Ok(())
+    }
+
+    /// Whether a committed streamed transaction is still being replayed: [`Changes::replay`] must go on before the
+    /// stream is read again.
+    pub fn replaying(&self) -> bool {
+        self.replay.is_some()
+    }
+
+    /// Applies the replayed transaction's messages until the emitter is full or the transaction is done (its
+    /// commit then processed).
+    pub async fn replay(&mut self, client: &Client, emitter: &mut Emitter) -> Result<(), SourceError> {
+        while !emitter.is_full() {
+            let step = match &mut self.replay {
+                None => return Ok(()),
+                Some(replay) => match replay.payloads.next_payload().map_err(SourceError::Spill)? {
+                    Some((lsn, payload)) => ReplayStep::Apply(lsn, replay.decoder.decode(payload)?),
+                    None => ReplayStep::Commit(replay.commit_lsn, replay.end_lsn),
+                },
+            };
+            match step {
+                ReplayStep::Apply(lsn, message) => self.apply(client, lsn, message, emitter).await?,
+                ReplayStep::Commit(commit_lsn, end_lsn) => {
+                    self.replay = None;
+                    self.commit(commit_lsn, end_lsn, emitter)?;
+                }
+            }
         }
         Ok(())
     }

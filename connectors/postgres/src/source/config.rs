@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::streamed::SPILL_BYTES;
 use tidemark_connect::config::{ConfigDef, ConfigKey, ConfigType, FieldError};
 use tidemark_debezium::config::{common_config_keys, transaction_topic, Container, POSITIVE};
 pub use tidemark_debezium::config::{SkippedOperations, SnapshotMode};
@@ -61,6 +62,8 @@ pub struct SourceConfig {
     pub drop_slot_on_stop: bool,
     /// `heartbeat.interval.ms`, `None` for 0 (no heartbeats).
     pub heartbeat_interval: Option<Duration>,
+    /// `streamed.transaction.spill.bytes`: a streamed transaction's held bytes beyond which it goes to a file.
+    pub spill_bytes: usize,
     /// `snapshot.max.threads`: how many connections read the snapshot.
     pub snapshot_threads: usize,
     /// `status.update.interval.ms`: how often the slot hears from the task when nothing else makes it.
@@ -186,6 +189,15 @@ pub fn config_def() -> ConfigDef {
              one connection would give them (Debezium's default is 1).",
         )
         .checked(POSITIVE),
+        ConfigKey::optional(
+            "streamed.transaction.spill.bytes",
+            ConfigType::Long,
+            "67108864",
+            "Tidemark's own: how many bytes of changes of a transaction that Postgres streams before it commits \
+             (one larger than logical_decoding_work_mem) the task holds in memory; past that they go to a temporary \
+             file until the commit, so a transaction of any size fits.",
+        )
+        .checked(POSITIVE),
     ];
     keys.extend(common_config_keys(Container::Schema));
     keys.extend(super::columns::type_config_keys());
@@ -283,6 +295,7 @@ impl SourceConfig {
             drop_slot_on_stop: flag("slot.drop.on.stop"),
             heartbeat_interval: (heartbeat > 0).then(|| Duration::from_millis(heartbeat)),
             status_interval: Duration::from_millis(millis("status.update.interval.ms").max(1)),
+            spill_bytes: text("streamed.transaction.spill.bytes").parse().unwrap_or(SPILL_BYTES),
             snapshot_threads: text("snapshot.max.threads").parse::<usize>().unwrap_or(1).max(1),
             skipped: SkippedOperations::parse(&text("skipped.operations")).unwrap_or_default(),
             transaction_metadata: flag("provide.transaction.metadata"),

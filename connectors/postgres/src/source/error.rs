@@ -60,6 +60,9 @@ pub enum SourceError {
         /// What was wrong.
         why: String,
     },
+    /// A streamed transaction could not be held in or read back from its temporary file.
+    #[error("holding a streamed transaction on disk: {0}")]
+    Spill(std::io::Error),
     /// The database or the stored state does not allow the task to go on; the message says what to do.
     #[error("{0}")]
     Refused(String),
@@ -96,6 +99,8 @@ impl SourceError {
                 | ReplicationError::Closed
                 | ReplicationError::StreamEnded => true,
             },
+            // A full disk may be freed: the transaction is streamed again after a reconnection.
+            SourceError::Spill(_) => true,
             _ => false,
         };
         let message = self.to_string();

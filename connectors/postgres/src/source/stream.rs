@@ -98,8 +98,13 @@ impl Streaming {
             if self.measure.tick().now_or_never().is_some() {
                 self.measure_lag(client).await;
             }
-            // Take what has arrived without waiting, up to a batch.
+            // Go on replaying a committed streamed transaction, or take what has arrived without waiting, up to a
+            // batch.
             while !emitter.is_full() {
+                if self.changes.replaying() {
+                    self.changes.replay(client, emitter).await?;
+                    continue;
+                }
                 let Some(message) = self.stream.next().now_or_never() else { break };
                 self.on_message(client, message?, emitter, durable).await?;
             }
@@ -141,12 +146,12 @@ impl Streaming {
         match message {
             ReplicationMessage::XLogData { wal_start, wal_end, data, .. } => {
                 self.received = self.received.max(wal_end);
-                let message = self.decoder.decode(data)?;
+                let message = self.decoder.decode(data.clone())?;
                 if let Some(commit_time) = commit_time(&message) {
                     self.lag.change_read(unix_us(commit_time));
                 }
                 let stream_xid = self.decoder.stream_xid();
-                self.changes.handle(client, stream_xid, wal_start, message, emitter).await
+                self.changes.handle(client, stream_xid, (wal_start, data), message, emitter).await
             }
             ReplicationMessage::PrimaryKeepalive { wal_end, reply_requested, .. } => {
                 self.received = self.received.max(wal_end);
