@@ -36,7 +36,7 @@ pub struct PgSettings {
     pub small_txns: u64,
     /// `BENCH_PG_SNAPSHOT_ROWS`: rows of the snapshotted table. Default 2,000,000.
     pub snapshot_rows: u64,
-    /// `BENCH_PG_SNAPSHOT_THREADS`: the snapshot connector's `snapshot.max.threads`. Default 2 (the connector's).
+    /// `BENCH_PG_SNAPSHOT_THREADS`: the snapshot connector's `snapshot.max.threads`. Default 1 (the connector's).
     pub snapshot_threads: u64,
     /// `BENCH_PG_LATENCY_RATE`: transactions per second of the latency run. Default 2,000.
     pub latency_rate: u64,
@@ -57,7 +57,7 @@ impl PgSettings {
             big_rows: env_size("BENCH_PG_BIG_ROWS", 1_000_000)?,
             small_txns: env_size("BENCH_PG_SMALL_TXNS", 200_000)?,
             snapshot_rows: env_size("BENCH_PG_SNAPSHOT_ROWS", 2_000_000)?,
-            snapshot_threads: env_size("BENCH_PG_SNAPSHOT_THREADS", 2)?,
+            snapshot_threads: env_size("BENCH_PG_SNAPSHOT_THREADS", 1)?,
             latency_rate: env_size("BENCH_PG_LATENCY_RATE", 2_000)?,
             latency_secs: env_size("BENCH_PG_LATENCY_SECS", 10)?,
             perf_dir: std::env::var_os("BENCH_PG_PERF").map(PathBuf::from),

@@ -183,10 +183,11 @@ pub fn config_def() -> ConfigDef {
         ConfigKey::optional(
             "snapshot.max.threads",
             ConfigType::Int,
-            "2",
-            "How many connections read the snapshot at once, sharing its exported snapshot: tables, and ranges of \
-             pages of a large table, are read ahead in parallel. The events come out in table order all the same, as \
-             one connection would give them (Debezium's default is 1).",
+            "1",
+            "How many connections read the snapshot, sharing its exported snapshot: with more than one, tables, and \
+             ranges of pages of a large table, are read ahead in parallel. The events come out in table order all \
+             the same, as one connection gives them. One reader already works beside the task's conversion; more \
+             help when the database, not the worker, is the bottleneck.",
         )
         .checked(POSITIVE),
         ConfigKey::optional(

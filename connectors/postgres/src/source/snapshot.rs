@@ -7,11 +7,12 @@
 //! takes the snapshot again.
 //!
 //! The tables are cut into pieces (large ones into ranges of pages, [`super::pieces`]) read by
-//! `snapshot.max.threads` readers ([`super::snapshot_reader`]) on connections of their own sharing the snapshot
-//! (`pg_export_snapshot`). Pieces are handed out and their rows emitted in table order, so the events are those of
-//! one connection reading the tables in turn, while the readers read and decode the next pieces in parallel. The
-//! snapshot's own connection holds an ACCESS SHARE lock on every captured table until the end, so no table is
-//! rewritten (VACUUM FULL, CLUSTER, a rewriting ALTER TABLE) between the reads of its ranges.
+//! `snapshot.max.threads` readers ([`super::snapshot_reader`], a task each) on connections of their own sharing
+//! the snapshot (`pg_export_snapshot`). Pieces are handed out and their rows emitted in table order, so the events
+//! are those of one connection reading the tables in turn, while the readers read and decode the next pieces in
+//! parallel with the emitting. The snapshot's own connection holds an ACCESS SHARE lock on every captured table
+//! until the end, so no table is rewritten (VACUUM FULL, CLUSTER, a rewriting ALTER TABLE) between the reads of its
+//! ranges.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
