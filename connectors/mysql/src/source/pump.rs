@@ -119,14 +119,10 @@ impl Pump {
     }
 
     async fn phases(&mut self) -> Result<(), SourceError> {
-        if let Some((mut conn, position)) = self.snapshot.take() {
-            let snapshot =
-                Snapshot { conn: &mut conn, config: &self.config, envelopes: &self.envelopes, position: &position };
+        if let Some((conn, position)) = self.snapshot.take() {
+            let snapshot = Snapshot { conn, config: &self.config, envelopes: &self.envelopes, position: &position };
             if snapshot.read(&mut self.emitter, &mut self.shutdown).await? == Flow::Stop {
                 return Ok(());
-            }
-            if let Err(error) = conn.disconnect().await {
-                tracing::debug!(error = %error, "closing the snapshot's connection");
             }
         }
         let Some((mut position, opened)) = self.stream.take() else { return Ok(()) };

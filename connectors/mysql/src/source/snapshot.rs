@@ -8,12 +8,17 @@
 //! snapshot shows the transactions before it and the stream those after.
 //!
 //! Tables are read with the text protocol, row by row as the server sends them (`query_iter`), so a large table
-//! never sits in memory; the channel to `poll` holds the reading back to the log's pace.
+//! never sits in memory. A reader task of its own reads and decodes the rows ([`read_tables`]) while the snapshot
+//! builds the events of those before, so the two work in parallel; the channels between them and to `poll` hold the
+//! reading back to the log's pace.
+
+use std::sync::Arc;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row as MySqlRow};
+use serde_json::Value as Json;
 use tidemark_debezium::{now_us, send_batch, Flow, Op, SnapshotMarker};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use super::config::{LockingMode, SourceConfig};
 use super::emit::Emitter;
@@ -75,10 +80,23 @@ struct Held {
     first_overall: bool,
 }
 
+/// Rows the reader sends at a time.
+const CHUNK_ROWS: usize = 1024;
+/// Chunks the reader may read ahead.
+const CHUNKS_AHEAD: usize = 8;
+
+/// What the reader sends.
+enum Read {
+    /// Rows of the table at this index.
+    Rows(usize, Vec<Row>),
+    /// The table at this index was read to its end, with this many rows.
+    TableDone(usize, u64),
+}
+
 /// Reads the captured tables inside the snapshot's transaction.
 pub struct Snapshot<'a> {
-    /// The connection with the snapshot's transaction open.
-    pub conn: &'a mut Conn,
+    /// The connection with the snapshot's transaction open; committed and closed at the end.
+    pub conn: Conn,
     /// The settings.
     pub config: &'a SourceConfig,
     /// The event schemas.
@@ -94,38 +112,54 @@ impl Snapshot<'_> {
         emitter: &mut Emitter,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Flow, SourceError> {
-        let tables = self.tables().await?;
+        let tables: Arc<[TableSchema]> = self.tables().await?.into();
         tracing::info!(tables = tables.len(), file = %self.position.file, pos = self.position.pos, "snapshot started");
-        let records = SnapshotRecords { envelopes: self.envelopes, position: self.position };
-        let ts_ms = now_us().div_euclid(1000);
+        let records = SnapshotRecords {
+            envelopes: self.envelopes,
+            position: self.position,
+            offset: offsets::snapshot_offset(self.position, false),
+            ts_ms: now_us().div_euclid(1000),
+        };
+        let (sender, mut reads) = mpsc::channel(CHUNKS_AHEAD);
+        // Aborted when dropped, on every way out before its end.
+        let mut reader = AbortOnDrop(tokio::spawn(read_tables(self.conn, Arc::clone(&tables), sender)));
         let mut held: Option<Held> = None;
         let mut emitted_any = false;
-        for (index, table) in tables.iter().enumerate() {
-            let mut result = self.conn.query_iter(select_statement(table)).await?;
-            let mut first_in_table = true;
-            let mut rows = 0u64;
-            while let Some(values) = result.next().await? {
-                let row = row(table, values)?;
+        while let Some(read) = reads.recv().await {
+            let (index, rows) = match read? {
+                Read::Rows(index, rows) => (index, rows),
+                Read::TableDone(index, rows) => {
+                    tracing::info!(table = %tables[index].qualified_name(), rows, "table read");
+                    continue;
+                }
+            };
+            for row in rows {
+                let first_in_table = held.as_ref().is_none_or(|h| h.table != index);
                 let next = Held { table: index, row, first_in_table, first_overall: !emitted_any };
                 emitted_any = true;
-                first_in_table = false;
-                rows += 1;
                 if let Some(previous) = held.replace(next) {
-                    records.emit(&tables, previous, Some(index), ts_ms, emitter)?;
+                    records.emit(&tables, previous, Some(index), emitter)?;
                 }
                 if emitter.is_full() && send_batch(emitter, shutdown).await == Flow::Stop {
                     return Ok(Flow::Stop);
                 }
             }
-            tracing::info!(table = %table.qualified_name(), rows, "table read");
         }
+        let mut conn = match (&mut reader.0).await {
+            Ok(Some(conn)) => conn,
+            // The reader sent its failure, received above, or it panicked.
+            Ok(None) | Err(_) => return Err(SourceError::Refused("the snapshot's reader stopped".to_owned())),
+        };
         if let Some(last) = held.take() {
-            records.emit(&tables, last, None, ts_ms, emitter)?;
+            records.emit(&tables, last, None, emitter)?;
         }
         if !emitter.is_empty() && send_batch(emitter, shutdown).await == Flow::Stop {
             return Ok(Flow::Stop);
         }
-        self.conn.query_drop("COMMIT").await?;
+        conn.query_drop("COMMIT").await?;
+        if let Err(error) = conn.disconnect().await {
+            tracing::debug!(error = %error, "closing the snapshot's connection");
+        }
         tracing::info!("snapshot finished");
         Ok(Flow::Continue)
     }
@@ -141,17 +175,76 @@ impl Snapshot<'_> {
             .await?;
         let mut schemas = Vec::new();
         for (database, table) in names.into_iter().filter(|(d, t)| self.config.filter.includes(d, t)) {
-            let (columns, primary_key) = load_table_columns(self.conn, &database, &table).await?;
+            let (columns, primary_key) = load_table_columns(&mut self.conn, &database, &table).await?;
             schemas.push(build_table(self.envelopes, self.config, (&database, &table), columns, &primary_key)?);
         }
         Ok(schemas)
     }
 }
 
+/// A task aborted when dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Reads every table on `conn` in order, sending its rows in chunks and then [`Read::TableDone`]; the connection
+/// back at the end, `None` after a failure (sent first) or when the receiver is gone.
+async fn read_tables(
+    mut conn: Conn,
+    tables: Arc<[TableSchema]>,
+    sender: mpsc::Sender<Result<Read, SourceError>>,
+) -> Option<Conn> {
+    for (index, table) in tables.iter().enumerate() {
+        match read_table(&mut conn, index, table, &sender).await {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(error) => {
+                let _ = sender.send(Err(error)).await;
+                return None;
+            }
+        }
+    }
+    Some(conn)
+}
+
+/// Reads one table; `false` when the receiver went away.
+async fn read_table(
+    conn: &mut Conn,
+    index: usize,
+    table: &TableSchema,
+    sender: &mpsc::Sender<Result<Read, SourceError>>,
+) -> Result<bool, SourceError> {
+    let mut result = conn.query_iter(select_statement(table)).await?;
+    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+    let mut rows = 0u64;
+    while let Some(values) = result.next().await? {
+        chunk.push(row(table, values)?);
+        rows += 1;
+        if chunk.len() == CHUNK_ROWS {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+            if sender.send(Ok(Read::Rows(index, full))).await.is_err() {
+                return Ok(false);
+            }
+        }
+    }
+    if !chunk.is_empty() && sender.send(Ok(Read::Rows(index, chunk))).await.is_err() {
+        return Ok(false);
+    }
+    Ok(sender.send(Ok(Read::TableDone(index, rows))).await.is_ok())
+}
+
 /// Turns read rows into snapshot records.
 struct SnapshotRecords<'a> {
     envelopes: &'a Envelopes,
     position: &'a Position,
+    /// The offset of every record but the last, built once.
+    offset: Json,
+    /// When the snapshot started (the records' `ts_ms`).
+    ts_ms: i64,
 }
 
 impl SnapshotRecords<'_> {
@@ -161,7 +254,6 @@ impl SnapshotRecords<'_> {
         tables: &[TableSchema],
         held: Held,
         next_table: Option<usize>,
-        ts_ms: i64,
         emitter: &mut Emitter,
     ) -> Result<(), SourceError> {
         let last_in_table = next_table != Some(held.table);
@@ -169,7 +261,7 @@ impl SnapshotRecords<'_> {
         let table = &tables[held.table];
         let info = SourceInfo {
             snapshot: marker,
-            ts_ms,
+            ts_ms: self.ts_ms,
             db: table.schema.clone(),
             table: table.table.clone(),
             server_id: 0,
@@ -180,7 +272,11 @@ impl SnapshotRecords<'_> {
             thread: None,
         };
         let record = self.envelopes.change(table, Op::Read, None, Some(held.row), &info)?;
-        emitter.push(record, offsets::snapshot_offset(self.position, marker == SnapshotMarker::Last));
+        let offset = match marker {
+            SnapshotMarker::Last => offsets::snapshot_offset(self.position, true),
+            _ => self.offset.clone(),
+        };
+        emitter.push(record, offset);
         Ok(())
     }
 }
