@@ -1,8 +1,8 @@
 //! How the snapshot cuts the captured tables into pieces, each read by one `COPY ... TO STDOUT (FORMAT binary)`: a
-//! table whole, or, when it is larger than [`RANGE_PAGES`] pages and the server scans ranges of pages directly (TID
-//! Range Scan, PostgreSQL 14 and later), in ranges of that many pages, so several connections can read one large
-//! table at once. The ranges cover every page: the first starts at page 0 and the last has no end, so no row is
-//! left out, and none is read twice (a row version sits on exactly one page).
+//! table whole, or in ranges of [`RANGE_PAGES`] pages when several readers share the snapshot, the table is larger
+//! than one range and the server scans ranges of pages directly (TID Range Scan, PostgreSQL 14 and later), so that
+//! several connections can read one large table at once. The ranges cover every page: the first starts at page 0
+//! and the last has no end, so no row is left out, and none is read twice (a row version sits on exactly one page).
 
 use crate::replication::quote_identifier;
 

@@ -10,9 +10,9 @@
 //! `snapshot.max.threads` readers ([`super::snapshot_reader`], a task each) on connections of their own sharing
 //! the snapshot (`pg_export_snapshot`). Pieces are handed out and their rows emitted in table order, so the events
 //! are those of one connection reading the tables in turn, while the readers read and decode the next pieces in
-//! parallel with the emitting. The snapshot's own connection holds an ACCESS SHARE lock on every captured table
-//! until the end, so no table is rewritten (VACUUM FULL, CLUSTER, a rewriting ALTER TABLE) between the reads of its
-//! ranges.
+//! parallel with the emitting. The snapshot's own connection holds an ACCESS SHARE lock on every table read in
+//! ranges until the end, so none is rewritten (VACUUM FULL, CLUSTER, a rewriting ALTER TABLE) between the reads of
+//! its ranges.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -147,10 +147,14 @@ impl Snapshot<'_> {
         Ok(Flow::Continue)
     }
 
-    /// The captured tables' schemas as of the snapshot, and the pieces to read them in. Each table is locked in
-    /// ACCESS SHARE mode, which only a rewrite of the table conflicts with, until the snapshot's transaction ends.
+    /// The captured tables' schemas as of the snapshot, and the pieces to read them in. Each table read in ranges is
+    /// locked in ACCESS SHARE mode, which only a rewrite of the table conflicts with, until the snapshot's
+    /// transaction ends; a table read whole needs no lock (one COPY reads it), and locking every table of a large
+    /// schema could exhaust the server's lock table.
     async fn tables_and_pieces(&mut self) -> Result<(Arc<[Arc<TableSchema>]>, Vec<Piece>), SourceError> {
-        let ranges = catalog::server_version(self.client).await? >= TID_RANGE_SCAN_VERSION;
+        // Ranges only pay with several readers to share them.
+        let ranges =
+            self.config.snapshot_threads > 1 && catalog::server_version(self.client).await? >= TID_RANGE_SCAN_VERSION;
         let mut schemas = Vec::new();
         let mut pieces = Vec::new();
         for id in catalog::captured_tables(self.client, &self.config.filter).await? {
@@ -162,10 +166,13 @@ impl Snapshot<'_> {
             }
             let names = (id.schema.as_str(), id.name.as_str());
             let schema = build_table(self.envelopes, names, columns, &table.primary_key, self.config.rules())?;
-            let name = format!("{}.{}", quote_identifier(&id.schema), quote_identifier(&id.name));
-            self.client.batch_execute(&format!("LOCK TABLE ONLY {name} IN ACCESS SHARE MODE")).await?;
             let pages = catalog::table_pages(self.client, id.oid).await?;
-            pieces.extend(pieces::cut(schemas.len(), pages, ranges));
+            let cut = pieces::cut(schemas.len(), pages, ranges);
+            if cut.len() > 1 {
+                let name = format!("{}.{}", quote_identifier(&id.schema), quote_identifier(&id.name));
+                self.client.batch_execute(&format!("LOCK TABLE ONLY {name} IN ACCESS SHARE MODE")).await?;
+            }
+            pieces.extend(cut);
             schemas.push(Arc::new(schema));
         }
         Ok((schemas.into(), pieces))
