@@ -103,6 +103,11 @@ impl Streaming {
             while !emitter.is_full() {
                 if self.changes.replaying() {
                     self.changes.replay(client, emitter).await?;
+                    // The stream is not read while a transaction is replayed, which can take minutes for one held on
+                    // disk: the server must still hear from the task, or its wal_sender_timeout ends the session.
+                    if status.tick().now_or_never().is_some() {
+                        self.report(durable, true).await?;
+                    }
                     continue;
                 }
                 let Some(message) = self.stream.next().now_or_never() else { break };
