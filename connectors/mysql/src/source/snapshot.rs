@@ -19,6 +19,7 @@ use mysql_async::{Conn, Row as MySqlRow};
 use serde_json::Value as Json;
 use tidemark_debezium::{now_us, send_batch, Flow, Op, SnapshotMarker};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 
 use super::config::{LockingMode, SourceConfig};
 use super::emit::Emitter;
@@ -122,7 +123,8 @@ impl Snapshot<'_> {
         };
         let (sender, mut reads) = mpsc::channel(CHUNKS_AHEAD);
         // Aborted when dropped, on every way out before its end.
-        let mut reader = AbortOnDrop(tokio::spawn(read_tables(self.conn, Arc::clone(&tables), sender)));
+        let mut reader = JoinSet::new();
+        reader.spawn(read_tables(self.conn, Arc::clone(&tables), sender));
         let mut held: Option<Held> = None;
         let mut emitted_any = false;
         while let Some(read) = reads.recv().await {
@@ -145,10 +147,10 @@ impl Snapshot<'_> {
                 }
             }
         }
-        let mut conn = match (&mut reader.0).await {
-            Ok(Some(conn)) => conn,
+        let mut conn = match reader.join_next().await {
+            Some(Ok(Some(conn))) => conn,
             // The reader sent its failure, received above, or it panicked.
-            Ok(None) | Err(_) => return Err(SourceError::Refused("the snapshot's reader stopped".to_owned())),
+            _ => return Err(SourceError::Refused("the snapshot's reader stopped".to_owned())),
         };
         if let Some(last) = held.take() {
             records.emit(&tables, last, None, emitter)?;
@@ -179,15 +181,6 @@ impl Snapshot<'_> {
             schemas.push(build_table(self.envelopes, self.config, (&database, &table), columns, &primary_key)?);
         }
         Ok(schemas)
-    }
-}
-
-/// A task aborted when dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
