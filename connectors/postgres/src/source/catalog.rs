@@ -138,6 +138,16 @@ pub async fn table_pages(client: &Client, oid: u32) -> Result<u64, tokio_postgre
     Ok(u64::try_from(pages).unwrap_or(0))
 }
 
+/// Opens the read-only repeatable-read transaction a snapshot is read in, on the snapshot `exported` names (the
+/// slot's or another connection's `pg_export_snapshot()`) when given, else on a snapshot of its own.
+pub async fn begin_snapshot(client: &Client, exported: Option<&str>) -> Result<(), tokio_postgres::Error> {
+    client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+    if let Some(name) = exported {
+        client.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"))).await?;
+    }
+    Ok(())
+}
+
 /// Exports the transaction's snapshot, for other connections to read the same data (`SET TRANSACTION SNAPSHOT`).
 pub async fn export_snapshot(client: &Client) -> Result<String, tokio_postgres::Error> {
     client.query_one("SELECT pg_export_snapshot()", &[]).await.map(|row| row.get(0))

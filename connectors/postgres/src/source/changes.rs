@@ -38,11 +38,12 @@ use super::envelope::{Envelopes, SourceInfo};
 use super::error::SourceError;
 use super::offsets::{streaming_offset, Position};
 use super::schema::{build_table, ColumnSpec, Row, TableSchema};
+use super::stream::DECODING;
 use super::streamed::{Replayed, StreamedTransactions};
 use super::transaction::TransactionCounts;
 use crate::pgoutput::{
-    ColumnValue, Decoder, DecoderOptions, Delete, Insert, LogicalMessage, Message, OldTuple, ProtocolVersion, Relation,
-    RelationCache, ReplicaIdentity, Truncate, TupleData, Update,
+    ColumnValue, Decoder, Delete, Insert, LogicalMessage, Message, OldTuple, Relation, RelationCache, ReplicaIdentity,
+    Truncate, TupleData, Update,
 };
 use crate::replication::Lsn;
 use tidemark_debezium::{now_us, tombstone, Op, SnapshotMarker};
@@ -131,7 +132,7 @@ impl Changes {
                 self.begin(transaction, committed.first_lsn.unwrap_or(Lsn(commit.commit_lsn)), emitter)?;
                 self.replay = Some(Replay {
                     payloads: committed.payloads,
-                    decoder: Decoder::inside_stream(DecoderOptions::new(ProtocolVersion::V2), commit.xid),
+                    decoder: Decoder::inside_stream(DECODING, commit.xid),
                     commit_lsn: commit.commit_lsn,
                     end_lsn: commit.end_lsn,
                 });

@@ -82,10 +82,7 @@ pub async fn launch(
         }
     }
     let snapshot = if plan.snapshot {
-        client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
-        if let Some(name) = &exported {
-            client.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{}'", name.replace('\'', "''"))).await?;
-        }
+        catalog::begin_snapshot(&client, exported.as_deref()).await?;
         Some(match start {
             Some(lsn) => lsn,
             None => catalog::current_lsn(&client).await?,

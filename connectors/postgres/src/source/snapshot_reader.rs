@@ -11,6 +11,7 @@ use tidemark_connect::data::Value;
 use tokio::sync::{mpsc, Mutex};
 use tokio_postgres::Client;
 
+use super::catalog;
 use super::config::SourceConfig;
 use super::connect;
 use super::copy::{CopyReader, CopyRow};
@@ -43,8 +44,7 @@ pub type WorkQueue = Arc<Mutex<mpsc::Receiver<Work>>>;
 /// A connection inside the snapshot `snapshot` (as `pg_export_snapshot()` named it).
 pub async fn open(config: &SourceConfig, snapshot: &str) -> Result<Client, SourceError> {
     let client = connect::sql(config).await?;
-    client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
-    client.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{}'", snapshot.replace('\'', "''"))).await?;
+    catalog::begin_snapshot(&client, Some(snapshot)).await?;
     Ok(client)
 }
 

@@ -25,6 +25,10 @@ use super::pump::StreamStart;
 use crate::pgoutput::{Decoder, DecoderOptions, Message, ProtocolVersion};
 use crate::replication::{quote_identifier, Lsn, ReplicationMessage, ReplicationStream};
 
+/// How pgoutput's messages are decoded: protocol version 2 (as `START_REPLICATION` asks), no parallel streaming. A
+/// streamed transaction's payloads are decoded again with it when they are replayed ([`super::changes`]).
+pub const DECODING: DecoderOptions = DecoderOptions::new(ProtocolVersion::V2);
+
 /// A replication stream being read.
 pub struct Streaming {
     stream: ReplicationStream,
@@ -69,7 +73,7 @@ impl Streaming {
         let stream = connection.start_logical_replication(&config.slot_name, lsn, &options).await?;
         Ok(Streaming {
             stream,
-            decoder: Decoder::new(DecoderOptions::new(ProtocolVersion::V2)),
+            decoder: Decoder::new(DECODING),
             changes,
             received: lsn,
             flushed: start.flushed,
