@@ -1,4 +1,6 @@
-//! A batch's changes written in one transaction ([`write`]): the planned multi-row statements, then `COMMIT`.
+//! A batch's changes written in one transaction ([`write`]): the planned multi-row statements, the first sent with
+//! `START TRANSACTION` and the last with `COMMIT` ([`Bracket`]), so that on Postgres a batch of one statement costs
+//! two round trips (the statement's start, its end) where it would cost four.
 //!
 //! When the database refuses a row (a constraint, a value the column cannot hold) a multi-row statement cannot say
 //! which: the transaction is rolled back and the changes written again one by one, each in a savepoint, in one new
@@ -7,15 +9,16 @@
 //! the batch is written.
 //!
 //! Postgres gets the rows of a multi-row insert through COPY, and those of a multi-row upsert too while none of their
-//! keys exists yet (`crate::db::postgres::bulk`).
+//! keys exists yet (`crate::db::postgres::bulk`); when one does, the transaction is rolled back and the batch
+//! written again, the upsert going as `INSERT ... ON CONFLICT` this time.
 
 use std::collections::HashSet;
 
 use tidemark_connect::connector::Rejected;
 
 use crate::change::{Change, Operation};
-use crate::db::postgres::bulk::{CopyText, Rows};
-use crate::db::{DbError, Session};
+use crate::db::postgres::bulk::{CopyText, DirectCopy, Rows};
+use crate::db::{Bracket, DbError, Session};
 use crate::dialect::Dialect;
 use crate::plan::{plan, Statement};
 use crate::tables::Tables;
@@ -40,8 +43,12 @@ pub async fn write(
         return Ok(Vec::new());
     }
     let writer = Writer { dialect, tables };
-    match writer.all_at_once(session, &statements).await {
-        Ok(()) => Ok(Vec::new()),
+    let written = match writer.all_at_once(session, &statements, DirectCopies::Allowed).await {
+        Ok(Written::AgainWithoutDirectCopy) => writer.all_at_once(session, &statements, DirectCopies::None).await,
+        written => written,
+    };
+    match written {
+        Ok(_) => Ok(Vec::new()),
         Err(DbError::Refused(reason)) => {
             tracing::debug!(%reason, "the database refused a row; writing the batch record by record");
             let changes = changes.iter().filter(|c| !absent.contains(&c.layout.table));
@@ -51,6 +58,31 @@ pub async fn write(
     }
 }
 
+/// Whether upserts may try a direct COPY (`crate::db::postgres::bulk`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DirectCopies {
+    /// When due.
+    Allowed,
+    /// Never (writing a batch again after one met an existing key).
+    None,
+}
+
+/// What became of a batch written all at once.
+enum Written {
+    /// Every statement ran and the transaction committed.
+    All,
+    /// A direct COPY met an existing key and the transaction was rolled back: write the batch again.
+    AgainWithoutDirectCopy,
+}
+
+/// What a statement did.
+enum Executed {
+    /// It ran.
+    Ran,
+    /// Its direct COPY met an existing key: the transaction is aborted.
+    KeyExists,
+}
+
 /// What the statements are written with.
 struct Writer<'a> {
     dialect: Dialect,
@@ -58,15 +90,26 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    async fn all_at_once(&self, session: &mut Session, statements: &[Statement<'_>]) -> Result<(), DbError> {
-        session.run("START TRANSACTION").await?;
-        for statement in statements {
-            if let Err(error) = self.execute(session, statement).await {
-                rollback(session).await;
-                return Err(error);
-            }
+    /// Writes the statements in one transaction, started with the first and committed with the last.
+    async fn all_at_once(
+        &self,
+        session: &mut Session,
+        statements: &[Statement<'_>],
+        direct: DirectCopies,
+    ) -> Result<Written, DbError> {
+        let last = statements.len().saturating_sub(1);
+        for (i, statement) in statements.iter().enumerate() {
+            let bracket = Bracket { begin: i == 0, commit: i == last };
+            let failed = match self.execute(session, statement, bracket, direct).await {
+                Ok(Executed::Ran) => continue,
+                Ok(Executed::KeyExists) => Ok(Written::AgainWithoutDirectCopy),
+                Err(error) => Err(error),
+            };
+            // Committed with a failed statement, the transaction ended as a rollback; this one is then a no-op.
+            rollback(session).await;
+            return failed;
         }
-        session.run("COMMIT").await
+        Ok(Written::All)
     }
 
     async fn one_by_one<'c>(
@@ -101,7 +144,7 @@ impl Writer<'_> {
         rejected: &mut Vec<Rejected>,
     ) -> Result<(), DbError> {
         session.run(&format!("SAVEPOINT {SAVEPOINT}")).await?;
-        match self.execute(session, statement).await {
+        match self.execute(session, statement, Bracket::INSIDE, DirectCopies::None).await {
             Ok(_) => session.run(&format!("RELEASE SAVEPOINT {SAVEPOINT}")).await,
             Err(DbError::Refused(reason)) => {
                 session.run(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}")).await?;
@@ -113,7 +156,13 @@ impl Writer<'_> {
         }
     }
 
-    async fn execute(&self, session: &mut Session, statement: &Statement<'_>) -> Result<u64, DbError> {
+    async fn execute(
+        &self,
+        session: &mut Session,
+        statement: &Statement<'_>,
+        bracket: Bracket,
+        direct: DirectCopies,
+    ) -> Result<Executed, DbError> {
         let layout = statement.layout;
         let (key, values) = (layout.key_names(), layout.value_names());
         let rows = statement.rows.len();
@@ -126,10 +175,14 @@ impl Writer<'_> {
                 };
                 let rows = Rows { count: rows, write: &write };
                 if statement.operation == Operation::Insert {
-                    return pg.copy_insert(&layout.table, &columns, &rows).await;
+                    return pg.copy_insert(&layout.table, &columns, &rows, bracket).await.map(|_| Executed::Ran);
                 }
-                if let Some(written) = pg.copy_new_rows(&layout.table, &columns, &rows).await? {
-                    return Ok(written);
+                if direct == DirectCopies::Allowed {
+                    match pg.copy_new_rows(&layout.table, &columns, &rows, bracket).await? {
+                        DirectCopy::Copied(_) => return Ok(Executed::Ran),
+                        DirectCopy::KeyExists => return Ok(Executed::KeyExists),
+                        DirectCopy::NotDue => {}
+                    }
                 }
             }
         }
@@ -149,7 +202,7 @@ impl Writer<'_> {
         // A delete's change has no values: its layout has none.
         let params: Vec<&SqlValue> =
             statement.rows.iter().flat_map(|change| change.key.iter().chain(&change.values)).collect();
-        session.execute(&sql, &params).await
+        session.execute(&sql, &params, bracket).await.map(|_| Executed::Ran)
     }
 }
 

@@ -48,6 +48,23 @@ pub struct TableInfo {
     pub columns: Vec<TableColumn>,
 }
 
+/// The transaction control that goes with a statement: `START TRANSACTION` before it, `COMMIT` after it. Postgres
+/// sends them together with the statement (pipelined: one round trip where there would be three); MySQL runs them in
+/// turn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bracket {
+    /// The statement is the transaction's first: start the transaction before it.
+    pub begin: bool,
+    /// The statement is the transaction's last: commit after it (only when it succeeds; when it fails the
+    /// transaction is rolled back, whether by the database or by the caller's `ROLLBACK`).
+    pub commit: bool,
+}
+
+impl Bracket {
+    /// No transaction control: the statement runs inside the transaction as it stands.
+    pub const INSIDE: Bracket = Bracket { begin: false, commit: false };
+}
+
 /// An open connection to the destination.
 pub enum Session {
     /// To Postgres.
@@ -73,11 +90,11 @@ impl Session {
         }
     }
 
-    /// Runs a statement with `params`; answers the rows it changed.
-    pub async fn execute(&mut self, sql: &str, params: &[&SqlValue]) -> Result<u64, DbError> {
+    /// Runs a statement with `params`, bracketed as `bracket` says; answers the rows it changed.
+    pub async fn execute(&mut self, sql: &str, params: &[&SqlValue], bracket: Bracket) -> Result<u64, DbError> {
         match self {
-            Session::Postgres(session) => session.execute(sql, params).await,
-            Session::MySql(session) => session.execute(sql, params).await,
+            Session::Postgres(session) => session.execute(sql, params, bracket).await,
+            Session::MySql(session) => session.execute(sql, params, bracket).await,
         }
     }
 

@@ -9,7 +9,7 @@ use mysql_async::{Conn, DriverError, OptsBuilder, Params, Value};
 use tidemark_mysql::tls::{is_definite_tls_failure, MySqlTls};
 
 use super::text::text;
-use super::{DbError, TableColumn, TableInfo};
+use super::{Bracket, DbError, TableColumn, TableInfo};
 use crate::config::SinkConfig;
 use crate::temporal::{Clock, DateTime};
 use crate::value::SqlValue;
@@ -70,11 +70,19 @@ impl MySqlSession {
         self.conn.query_drop(sql).await.map_err(classify)
     }
 
-    /// Runs a statement with `params`; answers the rows it changed.
-    pub async fn execute(&mut self, sql: &str, params: &[&SqlValue]) -> Result<u64, DbError> {
+    /// Runs a statement with `params`, bracketed as `bracket` says (each part a round trip of its own); answers the
+    /// rows it changed.
+    pub async fn execute(&mut self, sql: &str, params: &[&SqlValue], bracket: Bracket) -> Result<u64, DbError> {
+        if bracket.begin {
+            self.run("START TRANSACTION").await?;
+        }
         let values: Vec<Value> = params.iter().map(|value| bind(value)).collect();
         self.conn.exec_drop(sql, Params::Positional(values)).await.map_err(classify)?;
-        Ok(self.conn.affected_rows())
+        let changed = self.conn.affected_rows();
+        if bracket.commit {
+            self.run("COMMIT").await?;
+        }
+        Ok(changed)
     }
 
     /// The table `name` of the current database, `None` when there is none.

@@ -2,16 +2,18 @@
 //! once per row (a multi-row `INSERT ... VALUES` of 500 rows costs it about five times what COPY does per row).
 //!
 //! - Inserts: `COPY t (...) FROM STDIN`.
-//! - Upserts: the rows are first copied straight into the table under a savepoint (sent with the COPY, and never
-//!   released: the commit ends it). When none of their keys exists yet (an initial load, new rows) that is the whole
-//!   upsert, at the cost of a plain COPY. A key that exists fails that COPY (unique violation): it is rolled back
-//!   to the savepoint and the caller writes the rows with `INSERT ... ON CONFLICT` instead (COPY into a staging
-//!   table and a merge measured no faster at the default batch size: `docs/benchmarks.md`). After such a failure
-//!   the table's next upserts skip the attempt for a while (1, 2, 4, ... up to 128 statements), so a stream of
-//!   updates pays for it rarely.
+//! - Upserts: the rows are first copied straight into the table. When none of their keys exists yet (an initial
+//!   load, new rows) that is the whole upsert, at the cost of a plain COPY. A key that exists fails that COPY
+//!   (unique violation), which aborts the transaction: the caller rolls it back and writes the batch again, and
+//!   this time the table's rows go as `INSERT ... ON CONFLICT` (COPY into a staging table and a merge measured no
+//!   faster at the default batch size: `docs/benchmarks.md`). After such a failure the table's next upserts skip
+//!   the attempt for a while (1, 2, 4, ... up to 128 statements), so a stream of updates pays for it rarely. No
+//!   savepoint guards the attempt: one would make every row a subtransaction's, paid by every batch, where a miss
+//!   costs one batch written twice.
 //!
-//! Rows are written into the COPY in chunks as they go out, so the server parses one chunk while the next is
-//! written.
+//! The COPY goes out with the transaction control its place in the transaction asks for ([`Bracket`]): `START
+//! TRANSACTION` with its start, `COMMIT` right after its end. Rows are written into the COPY in chunks as they go
+//! out, so the server parses one chunk while the next is written.
 
 use std::collections::HashMap;
 
@@ -19,14 +21,11 @@ use bytes::Bytes;
 use futures::SinkExt;
 use tokio_postgres::error::SqlState;
 
-use super::{classify, PgSession};
-use crate::db::DbError;
+use super::{classify, control, PgSession};
+use crate::db::{Bracket, DbError};
 use crate::dialect::Dialect;
 
 pub use super::copy_text::CopyText;
-
-/// The savepoint a direct COPY of upserted rows runs under.
-const SAVEPOINT: &str = "tidemark_copy";
 
 /// About how many bytes of rows go out at once.
 const CHUNK: usize = 64 * 1024;
@@ -54,35 +53,52 @@ pub struct Rows<'a> {
     pub write: &'a (dyn Fn(usize, &mut CopyText) + Send + Sync),
 }
 
+/// What became of upserted rows offered to [`PgSession::copy_new_rows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectCopy {
+    /// They were copied (this many), none of their keys existing.
+    Copied(u64),
+    /// The attempt is not due: nothing was sent, the transaction stands, the rows are the caller's to upsert.
+    NotDue,
+    /// A key exists: the transaction is aborted (ended, when the bracket committed it). The caller rolls it back and
+    /// writes the batch again; the table's next attempts are skipped.
+    KeyExists,
+}
+
 impl PgSession {
-    /// Inserts `rows` into `columns` of `table` with COPY; answers how many.
-    pub async fn copy_insert(&mut self, table: &str, columns: &[&str], rows: &Rows<'_>) -> Result<u64, DbError> {
+    /// Inserts `rows` into `columns` of `table` with COPY, bracketed as `bracket` says; answers how many.
+    pub async fn copy_insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &Rows<'_>,
+        bracket: Bracket,
+    ) -> Result<u64, DbError> {
         let sql = Dialect::Postgres.copy_from_stdin(table, columns);
-        self.copy(&sql, rows, None).await.map_err(classify)
+        self.copy(&sql, rows, bracket).await.map_err(classify)
     }
 
-    /// Inserts `rows` (one per key, to be upserted) into `columns` of `table` with COPY when none of their keys
-    /// exists, inside a transaction; answers how many, or `None` when a key exists or the attempt is not due: the
-    /// caller upserts them another way then.
+    /// Inserts `rows` (one per key, to be upserted) into `columns` of `table` with COPY, bracketed as `bracket` says,
+    /// when the attempt is due; see [`DirectCopy`] for what the caller does next.
     pub async fn copy_new_rows(
         &mut self,
         table: &str,
         columns: &[&str],
         rows: &Rows<'_>,
-    ) -> Result<Option<u64>, DbError> {
+        bracket: Bracket,
+    ) -> Result<DirectCopy, DbError> {
         if !self.direct_attempt_due(table) {
-            return Ok(None);
+            return Ok(DirectCopy::NotDue);
         }
         let sql = Dialect::Postgres.copy_from_stdin(table, columns);
-        match self.copy(&sql, rows, Some(&format!("SAVEPOINT {SAVEPOINT}"))).await {
+        match self.copy(&sql, rows, bracket).await {
             Ok(written) => {
                 self.bulk.skipping.remove(table);
-                Ok(Some(written))
+                Ok(DirectCopy::Copied(written))
             }
             Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                self.run(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}")).await?;
                 self.skip_direct_attempts(table);
-                Ok(None)
+                Ok(DirectCopy::KeyExists)
             }
             Err(error) => Err(classify(error)),
         }
@@ -106,24 +122,23 @@ impl PgSession {
         skip.next = (skip.next * 2).min(MAX_SKIPPED);
     }
 
-    /// Runs a `COPY ... FROM STDIN` statement (prepared once per connection) with `rows`, after the simple
-    /// statement `first` when given, sent together with it (pipelined: one round trip less).
-    async fn copy(&mut self, sql: &str, rows: &Rows<'_>, first: Option<&str>) -> Result<u64, tokio_postgres::Error> {
+    /// Runs a `COPY ... FROM STDIN` statement (prepared once per connection) with `rows`, with `START TRANSACTION`
+    /// sent together with its start and `COMMIT` with its end when `bracket` asks for them.
+    async fn copy(&mut self, sql: &str, rows: &Rows<'_>, bracket: Bracket) -> Result<u64, tokio_postgres::Error> {
         let statement = self.statement(sql).await?;
-        let started = match first {
-            Some(first) => {
-                let (ran, sink) =
-                    tokio::join!(self.client.batch_execute(first), self.client.copy_in::<_, Bytes>(&statement));
-                // A sink dropped unfinished aborts its COPY.
-                ran.and(sink)
-            }
-            None => self.client.copy_in::<_, Bytes>(&statement).await,
-        };
-        let copied = match started {
+        let client = &self.client;
+        let (begun, started) =
+            tokio::join!(control(client, bracket.begin, "START TRANSACTION"), client.copy_in::<_, Bytes>(&statement));
+        // A sink dropped unfinished aborts its COPY.
+        let copied = match begun.and(started) {
             Ok(sink) => {
                 futures::pin_mut!(sink);
                 match send_rows(rows, &mut sink).await {
-                    Ok(()) => sink.as_mut().finish().await,
+                    Ok(()) => {
+                        let (copied, committed) =
+                            tokio::join!(sink.as_mut().finish(), control(client, bracket.commit, "COMMIT"));
+                        copied.and_then(|written| committed.map(|()| written))
+                    }
                     Err(error) => Err(error),
                 }
             }

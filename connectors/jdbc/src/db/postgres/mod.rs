@@ -15,7 +15,7 @@ use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
 use tokio_postgres::{Client, Statement};
 
 use super::text::write_text;
-use super::{DbError, TableColumn, TableInfo};
+use super::{Bracket, DbError, TableColumn, TableInfo};
 use crate::config::SinkConfig;
 use crate::value::SqlValue;
 
@@ -68,14 +68,21 @@ impl PgSession {
         self.client.batch_execute(sql).await.map_err(classify)
     }
 
-    /// Runs a statement with `params`; answers the rows it changed.
-    pub async fn execute(&mut self, sql: &str, params: &[&SqlValue]) -> Result<u64, DbError> {
+    /// Runs a statement with `params`, sent together with the transaction control `bracket` asks for; answers the
+    /// rows it changed.
+    pub async fn execute(&mut self, sql: &str, params: &[&SqlValue], bracket: Bracket) -> Result<u64, DbError> {
         let statement = self.statement(sql).await.map_err(classify)?;
-        let executed = self.client.execute_raw(&statement, params.iter().map(|value| TextParam(value))).await;
+        let client = &self.client;
+        // Each request goes out when its future is first polled, and `join!` polls them in this order.
+        let (begun, executed, committed) = tokio::join!(
+            control(client, bracket.begin, "START TRANSACTION"),
+            client.execute_raw(&statement, params.iter().map(|value| TextParam(value))),
+            control(client, bracket.commit, "COMMIT"),
+        );
         if executed.is_err() {
             self.forget_statement(sql);
         }
-        executed.map_err(classify)
+        begun.and(executed).and_then(|changed| committed.map(|()| changed)).map_err(classify)
     }
 
     /// The statement of `sql`, prepared on this connection once.
@@ -113,6 +120,16 @@ impl PgSession {
             }
         }
         Ok(Some(TableInfo { columns }))
+    }
+}
+
+/// Runs the transaction control statement `sql` when `send` says so. Pipelined after a statement that fails, `COMMIT`
+/// ends the aborted transaction as a rollback (the server answers it with `ROLLBACK`, not an error).
+async fn control(client: &Client, send: bool, sql: &str) -> Result<(), tokio_postgres::Error> {
+    if send {
+        client.batch_execute(sql).await
+    } else {
+        Ok(())
     }
 }
 
