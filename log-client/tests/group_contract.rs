@@ -147,13 +147,17 @@ fn next_offsets(records: &[TopicRecord]) -> Vec<(String, i32, i64)> {
     next.into_iter().map(|((topic, partition), offset)| (topic, partition, offset)).collect()
 }
 
-/// A lone member gets every partition and reads every record from the earliest offset, a few per poll.
+/// A lone member gets every partition and reads every record from the earliest offset, a few per poll, records
+/// produced while it is partway through a batch included.
 async fn one_member_reads_everything(log: &dyn LogClient) {
     let topic = topic_with_records(log, "g-all", 3, 20).await;
     let mut consumer = log.group_consumer("g-all", Subscription::Topics(vec![topic.clone()]), 7).expect("consumer");
-    let read = poll_until(&mut *consumer, 7, |read| read.len() >= 60).await;
-    assert_eq!(places(&read), range(&topic, &[(0, 0, 20), (1, 0, 20), (2, 0, 20)]));
-    assert_eq!(read.len(), 60, "each record once");
+    let mut read = poll_until(&mut *consumer, 7, |read| read.len() >= 21).await;
+    produce(log, &topic, 3, 20..25).await;
+    let already = read.len();
+    read.extend(poll_until(&mut *consumer, 7, |more| already + more.len() >= 75).await);
+    assert_eq!(places(&read), range(&topic, &[(0, 0, 25), (1, 0, 25), (2, 0, 25)]));
+    assert_eq!(read.len(), 75, "each record once");
     for r in &read {
         let value = format!("{}-{}-{}", topic, r.record.partition, r.record.offset);
         assert_eq!(r.record.value.as_deref(), Some(value.as_bytes()), "record {r:?}");

@@ -35,7 +35,7 @@ pub fn replay(log: &PartitionLog, mut apply: impl FnMut(&[u8], Option<&Bytes>, i
         if chunk.is_empty() {
             break;
         }
-        for record in records_from(&chunk, &mut offset, usize::MAX)? {
+        for record in records_from(&chunk, &mut offset)? {
             if let Some(key) = &record.key {
                 apply(key, record.value.as_ref(), record.offset);
             }

@@ -9,12 +9,11 @@ use super::batch::BatchHeader;
 use super::StorageError;
 
 /// The records of `chunk` at or after `position`, skipping control batches, with a log-append-time batch's
-/// timestamp on each of its records; moves `position` past every batch decoded. Decoding stops after the batch
-/// that brings the count to `limit` (so a reader wanting a few records does not decode a whole chunk).
-pub fn records_from(chunk: &Bytes, position: &mut i64, limit: usize) -> Result<Vec<Record>, StorageError> {
+/// timestamp on each of its records; moves `position` past every batch decoded.
+pub fn records_from(chunk: &Bytes, position: &mut i64) -> Result<Vec<Record>, StorageError> {
     let mut records = Vec::new();
     let mut start = 0;
-    while start < chunk.len() && records.len() < limit {
+    while start < chunk.len() {
         let header = BatchHeader::parse(&chunk[start..])?;
         let end = start + header.total_len();
         if end > chunk.len() {
@@ -55,13 +54,10 @@ mod tests {
         first.extend_from_slice(&second);
         let chunk = first.freeze();
         let mut position = 11;
-        let records = records_from(&chunk, &mut position, usize::MAX).expect("decode");
+        let records = records_from(&chunk, &mut position).expect("decode");
         assert_eq!(records.iter().map(|r| r.offset).collect::<Vec<_>>(), [11, 12, 20, 21]);
         assert_eq!(position, 22);
-        let mut position = 10;
-        let first_batch = records_from(&chunk, &mut position, 2).expect("decode");
-        assert_eq!((first_batch.len(), position), (3, 13), "stops after the batch reaching the limit");
         let truncated = chunk.slice(..chunk.len() - 1);
-        assert!(matches!(records_from(&truncated, &mut 0, usize::MAX), Err(StorageError::Decode(_))));
+        assert!(matches!(records_from(&truncated, &mut 0), Err(StorageError::Decode(_))));
     }
 }

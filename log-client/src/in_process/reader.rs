@@ -1,6 +1,10 @@
 //! Reading one partition in process: whole batches from the partition log below the high watermark, decoded into
 //! records from a [`Cursor`]'s position on; an [`InProcessReader`] waits on the broker's log activity when there is
 //! nothing new. The group consumer reads its partitions through cursors too.
+//!
+//! A read takes about a megabyte of batches from the log and decodes them whole. When the caller wants fewer
+//! records than that (a sink's `max.poll.records`), the cursor keeps the rest decoded ([`Ahead`]) and hands them
+//! out from memory next time, instead of reading and decoding the same batches again for every poll.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +22,8 @@ use crate::{LogError, LogRecord, PartitionReader};
 /// About how many bytes of batches one read takes from the log.
 const READ_BYTES: usize = 1 << 20;
 
-/// A position in one partition of a broker in this process, and the reads from it.
+/// A position in one partition of a broker in this process, and the reads from it. Cloning is cheap: the records
+/// decoded ahead are shared.
 #[derive(Debug, Clone)]
 pub struct Cursor {
     topic: String,
@@ -26,12 +31,35 @@ pub struct Cursor {
     log: Arc<PartitionLog>,
     /// The next offset to hand out.
     position: i64,
+    /// Records decoded by the last read and not handed out yet.
+    ahead: Option<Arc<Ahead>>,
+}
+
+/// Records read and decoded from the log past what a read handed out.
+#[derive(Debug)]
+struct Ahead {
+    /// In offset order (with gaps where compaction removed records or control batches were skipped).
+    records: Vec<LogRecord>,
+    /// The position after them: the next offset the log is read from once they are handed out.
+    end: i64,
+}
+
+impl Ahead {
+    /// The records at or after `position`, when `position` is among them (between the first and `end`).
+    fn from(&self, position: i64) -> Option<&[LogRecord]> {
+        let first = self.records.first()?.offset;
+        if position < first || position >= self.end {
+            return None;
+        }
+        let start = self.records.partition_point(|r| r.offset < position);
+        Some(&self.records[start..])
+    }
 }
 
 impl Cursor {
     /// A cursor on `log` (partition `partition` of `topic`) at offset `from`.
     pub fn new(topic: &str, partition: i32, log: Arc<PartitionLog>, from: i64) -> Self {
-        Cursor { topic: topic.to_owned(), partition, log, position: from.max(0) }
+        Cursor { topic: topic.to_owned(), partition, log, position: from.max(0), ahead: None }
     }
 
     /// The topic.
@@ -42,16 +70,6 @@ impl Cursor {
     /// The partition.
     pub fn partition(&self) -> i32 {
         self.partition
-    }
-
-    /// The next offset to hand out.
-    pub fn position(&self) -> i64 {
-        self.position
-    }
-
-    /// Moves to `position` (one a clone of this cursor reached).
-    pub fn set_position(&mut self, position: i64) {
-        self.position = position;
     }
 
     /// Whether the partition's topic was deleted.
@@ -70,19 +88,39 @@ impl Cursor {
         self.position != self.log.high_watermark()
     }
 
-    /// Up to `limit` of the records available at the position, moving past them (blocking: reads files).
+    /// Up to `limit` of the records available at the position, moving past them (blocking: reads files unless the
+    /// records were decoded ahead).
     pub fn read(&mut self, limit: usize) -> Result<Vec<LogRecord>, LogError> {
+        if let Some(records) = self.read_ahead(limit) {
+            return Ok(records);
+        }
         if !self.has_news() {
             return Ok(Vec::new());
         }
-        let (mut records, next) = read_from(&self.log, &self.topic, self.partition, self.position, limit)?;
+        let (mut records, next) = read_from(&self.log, &self.topic, self.partition, self.position)?;
         if records.len() > limit {
-            records.truncate(limit);
+            let rest = records.split_off(limit);
             self.position = records.last().map_or(self.position, |r| r.offset + 1);
+            self.ahead = Some(Arc::new(Ahead { records: rest, end: next }));
         } else {
             self.position = next;
         }
         Ok(records)
+    }
+
+    /// Up to `limit` of the records decoded ahead, from the position on; `None` when the position is not among them
+    /// (they are dropped then).
+    fn read_ahead(&mut self, limit: usize) -> Option<Vec<LogRecord>> {
+        let ahead = self.ahead.take()?;
+        let available = ahead.from(self.position)?;
+        let handed: Vec<LogRecord> = available.iter().take(limit).cloned().collect();
+        if handed.len() == available.len() {
+            self.position = ahead.end;
+        } else {
+            self.position = handed.last().map_or(self.position, |r| r.offset + 1);
+            self.ahead = Some(ahead);
+        }
+        (!handed.is_empty()).then_some(handed)
     }
 }
 
@@ -121,7 +159,7 @@ impl InProcessReader {
                 .map_err(|e| LogError::Unavailable(format!("the read task failed: {e}")))?;
             // The position moves only here, so a call dropped while reading loses nothing.
             let (records, cursor) = read?;
-            self.cursor.set_position(cursor.position());
+            self.cursor = cursor;
             if !records.is_empty() || Instant::now() >= deadline {
                 return Ok(records);
             }
@@ -140,14 +178,14 @@ impl PartitionReader for InProcessReader {
     }
 }
 
-/// The records available from `position`, and the position after them. Batches emptied by compaction are skipped
+/// The records of the batches available from `position` (about [`READ_BYTES`] of them), and the position after
+/// them. Batches emptied by compaction are skipped
 /// until records turn up or the high watermark is reached; a position outside the log moves to its start.
 fn read_from(
     log: &PartitionLog,
     topic: &str,
     partition: i32,
     mut position: i64,
-    limit: usize,
 ) -> Result<(Vec<LogRecord>, i64), LogError> {
     loop {
         let read = match log.read(position, READ_BYTES, true) {
@@ -172,7 +210,7 @@ fn read_from(
         if read.records.is_empty() {
             return Ok((Vec::new(), position));
         }
-        let records = decode(&read.records, partition, &mut position, limit)?;
+        let records = decode(&read.records, partition, &mut position)?;
         if !records.is_empty() || position >= read.high_watermark {
             return Ok((records, position));
         }
@@ -181,8 +219,8 @@ fn read_from(
 
 /// Decodes whole stored batches into the records at or after `position`, skipping control batches, and moves
 /// `position` past every batch.
-fn decode(chunk: &Bytes, partition: i32, position: &mut i64, limit: usize) -> Result<Vec<LogRecord>, LogError> {
-    let records = records_from(chunk, position, limit)?;
+fn decode(chunk: &Bytes, partition: i32, position: &mut i64) -> Result<Vec<LogRecord>, LogError> {
+    let records = records_from(chunk, position)?;
     Ok(records
         .into_iter()
         .map(|r| LogRecord {

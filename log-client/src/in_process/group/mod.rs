@@ -261,7 +261,7 @@ impl InProcessGroupConsumer {
         // Positions move only here, so a call dropped while reading loses nothing.
         let (records, moved) = read?;
         for (cursor, moved) in self.cursors.iter_mut().zip(moved) {
-            cursor.set_position(moved.position());
+            *cursor = moved;
         }
         self.cursors.retain(|cursor| {
             let closed = cursor.is_closed();
