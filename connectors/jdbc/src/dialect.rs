@@ -146,16 +146,7 @@ impl Dialect {
         let columns: Vec<&str> = key.iter().chain(values).copied().collect();
         let mut sql = self.insert(table, &columns, rows);
         match self {
-            Dialect::Postgres => {
-                let _ = write!(sql, " ON CONFLICT ({}) DO ", self.list(key));
-                if values.is_empty() {
-                    sql.push_str("NOTHING");
-                } else {
-                    let sets: Vec<String> =
-                        values.iter().map(|v| format!("{0} = EXCLUDED.{0}", self.quote(v))).collect();
-                    let _ = write!(sql, "UPDATE SET {}", sets.join(", "));
-                }
-            }
+            Dialect::Postgres => self.on_conflict(&mut sql, key, values),
             Dialect::MySql => {
                 // With nothing but the key, setting a key column to itself makes the duplicate a no-op.
                 let sets: Vec<String> = match values.is_empty() {
@@ -166,6 +157,35 @@ impl Dialect {
             }
         }
         sql
+    }
+
+    /// Postgres: the upsert of any number of rows given as one array per column (`$1` holds the first column's
+    /// values, and so on): `INSERT INTO t (columns) SELECT * FROM unnest($1::type[], ...) ON CONFLICT ...`. Its
+    /// text does not depend on the number of rows, so it is prepared once per table, and the server parses one
+    /// parameter per column rather than one per value. `casts` are the columns' types (none of them an array type:
+    /// `unnest` would flatten those).
+    pub fn upsert_columns(self, table: &str, key: &[&str], values: &[&str], casts: &[&str]) -> String {
+        let columns: Vec<&str> = key.iter().chain(values).copied().collect();
+        let arrays: Vec<String> = casts.iter().enumerate().map(|(i, cast)| format!("${}::{cast}[]", i + 1)).collect();
+        let mut sql = format!(
+            "INSERT INTO {} ({}) SELECT * FROM unnest({})",
+            self.quote(table),
+            self.list(&columns),
+            arrays.join(", ")
+        );
+        self.on_conflict(&mut sql, key, values);
+        sql
+    }
+
+    /// Postgres: ` ON CONFLICT (key) DO UPDATE SET v = EXCLUDED.v, ...`, or `DO NOTHING` without values.
+    fn on_conflict(self, sql: &mut String, key: &[&str], values: &[&str]) {
+        let _ = write!(sql, " ON CONFLICT ({}) DO ", self.list(key));
+        if values.is_empty() {
+            sql.push_str("NOTHING");
+        } else {
+            let sets: Vec<String> = values.iter().map(|v| format!("{0} = EXCLUDED.{0}", self.quote(v))).collect();
+            let _ = write!(sql, "UPDATE SET {}", sets.join(", "));
+        }
     }
 
     /// Postgres: `COPY t (columns) FROM STDIN`, in the text format.
@@ -342,6 +362,11 @@ mod tests {
         assert_eq!(
             Dialect::MySql.upsert("t", &["id"], &[], 1),
             "INSERT INTO `t` (`id`) VALUES (?) ON DUPLICATE KEY UPDATE `id` = `id`"
+        );
+        assert_eq!(
+            Dialect::Postgres.upsert_columns("t", &["id"], &["name"], &["bigint", "numeric"]),
+            "INSERT INTO \"t\" (\"id\", \"name\") SELECT * FROM unnest($1::bigint[], $2::numeric[]) ON CONFLICT \
+             (\"id\") DO UPDATE SET \"name\" = EXCLUDED.\"name\""
         );
     }
 

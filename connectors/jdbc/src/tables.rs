@@ -89,6 +89,19 @@ impl Tables {
         self.load(session, table).await
     }
 
+    /// The types of `columns` of `table` as casts name them, when every one is known and none is an array type:
+    /// what an upsert of column arrays ([`crate::dialect::Dialect::upsert_columns`]) needs.
+    pub fn element_types(&self, table: &str, columns: &[&str]) -> Option<Vec<String>> {
+        let info = self.known.get(table)?;
+        columns
+            .iter()
+            .map(|column| {
+                let found = info.columns.iter().find(|c| self.dialect.same_column(&c.name, column))?;
+                (!found.sql_type.ends_with(']')).then(|| found.sql_type.clone())
+            })
+            .collect()
+    }
+
     /// The types of `columns` of `table` as casts name them (`text` for one not known).
     pub fn column_types(&self, table: &str, columns: &[&str]) -> Vec<String> {
         let info = self.known.get(table);

@@ -10,7 +10,9 @@
 //!
 //! Postgres gets the rows of a multi-row insert through COPY, and those of a multi-row upsert too while none of their
 //! keys exists yet (`crate::db::postgres::bulk`); when one does, the transaction is rolled back and the batch
-//! written again, the upsert going as `INSERT ... ON CONFLICT` this time.
+//! written again, the upsert going as `INSERT ... SELECT * FROM unnest(...) ON CONFLICT` this time: one array
+//! parameter per column, so the statement is the same whatever the number of rows and stays prepared (a multi-row
+//! `VALUES` is planned afresh for every new number of rows). Tables with array columns keep the `VALUES` form.
 
 use std::collections::HashSet;
 
@@ -18,6 +20,7 @@ use tidemark_connect::connector::Rejected;
 
 use crate::change::{Change, Operation};
 use crate::db::postgres::bulk::{CopyText, DirectCopy, Rows};
+use crate::db::text::write_array;
 use crate::db::{Bracket, DbError, Session};
 use crate::dialect::Dialect;
 use crate::plan::{plan, Statement};
@@ -185,6 +188,15 @@ impl Writer<'_> {
                     }
                 }
             }
+            if is_bulk(statement) && statement.operation == Operation::Upsert {
+                if let Some(casts) = self.tables.element_types(&layout.table, &columns) {
+                    let casts: Vec<&str> = casts.iter().map(String::as_str).collect();
+                    let sql = self.dialect.upsert_columns(&layout.table, &key, &values, &casts);
+                    let arrays: Vec<SqlValue> = (0..columns.len()).map(|c| column_array(statement, c)).collect();
+                    let params: Vec<&SqlValue> = arrays.iter().collect();
+                    return session.execute(&sql, &params, bracket).await.map(|_| Executed::Ran);
+                }
+            }
         }
         let sql = match statement.operation {
             Operation::Insert => self.dialect.insert(&layout.table, &columns, rows),
@@ -206,7 +218,24 @@ impl Writer<'_> {
     }
 }
 
-/// Whether a statement writes many rows, which Postgres gets through COPY.
+/// Column `column` (counting the key's columns first) of every row of `statement`, as the text of a Postgres array.
+fn column_array(statement: &Statement<'_>, column: usize) -> SqlValue {
+    let values = statement.rows.iter().map(|change| {
+        let key = change.key.len();
+        if column < key {
+            &change.key[column]
+        } else {
+            &change.values[column - key]
+        }
+    });
+    let mut text = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_array(&mut text, values);
+    SqlValue::Text(text)
+}
+
+/// Whether a statement writes many rows, which Postgres gets through COPY (inserts, and upserts of new keys) or
+/// as arrays of columns (other upserts).
 fn is_bulk(statement: &Statement<'_>) -> bool {
     statement.rows.len() > 1
 }

@@ -93,9 +93,10 @@ fn write_clock<W: Write>(out: &mut W, clock: Clock) -> fmt::Result {
 }
 
 /// `{"a","b",NULL}`: every element quoted, `"` and `\` escaped.
-fn write_array<W: Write>(out: &mut W, items: &[SqlValue]) -> fmt::Result {
+/// Writes `items` as the text of a one-dimensional array: `{"a","b",NULL}`, every element quoted.
+pub fn write_array<'v, W: Write>(out: &mut W, items: impl IntoIterator<Item = &'v SqlValue>) -> fmt::Result {
     out.write_char('{')?;
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.write_char(',')?;
         }
