@@ -16,6 +16,7 @@
 //! must write idempotently where its destination allows.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde_json::Value as Json;
@@ -39,10 +40,12 @@ pub enum TaskError {
 /// A record a source task produces: a [`ConnectRecord`] and its position in the source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceRecord {
-    /// The stream of the source it belongs to (Kafka Connect's `sourcePartition`).
-    pub source_partition: Json,
-    /// Its position in that stream (Kafka Connect's `sourceOffset`).
-    pub source_offset: Json,
+    /// The stream of the source it belongs to (Kafka Connect's `sourcePartition`). Shared: a source's records
+    /// mostly carry the same one, which the runtime then compares by address.
+    pub source_partition: Arc<Json>,
+    /// Its position in that stream (Kafka Connect's `sourceOffset`); shared where records have the same one (a
+    /// snapshot's).
+    pub source_offset: Arc<Json>,
     /// The record.
     pub record: ConnectRecord,
 }

@@ -223,7 +223,8 @@ async fn convert(
     started: std::time::Instant,
 ) -> Result<Converted, TaskError> {
     let mut batches: Vec<(String, Vec<ProducerRecord>)> = Vec::new();
-    let mut positions: Vec<(Json, Json)> = Vec::new();
+    // Compared first by address (`Arc`'s equality does), which is all it takes while they are the same partition.
+    let mut positions: Vec<(Arc<Json>, Arc<Json>)> = Vec::new();
     let mut prepared = Prepared::default();
     for SourceRecord { source_partition, source_offset, record } in records {
         match positions.iter_mut().find(|(partition, _)| *partition == source_partition) {
@@ -251,7 +252,10 @@ async fn convert(
             _ => batches.push((transformed.topic, vec![produced])),
         }
     }
-    Ok(Converted { batches, positions, started })
+    let positions = positions
+        .into_iter()
+        .map(|(partition, offset)| (Arc::unwrap_or_clone(partition), Arc::unwrap_or_clone(offset)));
+    Ok(Converted { batches, positions: positions.collect(), started })
 }
 
 /// The record after the connector's transforms (`None`: dropped); on failure, why and the record as it was.

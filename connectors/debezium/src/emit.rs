@@ -2,6 +2,8 @@
 //! gathered into batches and sent through a bounded channel, so a slow log slows the reading down instead of filling
 //! memory; and the pump's view of the task stopping.
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 use tidemark_connect::connector::SourceRecord;
 use tidemark_connect::record::ConnectRecord;
@@ -17,18 +19,18 @@ pub type Handover<E> = Result<Vec<SourceRecord>, E>;
 #[derive(Debug)]
 pub struct Emitter<E> {
     sender: mpsc::Sender<Handover<E>>,
-    partition: Json,
+    partition: Arc<Json>,
     batch: Vec<SourceRecord>,
 }
 
 impl<E> Emitter<E> {
     /// An emitter of records of source partition `partition` into `sender`.
     pub fn new(sender: mpsc::Sender<Handover<E>>, partition: Json) -> Self {
-        Emitter { sender, partition, batch: Vec::with_capacity(BATCH) }
+        Emitter { sender, partition: Arc::new(partition), batch: Vec::with_capacity(BATCH) }
     }
 
-    /// Adds a record at source position `offset`.
-    pub fn push(&mut self, record: ConnectRecord, offset: Json) {
+    /// Adds a record at source position `offset` (shared by records with the same position).
+    pub fn push(&mut self, record: ConnectRecord, offset: Arc<Json>) {
         self.batch.push(SourceRecord { source_partition: self.partition.clone(), source_offset: offset, record });
     }
 

@@ -180,8 +180,8 @@ mod tests {
     fn batch(first: i64, count: i64) -> Vec<SourceRecord> {
         (first..first + count)
             .map(|n| SourceRecord {
-                source_partition: json!({"server": "s"}),
-                source_offset: json!({ "n": n }),
+                source_partition: json!({"server": "s"}).into(),
+                source_offset: json!({ "n": n }).into(),
                 record: ConnectRecord::new("t".to_owned(), (None, Value::Null), (None, Value::Int64(n))),
             })
             .collect()

@@ -245,7 +245,7 @@ async fn resumes_by_gtid_across_a_rotation_without_loss_or_repeat() -> Result<()
         "INSERT INTO shop.orders (id, name) VALUES (3, 'c'); FLUSH BINARY LOGS; \
          INSERT INTO shop.orders (id, name) VALUES (4, 'd'); UPDATE shop.orders SET name = 'bb' WHERE id = 2",
     )?;
-    let mut second = task(&settings, vec![(last.source_partition.clone(), last.source_offset.clone())]).await?;
+    let mut second = task(&settings, vec![((*last.source_partition).clone(), (*last.source_offset).clone())]).await?;
     let records = poll(&mut second, 3).await?;
     assert_eq!(
         ops(&records),
@@ -282,7 +282,7 @@ async fn a_purged_position_fails_or_resnapshots_when_needed() -> Result<()> {
     let records = poll(&mut first, 1).await?;
     let last = records.last().cloned().expect("a record");
     first.stop().await;
-    let stored = vec![(last.source_partition.clone(), last.source_offset.clone())];
+    let stored = vec![((*last.source_partition).clone(), (*last.source_offset).clone())];
     server.root_sql("INSERT INTO shop.orders (id, name) VALUES (2, 'b'); FLUSH BINARY LOGS; FLUSH BINARY LOGS")?;
     // PURGE may wait for the binlog checkpoint: repeat until the first file is gone.
     let current = server.root_sql("SHOW MASTER STATUS")?;
@@ -402,7 +402,7 @@ async fn an_interrupted_snapshot_is_taken_again_and_what_changed_meanwhile_strea
     assert!(partial.len() < ROWS as usize, "one poll takes at most 8,192 records");
 
     server.root_sql("DELETE FROM shop.orders WHERE id = 1; UPDATE shop.orders SET name = 'changed' WHERE id = 2")?;
-    let mut second = task(&settings, vec![(last.source_partition.clone(), last.source_offset.clone())]).await?;
+    let mut second = task(&settings, vec![((*last.source_partition).clone(), (*last.source_offset).clone())]).await?;
     let records = poll(&mut second, ROWS as usize - 1 + 3).await?;
     let reads = records.iter().filter(|r| field(&r.record.value, "op") == &Value::from("r")).count();
     assert_eq!(reads, ROWS as usize - 1, "the snapshot is taken again, without the deleted row");

@@ -80,7 +80,7 @@ async fn poll_for(task: &mut Box<dyn SourceTask>, wait: Duration) -> Result<Vec<
 
 /// Tells the task that everything up to `record` is durable.
 async fn commit(task: &mut Box<dyn SourceTask>, record: &SourceRecord) -> Result<()> {
-    task.commit(&[(record.source_partition.clone(), record.source_offset.clone())]).await?;
+    task.commit(&[((*record.source_partition).clone(), (*record.source_offset).clone())]).await?;
     Ok(())
 }
 
@@ -190,7 +190,7 @@ async fn snapshot_then_stream_as_debezium_events() -> Result<()> {
     let snapshot_lsn = as_i64(field(block, "lsn")).context("lsn")?;
     assert!(as_i64(field(block, "txId")).is_some());
     assert_eq!(field(block, "sequence"), &Value::from(format!("[null,\"{snapshot_lsn}\"]")));
-    assert_eq!(snapshot[0].source_partition, json!({"server": "pg1"}));
+    assert_eq!(*snapshot[0].source_partition, json!({"server": "pg1"}));
     assert_eq!(snapshot[2].source_offset["snapshot"], json!(true));
     assert_eq!(snapshot[2].source_offset["last_snapshot_record"], json!(false));
     assert_eq!(snapshot[3].source_offset["last_snapshot_record"], json!(true));
@@ -308,7 +308,7 @@ async fn positions_resume_without_loss_and_confirm_only_what_commit_said() -> Re
     // A restart from the middle of the second transaction repeats that whole transaction and loses nothing,
     // including what was written while the task was down.
     client.batch_execute("INSERT INTO orders VALUES (7, 'z')").await?;
-    let stored = vec![(records[2].source_partition.clone(), records[2].source_offset.clone())];
+    let stored = vec![((*records[2].source_partition).clone(), (*records[2].source_offset).clone())];
     let mut task = self::task(&props, stored).await?;
     let again = poll(&mut task, 5).await?;
     let ids: Vec<Option<i64>> = summary(&again).into_iter().map(|(_, _, id)| id).collect();
@@ -318,7 +318,7 @@ async fn positions_resume_without_loss_and_confirm_only_what_commit_said() -> Re
 
     // A restart from the last record repeats nothing.
     client.batch_execute("INSERT INTO orders VALUES (8, 'w')").await?;
-    let stored = vec![(again[4].source_partition.clone(), again[4].source_offset.clone())];
+    let stored = vec![((*again[4].source_partition).clone(), (*again[4].source_offset).clone())];
     let mut task = self::task(&props, stored).await?;
     let last = poll(&mut task, 1).await?;
     let more = poll_for(&mut task, Duration::from_secs(1)).await?;
@@ -586,7 +586,7 @@ async fn a_restart_after_an_unfinished_snapshot_takes_it_again() -> Result<()> {
     first.stop().await;
     // Only the first snapshot record was durable; meanwhile a row changed.
     client.batch_execute("UPDATE orders SET name = 'changed' WHERE id = 3").await?;
-    let stored = vec![(snapshot[0].source_partition.clone(), snapshot[0].source_offset.clone())];
+    let stored = vec![((*snapshot[0].source_partition).clone(), (*snapshot[0].source_offset).clone())];
     let mut second = task(&props, stored).await?;
     let records = poll(&mut second, 4).await?;
     let ops: Vec<String> = summary(&records).into_iter().map(|(_, op, _)| op).collect();
@@ -611,7 +611,7 @@ async fn slot_drop_on_stop_and_a_missing_slot() -> Result<()> {
     let slots: i64 = client.query_one("SELECT count(*) FROM pg_replication_slots", &[]).await?.get(0);
     assert_eq!(slots, 0);
     // With a stored position and no slot, the task fails and says what to do.
-    let stored = vec![(records[0].source_partition.clone(), records[0].source_offset.clone())];
+    let stored = vec![((*records[0].source_partition).clone(), (*records[0].source_offset).clone())];
     let mut task = self::task(&props(&server, &[]), stored.clone()).await?;
     let error = task.poll().await.err().context("a missing slot was accepted")?;
     assert!(error.to_string().contains("\"debezium\" does not exist"), "{error}");
@@ -775,7 +775,7 @@ async fn initial_only_reads_the_tables_and_stops_there() -> Result<()> {
     let slots: i64 = client.query_one("SELECT count(*) FROM pg_replication_slots", &[]).await?.get(0);
     assert_eq!(slots, 0, "no slot is kept for a snapshot alone");
     // Once the snapshot is stored, a restart has nothing to do.
-    let stored = vec![(records[1].source_partition.clone(), records[1].source_offset.clone())];
+    let stored = vec![((*records[1].source_partition).clone(), (*records[1].source_offset).clone())];
     let mut task = self::task(&props, stored).await?;
     assert!(poll_for(&mut task, Duration::from_secs(1)).await?.is_empty());
     task.stop().await;
@@ -1064,7 +1064,7 @@ async fn transaction_metadata_counts_a_transaction_touching_three_tables() -> Re
     task.stop().await;
 
     // A restart from the middle of the transaction repeats it whole, BEGIN to END, with the same metadata.
-    let stored = vec![(records[4].source_partition.clone(), records[4].source_offset.clone())];
+    let stored = vec![((*records[4].source_partition).clone(), (*records[4].source_offset).clone())];
     let mut again = self::task(&props, stored).await?;
     let repeated = poll(&mut again, 11).await?;
     let values = |records: &[SourceRecord]| records.iter().map(|r| r.record.value.clone()).collect::<Vec<_>>();

@@ -10,6 +10,7 @@
 pub mod shapes;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -76,7 +77,7 @@ impl SourceConnector for DatagenConnector {
         let shape = Shape::named(def.value(config, "quickstart").unwrap_or("orders"))?;
         Ok(Box::new(DatagenTask {
             topic: topic.to_owned(),
-            partition: json!({ "datagen": connector, "task": task }),
+            partition: Arc::new(json!({ "datagen": connector, "task": task })),
             iterations: long(config, &def, "iterations")?,
             rate: long(config, &def, "rate")?,
             batch: long(config, &def, "batch.size")?.max(1),
@@ -88,7 +89,7 @@ impl SourceConnector for DatagenConnector {
 
 struct DatagenTask {
     topic: String,
-    partition: Json,
+    partition: Arc<Json>,
     iterations: i64,
     rate: i64,
     batch: i64,
@@ -100,11 +101,12 @@ impl DatagenTask {
     /// The records of `sequence`, all at the same source position.
     fn records(&self, sequence: i64, now_ms: i64) -> Result<Vec<SourceRecord>, TaskError> {
         let records = self.shape.records(sequence, now_ms)?;
+        let offset = Arc::new(json!({ "sequence": sequence }));
         Ok(records
             .into_iter()
             .map(|(key, value)| SourceRecord {
                 source_partition: self.partition.clone(),
-                source_offset: json!({ "sequence": sequence }),
+                source_offset: Arc::clone(&offset),
                 record: ConnectRecord::new(self.topic.clone(), key, value),
             })
             .collect())
@@ -115,7 +117,7 @@ impl SourceTask for DatagenTask {
     fn start(&mut self, offsets: Vec<(Json, Json)>) -> BoxFuture<'_, Result<(), TaskError>> {
         let resumed = offsets
             .into_iter()
-            .find(|(partition, _)| *partition == self.partition)
+            .find(|(partition, _)| *partition == *self.partition)
             .and_then(|(_, offset)| offset.get("sequence").and_then(Json::as_i64));
         self.next = resumed.map_or(0, |last| last + 1);
         Box::pin(async { Ok(()) })

@@ -118,7 +118,7 @@ impl Snapshot<'_> {
         let records = SnapshotRecords {
             envelopes: self.envelopes,
             position: self.position,
-            offset: offsets::snapshot_offset(self.position, false),
+            offset: offsets::snapshot_offset(self.position, false).into(),
             ts_ms: now_us().div_euclid(1000),
         };
         let (sender, mut reads) = mpsc::channel(CHUNKS_AHEAD);
@@ -234,8 +234,8 @@ async fn read_table(
 struct SnapshotRecords<'a> {
     envelopes: &'a Envelopes,
     position: &'a Position,
-    /// The offset of every record but the last, built once.
-    offset: Json,
+    /// The offset of every record but the last, built once and shared by them.
+    offset: Arc<Json>,
     /// When the snapshot started (the records' `ts_ms`).
     ts_ms: i64,
 }
@@ -266,7 +266,7 @@ impl SnapshotRecords<'_> {
         };
         let record = self.envelopes.change(table, Op::Read, None, Some(held.row), &info)?;
         let offset = match marker {
-            SnapshotMarker::Last => offsets::snapshot_offset(self.position, true),
+            SnapshotMarker::Last => offsets::snapshot_offset(self.position, true).into(),
             _ => self.offset.clone(),
         };
         emitter.push(record, offset);

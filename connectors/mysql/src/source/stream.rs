@@ -93,8 +93,8 @@ pub struct Changes {
     envelopes: Arc<Envelopes>,
     /// Where the last completed transaction ended.
     position: Position,
-    /// `position` as a record's offset, built once per transaction rather than once per record.
-    offset: Json,
+    /// `position` as a record's offset, built once per transaction rather than once per record, and shared by them.
+    offset: Arc<Json>,
     /// The executed GTID set up to `position` (the sources `gtid.source.*` keep).
     gtids: GtidSet,
     /// The binlog file being read.
@@ -123,7 +123,7 @@ impl Changes {
             envelopes,
             file: position.file.clone(),
             next_event: position.pos,
-            offset: streaming_offset(&position),
+            offset: streaming_offset(&position).into(),
             position,
             gtids,
             transaction: None,
@@ -191,7 +191,7 @@ impl Changes {
                 if self.transaction.is_none() {
                     self.position.file = self.file.clone();
                     self.position.pos = pos;
-                    self.offset = streaming_offset(&self.position);
+                    self.offset = streaming_offset(&self.position).into();
                 }
             }
             BinlogEvent::MariaDbGtid { gtid, standalone, .. } => {
@@ -301,7 +301,7 @@ impl Changes {
             ts_sec: i64::from(timestamp),
             server_id,
         };
-        self.offset = streaming_offset(&self.position);
+        self.offset = streaming_offset(&self.position).into();
         if let Some(record) = transaction.and_then(|t| t.held) {
             emitter.push(record, self.offset.clone());
         }

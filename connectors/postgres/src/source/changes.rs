@@ -199,7 +199,7 @@ impl Changes {
     /// Emits a heartbeat at the current position, unless a transaction is open.
     pub fn heartbeat(&mut self, emitter: &mut Emitter) -> Result<(), SourceError> {
         if self.transaction.is_none() {
-            emitter.push(self.envelopes.heartbeat()?, streaming_offset(&self.position));
+            emitter.push(self.envelopes.heartbeat()?, streaming_offset(&self.position).into());
         }
         Ok(())
     }
@@ -352,7 +352,7 @@ impl Changes {
             self.emit(record, emitter);
         } else {
             self.advance_to(lsn);
-            emitter.push(record, streaming_offset(&self.position));
+            emitter.push(record, streaming_offset(&self.position).into());
         }
         Ok(())
     }
@@ -388,9 +388,9 @@ impl Changes {
     /// until the next record or the commit.
     fn emit(&mut self, record: ConnectRecord, emitter: &mut Emitter) {
         if self.transaction.is_none() {
-            emitter.push(record, streaming_offset(&self.position));
+            emitter.push(record, streaming_offset(&self.position).into());
         } else if let Some(previous) = self.held.replace(record) {
-            emitter.push(previous, streaming_offset(&self.position));
+            emitter.push(previous, streaming_offset(&self.position).into());
         }
     }
 
@@ -409,7 +409,7 @@ impl Changes {
             ts_us: transaction.map_or(self.position.ts_us, |t| t.commit_us),
         };
         if let Some(last) = self.held.take() {
-            emitter.push(last, streaming_offset(&self.position));
+            emitter.push(last, streaming_offset(&self.position).into());
         }
         Ok(())
     }

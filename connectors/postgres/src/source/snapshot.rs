@@ -50,7 +50,8 @@ struct Held {
 /// rather than per record.
 struct Started {
     ts_us: i64,
-    offset: Json,
+    /// The offset of every record but the last, shared by them.
+    offset: Arc<Json>,
 }
 
 /// The pieces handed to the readers, in order, each with the channel its rows come through.
@@ -82,7 +83,7 @@ impl Snapshot<'_> {
         let readers = self.config.snapshot_threads.min(pieces.len());
         tracing::info!(tables = tables.len(), pieces = pieces.len(), readers, lsn = %self.lsn, "snapshot started");
         let ts_us = now_us();
-        let started = Started { ts_us, offset: offsets::snapshot_offset(self.lsn, tx_id, ts_us, false) };
+        let started = Started { ts_us, offset: offsets::snapshot_offset(self.lsn, tx_id, ts_us, false).into() };
         let shared = catalog::export_snapshot(self.client).await?;
         // Pieces handed out ahead of the one being emitted: one per reader and one waiting in the queue.
         let ahead = readers + 1;
@@ -201,7 +202,7 @@ impl Snapshot<'_> {
         };
         let record = self.envelopes.change(table, Op::Read, None, Some(held.row), &info)?;
         let offset = match marker {
-            SnapshotMarker::Last => offsets::snapshot_offset(self.lsn, tx_id, started.ts_us, true),
+            SnapshotMarker::Last => offsets::snapshot_offset(self.lsn, tx_id, started.ts_us, true).into(),
             _ => started.offset.clone(),
         };
         emitter.push(record, offset);
