@@ -52,6 +52,17 @@ pub fn encode_batch(
     encode_batch_with_headers(records, producer, compression)
 }
 
+/// Bytes of a RecordBatch v2 header.
+const BATCH_HEADER_BYTES: usize = 61;
+
+/// About the bytes `record` takes in a batch: its key, value and headers, and its own fields as varints at their
+/// longest.
+fn record_size_estimate(record: &Record) -> usize {
+    let data = |bytes: &Option<bytes::Bytes>| bytes.as_ref().map_or(0, bytes::Bytes::len);
+    let headers: usize = record.headers.iter().map(|(key, value)| 10 + key.len() + data(value)).sum();
+    40 + data(&record.key) + data(&record.value) + headers
+}
+
 /// Encodes records that carry headers into a single batch.
 pub fn encode_batch_with_headers(
     records: impl IntoIterator<Item = NewRecordWithHeaders>,
@@ -80,7 +91,9 @@ pub fn encode_batch_with_headers(
             headers,
         })
         .collect();
-    let mut buf = BytesMut::new();
+    // Room for the records uncompressed, so the buffer is not grown (and copied) while they are written.
+    let payload: usize = records.iter().map(record_size_estimate).sum();
+    let mut buf = BytesMut::with_capacity(BATCH_HEADER_BYTES + payload);
     let options = RecordEncodeOptions { version: 2, compression };
     RecordBatchEncoder::encode(&mut buf, &records, &options).map_err(|e| StorageError::Encode(e.to_string()))?;
     Ok(buf)
