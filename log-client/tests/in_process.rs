@@ -1,5 +1,6 @@
 //! What only the in-process log can be shown to do from a test: read a compacted partition across the offsets the
-//! cleaner removed, and stop handing out a partition whose topic was deleted.
+//! cleaner removed (with a reader and with a group member), and stop handing out a partition whose topic was
+//! deleted.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,13 +9,18 @@ use std::time::Duration;
 use bytes::Bytes;
 use tidemark_broker::storage::compaction::CleanerConfig;
 use tidemark_broker::{now_ms, Broker, BrokerConfig};
-use tidemark_log_client::{InProcessLog, LogClient, LogError, LogRecord, PartitionReader, ProducerRecord, TopicSpec};
+use tidemark_log_client::{
+    InProcessLog, LogClient, LogError, LogRecord, PartitionReader, ProducerRecord, Subscription, TopicSpec,
+};
 
 const KEYS: usize = 5;
 const CALLS: usize = 40;
 
+/// A broker whose groups complete their first rebalance at once.
 async fn broker(dir: &tempfile::TempDir) -> Arc<Broker> {
-    Broker::open(BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), 9092)).await.expect("broker")
+    let mut config = BrokerConfig::new(dir.path().to_owned(), "127.0.0.1".into(), 9092);
+    config.groups.initial_rebalance_delay = Duration::ZERO;
+    Broker::open(config).await.expect("broker")
 }
 
 fn record(i: usize) -> ProducerRecord {
@@ -91,6 +97,21 @@ async fn reads_across_compacted_offsets() {
     let mut reader = log.reader("compacted", 0, removed).expect("reader");
     let first = reader.next_records(Duration::from_secs(2)).await.expect("read");
     assert_eq!(first.first().map(|r| r.offset), next_kept);
+
+    // A group member taking a few records per poll (the rest of each read kept for the next polls) reads the same
+    // records across the gaps, each once.
+    let timers = tokio::spawn(Arc::clone(&broker).run_group_timers());
+    let subscription = Subscription::Topics(vec!["compacted".to_owned()]);
+    let mut member = log.group_consumer("compacted-readers", subscription, 3).expect("consumer");
+    let mut polled: Vec<i64> = Vec::new();
+    while polled.last().is_none_or(|&offset| offset + 1 < end) {
+        let records = member.poll(Duration::from_secs(10)).await.expect("poll");
+        assert!(!records.is_empty() && records.len() <= 3, "{} records in a poll", records.len());
+        polled.extend(records.iter().map(|r| r.record.offset));
+    }
+    assert_eq!(polled, read.iter().map(|r| r.offset).collect::<Vec<_>>());
+    member.close().await;
+    timers.abort();
 }
 
 #[tokio::test]

@@ -53,14 +53,18 @@ pub fn encode_batch(
 }
 
 /// Bytes of a RecordBatch v2 header.
-const BATCH_HEADER_BYTES: usize = 61;
+pub const BATCH_OVERHEAD: usize = 61;
+/// Most bytes a record's own fields take besides its key, value and headers (length, attributes, timestamp and
+/// offset deltas, key and value lengths, header count, as varints at their longest).
+pub const RECORD_OVERHEAD: usize = 40;
+/// Most bytes a header's two length varints take.
+pub const HEADER_OVERHEAD: usize = 10;
 
-/// About the bytes `record` takes in a batch: its key, value and headers, and its own fields as varints at their
-/// longest.
+/// About the bytes `record` takes in a batch, at most: its key, value and headers and the overheads above.
 fn record_size_estimate(record: &Record) -> usize {
-    let data = |bytes: &Option<bytes::Bytes>| bytes.as_ref().map_or(0, bytes::Bytes::len);
-    let headers: usize = record.headers.iter().map(|(key, value)| 10 + key.len() + data(value)).sum();
-    40 + data(&record.key) + data(&record.value) + headers
+    let data = |bytes: &Option<Bytes>| bytes.as_ref().map_or(0, Bytes::len);
+    let headers: usize = record.headers.iter().map(|(key, value)| HEADER_OVERHEAD + key.len() + data(value)).sum();
+    RECORD_OVERHEAD + data(&record.key) + data(&record.value) + headers
 }
 
 /// Encodes records that carry headers into a single batch.
@@ -93,7 +97,7 @@ pub fn encode_batch_with_headers(
         .collect();
     // Room for the records uncompressed, so the buffer is not grown (and copied) while they are written.
     let payload: usize = records.iter().map(record_size_estimate).sum();
-    let mut buf = BytesMut::with_capacity(BATCH_HEADER_BYTES + payload);
+    let mut buf = BytesMut::with_capacity(BATCH_OVERHEAD + payload);
     let options = RecordEncodeOptions { version: 2, compression };
     RecordBatchEncoder::encode(&mut buf, &records, &options).map_err(|e| StorageError::Encode(e.to_string()))?;
     Ok(buf)

@@ -182,7 +182,7 @@ impl Writer<'_> {
                 }
                 if direct == DirectCopies::Allowed {
                     match pg.copy_new_rows(&layout.table, &columns, &rows, bracket).await? {
-                        DirectCopy::Copied(_) => return Ok(Executed::Ran),
+                        DirectCopy::Copied => return Ok(Executed::Ran),
                         DirectCopy::KeyExists => return Ok(Executed::KeyExists),
                         DirectCopy::NotDue => {}
                     }
@@ -194,7 +194,7 @@ impl Writer<'_> {
                     let sql = self.dialect.upsert_columns(&layout.table, &key, &values, &casts);
                     let arrays: Vec<SqlValue> = (0..columns.len()).map(|c| column_array(statement, c)).collect();
                     let params: Vec<&SqlValue> = arrays.iter().collect();
-                    return session.execute(&sql, &params, bracket).await.map(|_| Executed::Ran);
+                    return pg.execute(&sql, &params, bracket).await.map(|_| Executed::Ran);
                 }
             }
         }

@@ -6,17 +6,11 @@ use std::collections::BTreeMap;
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::Compression;
-use tidemark_broker::storage::encode::{encode_batch_with_headers, ProducerStamp, RecordHeaders};
+use tidemark_broker::storage::encode::{
+    encode_batch_with_headers, ProducerStamp, RecordHeaders, BATCH_OVERHEAD, HEADER_OVERHEAD, RECORD_OVERHEAD,
+};
 
 use crate::{partition_for_key, LogError, ProducerRecord};
-
-/// Bytes of a RecordBatch v2 header.
-const BATCH_OVERHEAD: usize = 61;
-/// Most bytes a record's own fields take besides its key, value and headers (length, attributes, timestamp and
-/// offset deltas, key and value lengths, header count, as varints at their longest).
-const RECORD_OVERHEAD: usize = 40;
-/// Most bytes a header's two length varints take.
-const HEADER_OVERHEAD: usize = 10;
 
 /// A record ready for a batch: its index in the call, key, value and headers.
 #[derive(Debug)]

@@ -40,15 +40,17 @@ pub struct Cursor {
 struct Ahead {
     /// In offset order (with gaps where compaction removed records or control batches were skipped).
     records: Vec<LogRecord>,
+    /// The position they were kept at (right after the records handed out with them), which may lie in a gap
+    /// before the first of them.
+    start: i64,
     /// The position after them: the next offset the log is read from once they are handed out.
     end: i64,
 }
 
 impl Ahead {
-    /// The records at or after `position`, when `position` is among them (between the first and `end`).
+    /// The records at or after `position`, when `position` is within them (from `start` to `end`).
     fn from(&self, position: i64) -> Option<&[LogRecord]> {
-        let first = self.records.first()?.offset;
-        if position < first || position >= self.end {
+        if position < self.start || position >= self.end {
             return None;
         }
         let start = self.records.partition_point(|r| r.offset < position);
@@ -101,7 +103,7 @@ impl Cursor {
         if records.len() > limit {
             let rest = records.split_off(limit);
             self.position = records.last().map_or(self.position, |r| r.offset + 1);
-            self.ahead = Some(Arc::new(Ahead { records: rest, end: next }));
+            self.ahead = Some(Arc::new(Ahead { records: rest, start: self.position, end: next }));
         } else {
             self.position = next;
         }

@@ -8,13 +8,14 @@
 //!    at once (`SET TRANSACTION SNAPSHOT`).
 //! 2. **Snapshot** (`snapshot.rs`): every captured table (`filters.rs`) is read inside that snapshot with binary
 //!    COPY (`copy.rs`) as `op: "r"` events, by `snapshot.max.threads` readers sharing it (`snapshot_reader.rs`;
-//!    large tables in ranges of pages when there are several, `pieces.rs`). The snapshot shows exactly the transactions committed before the
-//!    slot's consistent point, so streaming from that point neither misses nor repeats a change.
+//!    large tables in ranges of pages when there are several, `pieces.rs`). The snapshot shows exactly the
+//!    transactions committed before the slot's consistent point, so streaming from that point neither misses nor
+//!    repeats a change.
 //! 3. **Streaming** (`stream.rs`, `changes.rs`): pgoutput protocol 2 with streamed large transactions (held until
 //!    they commit, in a temporary file past `streamed.transaction.spill.bytes`, dropped when they or their
-//!    subtransactions abort: `streamed.rs`) and logical decoding
-//!    messages, turned into Debezium's events (`schema.rs`, `envelope.rs`, column types through `columns.rs`), with
-//!    transaction metadata when asked (`transaction.rs`).
+//!    subtransactions abort: `streamed.rs`) and logical decoding messages, turned into Debezium's events
+//!    (`schema.rs`, `envelope.rs`, column types through `columns.rs`), with transaction metadata when asked
+//!    (`transaction.rs`).
 //!
 //! A table's schemas (`schema.rs`) carry the columns `column.include.list` / `column.exclude.list` keep
 //! (`column_filter.rs`) and are keyed by its primary key or the columns `message.key.columns` names

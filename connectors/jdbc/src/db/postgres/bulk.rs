@@ -56,8 +56,8 @@ pub struct Rows<'a> {
 /// What became of upserted rows offered to [`PgSession::copy_new_rows`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirectCopy {
-    /// They were copied (this many), none of their keys existing.
-    Copied(u64),
+    /// They were copied, none of their keys existing.
+    Copied,
     /// The attempt is not due: nothing was sent, the transaction stands, the rows are the caller's to upsert.
     NotDue,
     /// A key exists: the transaction is aborted (ended, when the bracket committed it). The caller rolls it back and
@@ -92,9 +92,9 @@ impl PgSession {
         }
         let sql = Dialect::Postgres.copy_from_stdin(table, columns);
         match self.copy(&sql, rows, bracket).await {
-            Ok(written) => {
+            Ok(_) => {
                 self.bulk.skipping.remove(table);
-                Ok(DirectCopy::Copied(written))
+                Ok(DirectCopy::Copied)
             }
             Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
                 self.skip_direct_attempts(table);
