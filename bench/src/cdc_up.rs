@@ -72,8 +72,9 @@ impl UpClients {
         let Some(dir) = &self.perf_dir else { return f() };
         let output = dir.join(format!("{name}.perf.data"));
         let mut perf = Command::new("perf")
-            .args(["record", "-F", "499", "-g", "-p", &self.pid.to_string(), "-o"])
+            .args(["record", "-F", "499", "-p", &self.pid.to_string(), "-o"])
             .arg(&output)
+            .args(call_graph())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -92,4 +93,13 @@ impl UpClients {
 pub fn load_average() -> String {
     let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// `perf record`'s call-graph options: frame pointers (`-g`), or what `BENCH_PERF_CALL_GRAPH` names (`dwarf`, which
+/// unwinds code built without frame pointers, at the cost of much larger profiles).
+fn call_graph() -> Vec<String> {
+    match std::env::var("BENCH_PERF_CALL_GRAPH") {
+        Ok(mode) if !mode.is_empty() => vec!["--call-graph".to_owned(), mode],
+        _ => vec!["-g".to_owned()],
+    }
 }

@@ -61,6 +61,8 @@ pub async fn run_source_task(
     context: SourceTaskContext,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), TaskError> {
+    // Shared with the task that writes one poll while this one converts the next.
+    let context = Arc::new(context);
     let offsets = context.state.offsets().of(&context.connector);
     task.start(offsets).await?;
     let delay_max = context.pipeline.dead_letters.policy().retry_delay_max;
@@ -77,13 +79,12 @@ pub async fn run_source_task(
         let polled = match ready.take() {
             // The batch is written while the next poll is converted, so the log's work (and its durable write) on
             // one batch and the conversion of the next overlap; batches are still written in order, one at a time.
+            // The write runs on a task of its own, so that its CPU work (encoding the batches, appending them) and
+            // the conversion's can use two cores.
             Some(converted) => {
-                let mut poll_stop = stop.clone();
-                let (written, polled) = tokio::join!(
-                    write_converted(&context, converted, &mut stop),
-                    poll_and_convert(&mut *task, &context, &mut poll_stop)
-                );
-                match written {
+                let writing = Writing::spawn(&context, converted, &stop);
+                let polled = poll_and_convert(&mut *task, &context, &mut stop.clone()).await;
+                match writing.finish().await {
                     Ok(Some(positions)) => merge_positions(&mut unstored, positions),
                     Ok(None) => break 'run Ok(()),
                     Err(e) => break 'run Err(e),
@@ -180,6 +181,28 @@ async fn write_converted(
     context.pipeline.metrics.written(converted.batches.iter().map(|(_, batch)| batch.len()).sum());
     context.pipeline.metrics.batch(converted.started.elapsed().as_secs_f64());
     Ok(Some(converted.positions))
+}
+
+/// A converted poll being written on a task of its own ([`write_converted`]); dropping it (the source task was
+/// cancelled) aborts the write, so that no write of a task outlives it and races its successor's.
+struct Writing(tokio::task::JoinHandle<Result<Option<Vec<(Json, Json)>>, TaskError>>);
+
+impl Writing {
+    fn spawn(context: &Arc<SourceTaskContext>, converted: Converted, stop: &watch::Receiver<bool>) -> Self {
+        let (context, mut stop) = (Arc::clone(context), stop.clone());
+        Writing(tokio::spawn(async move { write_converted(&context, converted, &mut stop).await }))
+    }
+
+    /// What [`write_converted`] returned; a panic in it fails the task.
+    async fn finish(mut self) -> Result<Option<Vec<(Json, Json)>>, TaskError> {
+        (&mut self.0).await.map_err(|e| TaskError::Definite(format!("writing a batch of records failed: {e}")))?
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Moves each source partition's position to the later one in `newer`.
