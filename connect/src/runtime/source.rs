@@ -46,11 +46,14 @@ pub struct SourceTaskContext {
     pub offset_flush_interval: Duration,
 }
 
+/// The last position of each source partition written: `(partition, offset)`.
+type Positions = Vec<(Json, Json)>;
+
 /// One poll's records, converted: the batches to write in order, the last position of each source partition, and
 /// when the conversion started (the batch's time runs from there to durable).
 struct Converted {
     batches: Vec<(String, Vec<ProducerRecord>)>,
-    positions: Vec<(Json, Json)>,
+    positions: Positions,
     started: std::time::Instant,
 }
 
@@ -68,7 +71,7 @@ pub async fn run_source_task(
     let delay_max = context.pipeline.dead_letters.policy().retry_delay_max;
     let mut poll_backoff: Option<Backoff> = None;
     // Positions of records written since the offsets were last stored.
-    let mut unstored: Vec<(Json, Json)> = Vec::new();
+    let mut unstored: Positions = Vec::new();
     let mut last_stored = Instant::now();
     // A poll converted, not yet written.
     let mut ready: Option<Converted> = None;
@@ -166,7 +169,7 @@ async fn write_converted(
     context: &SourceTaskContext,
     converted: Converted,
     stop: &mut watch::Receiver<bool>,
-) -> Result<Option<Vec<(Json, Json)>>, TaskError> {
+) -> Result<Option<Positions>, TaskError> {
     let mut backoff = Backoff::new(None, context.pipeline.dead_letters.policy().retry_delay_max);
     loop {
         match write(context, &converted.batches).await {
@@ -185,7 +188,8 @@ async fn write_converted(
 
 /// A converted poll being written on a task of its own ([`write_converted`]); dropping it (the source task was
 /// cancelled) aborts the write, so that no write of a task outlives it and races its successor's.
-struct Writing(tokio::task::JoinHandle<Result<Option<Vec<(Json, Json)>>, TaskError>>);
+struct Writing(tokio::task::JoinHandle<Result<Option<Positions>, TaskError>>);
+
 
 impl Writing {
     fn spawn(context: &Arc<SourceTaskContext>, converted: Converted, stop: &watch::Receiver<bool>) -> Self {
@@ -194,7 +198,7 @@ impl Writing {
     }
 
     /// What [`write_converted`] returned; a panic in it fails the task.
-    async fn finish(mut self) -> Result<Option<Vec<(Json, Json)>>, TaskError> {
+    async fn finish(mut self) -> Result<Option<Positions>, TaskError> {
         (&mut self.0).await.map_err(|e| TaskError::Definite(format!("writing a batch of records failed: {e}")))?
     }
 }
@@ -206,7 +210,7 @@ impl Drop for Writing {
 }
 
 /// Moves each source partition's position to the later one in `newer`.
-fn merge_positions(positions: &mut Vec<(Json, Json)>, newer: Vec<(Json, Json)>) {
+fn merge_positions(positions: &mut Positions, newer: Positions) {
     for (partition, offset) in newer {
         match positions.iter_mut().find(|(p, _)| *p == partition) {
             Some((_, stored)) => *stored = offset,
@@ -219,7 +223,7 @@ fn merge_positions(positions: &mut Vec<(Json, Json)>, newer: Vec<(Json, Json)>) 
 async fn store_and_commit(
     context: &SourceTaskContext,
     task: &mut dyn SourceTask,
-    positions: &mut Vec<(Json, Json)>,
+    positions: &mut Positions,
 ) -> Result<(), TaskError> {
     if positions.is_empty() {
         return Ok(());
