@@ -1,6 +1,7 @@
 //! [`Value`] and [`Struct`]: Kafka Connect's data, with logical types in their physical representation.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -179,10 +180,42 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 /// A STRUCT value: its schema and one value per field, by position.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct Struct {
     schema: SchemaRef,
-    values: Vec<Value>,
+    values: Values,
+}
+
+/// A struct's values: its own, or shared with the structs cloned from it ([`Struct::into_shared`]), so that a block
+/// many records carry alike (a snapshot's `source`) is cloned by a reference count rather than value by value.
+#[derive(Debug, Clone)]
+enum Values {
+    Owned(Vec<Value>),
+    Shared(Arc<[Value]>),
+}
+
+impl Values {
+    fn as_slice(&self) -> &[Value] {
+        match self {
+            Values::Owned(values) => values,
+            Values::Shared(values) => values,
+        }
+    }
+}
+
+impl PartialEq for Struct {
+    fn eq(&self, other: &Self) -> bool {
+        self.schema == other.schema && self.values() == other.values()
+    }
+}
+
+impl Eq for Struct {}
+
+impl Hash for Struct {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.schema.hash(state);
+        self.values().hash(state);
+    }
 }
 
 impl Struct {
@@ -201,12 +234,22 @@ impl Struct {
         if values.len() != schema.fields().len() {
             return Err(DataError::FieldCount { fields: schema.fields().len(), values: values.len() });
         }
-        Ok(Struct { schema, values })
+        Ok(Struct { schema, values: Values::Owned(values) })
     }
 
     /// A struct from values a decoder made by following the schema (one per field, in order); not checked.
     pub(crate) fn from_parts(schema: SchemaRef, values: Vec<Value>) -> Self {
-        Struct { schema, values }
+        Struct { schema, values: Values::Owned(values) }
+    }
+
+    /// This struct with its values shared: its clones share them too, and cost a reference count each. Setting a
+    /// field of a clone copies the values first.
+    pub fn into_shared(self) -> Self {
+        let values = match self.values {
+            Values::Owned(values) => Values::Shared(values.into()),
+            shared => shared,
+        };
+        Struct { schema: self.schema, values }
     }
 
     /// The struct's schema.
@@ -216,18 +259,21 @@ impl Struct {
 
     /// The values in field order.
     pub fn values(&self) -> &[Value] {
-        &self.values
+        self.values.as_slice()
     }
 
     /// The values in field order, owned.
     pub fn into_values(self) -> Vec<Value> {
-        self.values
+        match self.values {
+            Values::Owned(values) => values,
+            Values::Shared(values) => values.to_vec(),
+        }
     }
 
     /// A field's value, or the field's default when the value is null (Kafka's `Struct.get`).
     pub fn get(&self, name: &str) -> Result<&Value, DataError> {
         let index = self.index_of(name)?;
-        let value = &self.values[index];
+        let value = &self.values()[index];
         Ok(match (value, self.schema.fields()[index].schema().default_value()) {
             (Value::Null, Some(default)) => default,
             _ => value,
@@ -236,12 +282,12 @@ impl Struct {
 
     /// A field's value as stored, null included (Kafka's `Struct.getWithoutDefault`).
     pub fn get_without_default(&self, name: &str) -> Result<&Value, DataError> {
-        Ok(&self.values[self.index_of(name)?])
+        Ok(&self.values()[self.index_of(name)?])
     }
 
     /// The value at a field position, as stored.
     pub fn get_index(&self, index: usize) -> Option<&Value> {
-        self.values.get(index)
+        self.values().get(index)
     }
 
     /// Sets a field after checking the value against the field's schema.
@@ -256,7 +302,12 @@ impl Struct {
         let field = fields.get(index).ok_or(DataError::NoSuchIndex { index, fields: fields.len() })?;
         let value = value.into();
         check(field.schema(), &value, &Path::Root.field(field.name()))?;
-        self.values[index] = value;
+        if let Values::Shared(shared) = &self.values {
+            self.values = Values::Owned(shared.to_vec());
+        }
+        if let Values::Owned(values) = &mut self.values {
+            values[index] = value;
+        }
         Ok(self)
     }
 
@@ -309,6 +360,21 @@ mod tests {
         assert_eq!(err, Some(DataError::Invalid(expected)));
         assert!(matches!(row.put("id", Value::Null), Err(DataError::Invalid(_))));
         assert_eq!(row.validate().map_err(|e| e.path), Err("$.id".to_owned()));
+    }
+
+    #[test]
+    fn shared_values_behave_as_owned_ones() {
+        let mut row = Struct::new(customers()).expect("struct");
+        row.put("id", 7).expect("id");
+        let shared = row.clone().into_shared();
+        assert_eq!(shared, row);
+        let mut clone = shared.clone();
+        assert!(std::ptr::eq(clone.values(), shared.values()), "a clone shares the values");
+        clone.put("email", "a@example.com").expect("email");
+        assert_eq!(shared.get("email"), Ok(&Value::Null), "setting a clone's field leaves the others alone");
+        assert_eq!(clone.get("email"), Ok(&Value::from("a@example.com")));
+        assert_eq!(clone.get("id"), Ok(&Value::Int32(7)));
+        assert_eq!(shared.into_values(), row.into_values());
     }
 
     #[test]

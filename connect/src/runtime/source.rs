@@ -190,7 +190,6 @@ async fn write_converted(
 /// cancelled) aborts the write, so that no write of a task outlives it and races its successor's.
 struct Writing(tokio::task::JoinHandle<Result<Option<Positions>, TaskError>>);
 
-
 impl Writing {
     fn spawn(context: &Arc<SourceTaskContext>, converted: Converted, stop: &watch::Receiver<bool>) -> Self {
         let (context, mut stop) = (Arc::clone(context), stop.clone());

@@ -163,6 +163,27 @@ impl Envelopes {
             .map_err(|source| SourceError::Data { table: format!("{}.{}", info.schema, info.table), source })
     }
 
+    /// The `source` block of `info` with its values shared ([`Struct::into_shared`]), for records that carry the
+    /// same block: a snapshot's records of one table.
+    pub fn shared_source(&self, info: &SourceInfo<'_>) -> Result<Value, SourceError> {
+        Ok(match self.source(info)? {
+            Value::Struct(block) => Value::Struct(block.into_shared()),
+            other => other,
+        })
+    }
+
+    /// A change event of `table` (keyed by `after`, or `before` for a delete) with the `source` block `source`
+    /// ([`Envelopes::shared_source`]), without a transaction block.
+    pub fn change_from(
+        &self,
+        table: &TableSchema,
+        op: Op,
+        (before, after): (Option<Row>, Option<Row>),
+        source: Value,
+    ) -> Result<ConnectRecord, SourceError> {
+        Ok(change_event(table, op, before, after, source)?)
+    }
+
     /// A change event of `table` (keyed by `after`, or `before` for a delete), without a transaction block.
     pub fn change(
         &self,
@@ -172,7 +193,7 @@ impl Envelopes {
         after: Option<Row>,
         info: &SourceInfo<'_>,
     ) -> Result<ConnectRecord, SourceError> {
-        Ok(change_event(table, op, before, after, self.source(info)?)?)
+        self.change_from(table, op, (before, after), self.source(info)?)
     }
 
     /// A logical decoding message (`pg_logical_emit_message`) on `<prefix>.message`, keyed by its prefix, without a
