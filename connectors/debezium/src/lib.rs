@@ -1,7 +1,8 @@
 //! What every Debezium-compatible source shares: which tables and columns are captured ([`TableFilter`],
 //! [`ColumnFilter`]), which columns key a table's events ([`MessageKeyColumns`]), the warnings for properties a
 //! connector does not read ([`warnings`]), the pieces of Debezium's change events ([`Op`], [`SnapshotMarker`],
-//! [`topic_name`], [`TableSchema`], [`change_event`], [`Heartbeats`]), its semantic type names ([`names`]) and enumerated settings ([`DecimalHandling`],
+//! [`topic_name`], [`TableSchema`], [`change_event`], [`Heartbeats`], the `source` block a snapshot's records share
+//! ([`SnapshotSourceBlock`])), its semantic type names ([`names`]) and enumerated settings ([`DecimalHandling`],
 //! [`TimePrecision`], [`BinaryHandling`]), and the Java forms of numbers and times its events carry ([`Decimal`],
 //! [`calendar`], [`represent_binary`]); and a source's lag behind its database ([`LagMeter`]).
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod names;
 mod properties;
 mod pump;
 mod settings;
+mod snapshot_source;
 mod table;
 mod transaction;
 
@@ -36,5 +38,6 @@ pub use message_key::MessageKeyColumns;
 pub use properties::warnings;
 pub use pump::{PumpEnds, PumpStart, Pumped, RunningPump};
 pub use settings::{choose, BinaryHandling, DecimalHandling, TimePrecision};
+pub use snapshot_source::SnapshotSourceBlock;
 pub use table::{fallback_value, ColumnRules, ColumnSchema, Row, TableColumn, TableError, TableSchema};
 pub use transaction::{TransactionCounts, TransactionRecords};

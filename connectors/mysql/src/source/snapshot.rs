@@ -17,7 +17,7 @@ use std::sync::Arc;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row as MySqlRow};
 use serde_json::Value as Json;
-use tidemark_debezium::{now_us, send_batch, Flow, Op, SnapshotMarker};
+use tidemark_debezium::{now_us, send_batch, Flow, Op, SnapshotMarker, SnapshotSourceBlock};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -127,6 +127,7 @@ impl Snapshot<'_> {
         reader.spawn(read_tables(self.conn, Arc::clone(&tables), sender));
         let mut held: Option<Held> = None;
         let mut emitted_any = false;
+        let mut source = SnapshotSourceBlock::default();
         while let Some(read) = reads.recv().await {
             let (index, rows) = match read? {
                 Read::Rows(index, rows) => (index, rows),
@@ -140,7 +141,7 @@ impl Snapshot<'_> {
                 let next = Held { table: index, row, first_in_table, first_overall: !emitted_any };
                 emitted_any = true;
                 if let Some(previous) = held.replace(next) {
-                    records.emit(&tables, previous, Some(index), emitter)?;
+                    records.emit((&tables, &mut source), previous, Some(index), emitter)?;
                 }
                 if emitter.is_full() && send_batch(emitter, shutdown).await == Flow::Stop {
                     return Ok(Flow::Stop);
@@ -153,7 +154,7 @@ impl Snapshot<'_> {
             _ => return Err(SourceError::Refused("the snapshot's reader stopped".to_owned())),
         };
         if let Some(last) = held.take() {
-            records.emit(&tables, last, None, emitter)?;
+            records.emit((&tables, &mut source), last, None, emitter)?;
         }
         if !emitter.is_empty() && send_batch(emitter, shutdown).await == Flow::Stop {
             return Ok(Flow::Stop);
@@ -244,7 +245,7 @@ impl SnapshotRecords<'_> {
     /// Emits a held row, now that the table of the next one (`None`: there is none) is known.
     fn emit(
         &self,
-        tables: &[TableSchema],
+        (tables, source): (&[TableSchema], &mut SnapshotSourceBlock),
         held: Held,
         next_table: Option<usize>,
         emitter: &mut Emitter,
@@ -252,19 +253,21 @@ impl SnapshotRecords<'_> {
         let last_in_table = next_table != Some(held.table);
         let marker = SnapshotMarker::of(held.first_overall, held.first_in_table, last_in_table, next_table.is_none());
         let table = &tables[held.table];
-        let info = SourceInfo {
-            snapshot: marker,
-            ts_ms: self.ts_ms,
-            db: table.schema.clone(),
-            table: table.table.clone(),
-            server_id: 0,
-            gtid: None,
-            file: self.position.file.clone(),
-            pos: self.position.pos,
-            row: 0,
-            thread: None,
-        };
-        let record = self.envelopes.change(table, Op::Read, None, Some(held.row), &info)?;
+        let block = source.get(held.table, marker, || {
+            self.envelopes.source(&SourceInfo {
+                snapshot: marker,
+                ts_ms: self.ts_ms,
+                db: table.schema.clone(),
+                table: table.table.clone(),
+                server_id: 0,
+                gtid: None,
+                file: self.position.file.clone(),
+                pos: self.position.pos,
+                row: 0,
+                thread: None,
+            })
+        })?;
+        let record = self.envelopes.change_from(table, Op::Read, (None, Some(held.row)), block)?;
         let offset = match marker {
             SnapshotMarker::Last => offsets::snapshot_offset(self.position, true).into(),
             _ => self.offset.clone(),

@@ -140,7 +140,7 @@ impl Envelopes {
     }
 
     /// The `source` block.
-    fn source(&self, info: &SourceInfo<'_>) -> Result<Value, SourceError> {
+    pub fn source(&self, info: &SourceInfo<'_>) -> Result<Value, SourceError> {
         let sequence = info.lsn.map(|lsn| sequence(info.last_commit_lsn, lsn));
         let values = vec![
             Value::from(DEBEZIUM_VERSION),
@@ -163,17 +163,8 @@ impl Envelopes {
             .map_err(|source| SourceError::Data { table: format!("{}.{}", info.schema, info.table), source })
     }
 
-    /// The `source` block of `info` with its values shared ([`Struct::into_shared`]), for records that carry the
-    /// same block: a snapshot's records of one table.
-    pub fn shared_source(&self, info: &SourceInfo<'_>) -> Result<Value, SourceError> {
-        Ok(match self.source(info)? {
-            Value::Struct(block) => Value::Struct(block.into_shared()),
-            other => other,
-        })
-    }
-
     /// A change event of `table` (keyed by `after`, or `before` for a delete) with the `source` block `source`
-    /// ([`Envelopes::shared_source`]), without a transaction block.
+    /// (built once for many records: a snapshot's), without a transaction block.
     pub fn change_from(
         &self,
         table: &TableSchema,

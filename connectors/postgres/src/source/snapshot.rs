@@ -33,8 +33,7 @@ use super::pieces::{self, Piece, TID_RANGE_SCAN_VERSION};
 use super::schema::{build_table, ColumnSpec, Row, TableSchema};
 use super::snapshot_reader::{self, copy_error, Read, Work};
 use crate::replication::{quote_identifier, Lsn};
-use tidemark_connect::data::Value;
-use tidemark_debezium::{now_us, Op, SnapshotMarker};
+use tidemark_debezium::{now_us, Op, SnapshotMarker, SnapshotSourceBlock};
 
 /// Chunks of rows a reader may read ahead in each piece handed to it.
 const CHUNKS_AHEAD: usize = 4;
@@ -53,13 +52,6 @@ struct Started {
     ts_us: i64,
     /// The offset of every record but the last, shared by them.
     offset: Arc<Json>,
-}
-
-/// The `source` block of the table and marker emitted last: a snapshot's records of one table carry the same one
-/// (Debezium gives them all the snapshot's time), so it is built once and shared rather than built per record.
-#[derive(Default)]
-struct SourceBlock {
-    last: Option<(usize, SnapshotMarker, Value)>,
 }
 
 /// The pieces handed to the readers, in order, each with the channel its rows come through.
@@ -108,7 +100,7 @@ impl Snapshot<'_> {
         let mut held: Option<Held> = None;
         let mut emitted_any = false;
         let mut table_rows = 0u64;
-        let mut source = SourceBlock::default();
+        let mut source = SnapshotSourceBlock::default();
         loop {
             while handed.len() < ahead {
                 let Some(piece) = pieces.next() else { break };
@@ -192,7 +184,7 @@ impl Snapshot<'_> {
     /// Emits a held row, now that the table of the next one (`None`: there is none) is known.
     fn emit(
         &self,
-        (tables, started, source): (&[Arc<TableSchema>], &Started, &mut SourceBlock),
+        (tables, started, source): (&[Arc<TableSchema>], &Started, &mut SnapshotSourceBlock),
         held: Held,
         next_table: Option<usize>,
         tx_id: i64,
@@ -201,23 +193,17 @@ impl Snapshot<'_> {
         let last_in_table = next_table != Some(held.table);
         let marker = SnapshotMarker::of(held.first_overall, held.first_in_table, last_in_table, next_table.is_none());
         let table = &tables[held.table];
-        let block = match &source.last {
-            Some((index, last_marker, block)) if *index == held.table && *last_marker == marker => block.clone(),
-            _ => {
-                let info = SourceInfo {
-                    snapshot: marker,
-                    ts_us: started.ts_us,
-                    tx_id: Some(tx_id),
-                    lsn: Some(self.lsn.0),
-                    last_commit_lsn: None,
-                    schema: &table.schema,
-                    table: &table.table,
-                };
-                let block = self.envelopes.shared_source(&info)?;
-                source.last = Some((held.table, marker, block.clone()));
-                block
-            }
-        };
+        let block = source.get(held.table, marker, || {
+            self.envelopes.source(&SourceInfo {
+                snapshot: marker,
+                ts_us: started.ts_us,
+                tx_id: Some(tx_id),
+                lsn: Some(self.lsn.0),
+                last_commit_lsn: None,
+                schema: &table.schema,
+                table: &table.table,
+            })
+        })?;
         let record = self.envelopes.change_from(table, Op::Read, (None, Some(held.row)), block)?;
         let offset = match marker {
             SnapshotMarker::Last => offsets::snapshot_offset(self.lsn, tx_id, started.ts_us, true).into(),
