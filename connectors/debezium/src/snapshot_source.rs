@@ -73,7 +73,6 @@ mod tests {
             assert_eq!(block.values(), [Value::from(marker.as_str())]);
             values.push(block);
         }
-        drop(build);
         assert_eq!(built, 5, "the repeated asks are answered from the last block");
         assert!(std::ptr::eq(values[1].values(), values[2].values()), "and share its values");
         assert!(std::ptr::eq(values[5].values(), values[6].values()));
