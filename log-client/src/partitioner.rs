@@ -4,6 +4,9 @@
 /// The partition of `key` among `partitions` (which must be at least 1):
 /// `(murmur2(key, KAFKA_SEED) & 0x7fffffff) % partitions`.
 pub fn partition_for_key(key: &[u8], partitions: i32) -> i32 {
+    if partitions <= 1 {
+        return 0;
+    }
     let hash = murmur2::murmur2(key, murmur2::KAFKA_SEED) & 0x7fff_ffff;
     // The masked hash fits in an i32, and the remainder is below `partitions`.
     (hash % partitions.max(1) as u32) as i32

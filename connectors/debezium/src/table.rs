@@ -185,12 +185,13 @@ impl<C: ColumnSchema> TableSchema<C> {
 
     /// A row and its key from one value per carried column, in order. A null in a required field (a column
     /// outside the replica identity in a delete's old key) becomes Debezium's fallback for it.
-    pub fn row(&self, values: Vec<Value>) -> Result<Row, TableError<C::Error>> {
-        let values: Vec<Value> = values
-            .into_iter()
-            .zip(&self.columns)
-            .map(|(value, column)| if value.is_null() { fallback_value(column.converter.schema()) } else { value })
-            .collect();
+    pub fn row(&self, mut values: Vec<Value>) -> Result<Row, TableError<C::Error>> {
+        // In place: a row is made per record.
+        for (value, column) in values.iter_mut().zip(&self.columns) {
+            if value.is_null() {
+                *value = fallback_value(column.converter.schema());
+            }
+        }
         let data_error = |source| TableError::Data { table: self.qualified_name(), source };
         let key = match &self.key_schema {
             Some(schema) => {

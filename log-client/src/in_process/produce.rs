@@ -34,6 +34,8 @@ pub fn by_partition(
     keyless_turn: u32,
 ) -> Result<BTreeMap<i32, Vec<Prepared>>, LogError> {
     let keyless = i32::try_from(keyless_turn % partitions.max(1) as u32).unwrap_or(0);
+    // Each partition's share of the records, presized: exact for one partition, the usual case of a source's topic.
+    let share = records.len().div_ceil(partitions.max(1) as usize);
     let mut by_partition: BTreeMap<i32, Vec<Prepared>> = BTreeMap::new();
     for (index, record) in records.into_iter().enumerate() {
         let partition = match (record.partition, &record.key) {
@@ -42,7 +44,7 @@ pub fn by_partition(
             (None, Some(key)) => partition_for_key(key, partitions),
             (None, None) => keyless,
         };
-        by_partition.entry(partition).or_default().push(prepare(index, record)?);
+        by_partition.entry(partition).or_insert_with(|| Vec::with_capacity(share)).push(prepare(index, record)?);
     }
     Ok(by_partition)
 }
