@@ -3,14 +3,16 @@
 
 use std::borrow::Cow;
 
+use tidemark_connect::data::decimal::unscaled_bytes;
 use tidemark_connect::data::{SchemaRef, Value};
 
 use super::array;
-use super::decode;
+use super::decode::{self, Datum};
 use super::error::{Format, TypeError};
 use super::kind::{self, Kind};
+use super::numeric;
 use super::schema;
-use super::settings::TypeSettings;
+use super::settings::{DecimalHandling, TypeSettings};
 use super::ColumnType;
 
 /// Converts the values of one column to Debezium's representation. Build one per column of a relation (again
@@ -105,12 +107,22 @@ impl ColumnConverter {
                     .collect::<Result<Vec<Value>, TypeError>>()
                     .map(Value::Array)
             }
-            kind => {
-                let datum = decode::from_binary(kind, bytes, &self.settings)
-                    .map_err(|why| self.malformed(Format::Binary, why))?;
-                self.represent(datum, Format::Binary)
+            // Most values of a `numeric(p, s)` column need no text on their way to Debezium's bytes.
+            Kind::Numeric { precision, scale }
+                if *precision != 0 && self.settings.decimal == DecimalHandling::Precise =>
+            {
+                match numeric::unscaled_at(bytes, *scale) {
+                    Some(unscaled) => Ok(Value::Bytes(unscaled_bytes(unscaled))),
+                    None => self.represent(self.datum(bytes)?, Format::Binary),
+                }
             }
+            _ => self.represent(self.datum(bytes)?, Format::Binary),
         }
+    }
+
+    /// The [`Datum`] of a scalar value's binary form.
+    fn datum(&self, bytes: &[u8]) -> Result<Datum, TypeError> {
+        decode::from_binary(&self.kind, bytes, &self.settings).map_err(|why| self.malformed(Format::Binary, why))
     }
 
     /// What an unchanged TOASTed value of this column becomes (pgoutput's `u`, when no old row supplies it), as

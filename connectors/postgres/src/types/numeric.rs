@@ -46,6 +46,51 @@ impl Numeric {
     }
 }
 
+/// The unscaled value at `scale` of a send form that is a finite number fitting an `i128` with no nonzero digit
+/// beyond `scale`: a `numeric(p, s)` column's Debezium bytes without going through text and [`Decimal`], as most
+/// values of such columns allow. `None` for the rest, which go the general way (it also words the errors).
+pub(crate) fn unscaled_at(bytes: &[u8], scale: i32) -> Option<i128> {
+    let word = |i: usize| bytes.get(2 * i..2 * i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let (ndigits, weight, sign, dscale) = (word(0)?, i32::from(word(1)? as i16), word(2)?, word(3)?);
+    if bytes.len() != 8 + 2 * usize::from(ndigits) {
+        return None;
+    }
+    let negative = match sign {
+        0x0000 => false,
+        0x4000 => true,
+        _ => return None,
+    };
+    let mut unscaled: i128 = 0;
+    for i in 0..ndigits {
+        let digit = word(4 + usize::from(i))?;
+        if digit > 9999 {
+            return None;
+        }
+        if digit == 0 {
+            continue;
+        }
+        // Digits past the display scale are not part of the value (`numeric_out` drops them; Postgres never sends
+        // nonzero ones): left to the general way.
+        let displayed = 4 * (weight - i32::from(i)) + i32::from(dscale);
+        if displayed < 0 && (displayed <= -4 || digit % 10u16.pow(displayed.unsigned_abs()) != 0) {
+            return None;
+        }
+        // The digit's place in units of 10^-scale.
+        let exponent = 4 * (weight - i32::from(i)) + scale;
+        let term = if exponent >= 0 {
+            i128::from(digit).checked_mul(10i128.checked_pow(exponent.unsigned_abs())?)?
+        } else {
+            let divisor = 10i128.checked_pow(exponent.unsigned_abs())?;
+            if i128::from(digit) % divisor != 0 {
+                return None;
+            }
+            i128::from(digit) / divisor
+        };
+        unscaled = unscaled.checked_add(term)?;
+    }
+    Some(if negative { -unscaled } else { unscaled })
+}
+
 /// The text `numeric_out` would write for a send form.
 pub(crate) fn binary_text(bytes: &[u8]) -> Result<String, String> {
     let word = |i: usize| bytes.get(2 * i..2 * i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
@@ -96,7 +141,81 @@ pub(crate) fn binary_text(bytes: &[u8]) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use tidemark_connect::data::decimal;
+
     use super::*;
+
+    /// The send form of `digits` (base 10000, most significant first) with `weight` and `dscale`.
+    fn send_form(negative: bool, weight: i16, dscale: u16, digits: &[u16]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for word in [digits.len() as u16, weight as u16, if negative { 0x4000 } else { 0 }, dscale] {
+            bytes.extend_from_slice(&word.to_be_bytes());
+        }
+        for digit in digits {
+            bytes.extend_from_slice(&digit.to_be_bytes());
+        }
+        bytes
+    }
+
+    proptest! {
+        /// Wherever the fast way answers, it agrees with the general one (text, then `Decimal` at the scale).
+        #[test]
+        fn unscaled_at_agrees_with_the_general_way(
+            negative: bool,
+            weight in -6i16..8,
+            dscale in 0u16..20,
+            digits in proptest::collection::vec(0u16..10000, 0..9),
+            scale in -4i32..12,
+        ) {
+            let bytes = send_form(negative, weight, dscale, &digits);
+            let general = binary_text(&bytes)
+                .and_then(Decimal::from_text)
+                .and_then(|d| d.with_scale(scale))
+                .and_then(|d| d.unscaled_bytes());
+            if let Some(unscaled) = unscaled_at(&bytes, scale) {
+                prop_assert_eq!(Ok(decimal::unscaled_bytes(unscaled)), general);
+            }
+        }
+
+        /// Send forms as Postgres writes them (every digit within the display scale), at scales around the display
+        /// scale: the fast way answers whenever the scale keeps every digit, and agrees with the general one.
+        #[test]
+        fn unscaled_at_answers_what_postgres_sends(
+            negative: bool,
+            weight in -3i16..5,
+            digits in proptest::collection::vec(0u16..10000, 1..6),
+            extra in 0u16..4,
+            delta in -3i32..4,
+        ) {
+            let dscale = (4 * (digits.len() as i32 - 1 - i32::from(weight))).max(0) as u16 + extra;
+            let scale = i32::from(dscale) + delta;
+            let bytes = send_form(negative, weight, dscale, &digits);
+            let general = binary_text(&bytes)
+                .and_then(Decimal::from_text)
+                .and_then(|d| d.with_scale(scale))
+                .and_then(|d| d.unscaled_bytes());
+            match unscaled_at(&bytes, scale) {
+                Some(unscaled) => prop_assert_eq!(Ok(decimal::unscaled_bytes(unscaled)), general),
+                None => prop_assert!(delta < 0, "no answer at scale {} for {:?}", scale, binary_text(&bytes)),
+            }
+        }
+    }
+
+    #[test]
+    fn unscaled_at_answers_the_usual_values() {
+        // 12.34 at scale 2 and 4; -0.0001 at scale 4; 10000000 at scale 0 and -2.
+        let twelve = [0, 2, 0, 0, 0, 0, 0, 2, 0, 12, 0x0d, 0x48];
+        assert_eq!(unscaled_at(&twelve, 2), Some(1234));
+        assert_eq!(unscaled_at(&twelve, 4), Some(123_400));
+        assert_eq!(unscaled_at(&twelve, 1), None, "a digit beyond the scale: the general way says so");
+        assert_eq!(unscaled_at(&[0, 1, 0xff, 0xff, 0x40, 0, 0, 4, 0, 1], 4), Some(-1));
+        assert_eq!(unscaled_at(&[0, 1, 0, 1, 0, 0, 0, 0, 0x03, 0xe8], 0), Some(10_000_000));
+        assert_eq!(unscaled_at(&[0, 1, 0, 1, 0, 0, 0, 0, 0x03, 0xe8], -2), Some(100_000));
+        assert_eq!(unscaled_at(&[0, 0, 0, 0, 0, 0, 0, 3], 3), Some(0));
+        assert_eq!(unscaled_at(&[0, 0, 0, 0, 0xc0, 0, 0, 0], 2), None, "NaN");
+        assert_eq!(unscaled_at(&[0, 1, 0, 0], 2), None, "too short");
+    }
 
     #[test]
     fn binary_form() {
