@@ -15,6 +15,7 @@
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use serde_json::Value as Json;
 use tidemark_log_client::{LogClient, ProducerRecord};
 use tokio::sync::watch;
@@ -48,6 +49,9 @@ pub struct SourceTaskContext {
 
 /// The last position of each source partition written: `(partition, offset)`.
 type Positions = Vec<(Json, Json)>;
+
+/// The size of the blocks a poll's keys and values are written into ([`Converter::to_bytes_in`]).
+const ARENA_BYTES: usize = 64 * 1024;
 
 /// One poll's records, converted: the batches to write in order, the last position of each source partition, and
 /// when the conversion started (the batch's time runs from there to durable).
@@ -252,6 +256,8 @@ async fn convert(
     // Compared first by address (`Arc`'s equality does), which is all it takes while they are the same partition.
     let mut positions: Vec<(Arc<Json>, Arc<Json>)> = Vec::new();
     let mut prepared = Prepared::default();
+    // The poll's keys and values are written into shared blocks rather than an allocation each.
+    let mut arena = BytesMut::with_capacity(ARENA_BYTES);
     for SourceRecord { source_partition, source_offset, record } in records {
         match positions.iter_mut().find(|(partition, _)| *partition == source_partition) {
             Some((_, offset)) => *offset = source_offset,
@@ -266,7 +272,7 @@ async fn convert(
                 continue;
             }
         };
-        let produced = match to_producer_record(context, &transformed, &mut prepared).await {
+        let produced = match to_producer_record(context, &transformed, (&mut prepared, &mut arena)).await {
             Ok(produced) => produced,
             Err(failure) => {
                 context.pipeline.dead_letters.report(failure, as_json(&transformed)).await?;
@@ -329,7 +335,7 @@ struct Prepared {
 async fn to_producer_record(
     context: &SourceTaskContext,
     record: &ConnectRecord,
-    prepared: &mut Prepared,
+    (prepared, arena): (&mut Prepared, &mut BytesMut),
 ) -> Result<ProducerRecord, RecordFailure> {
     let topic = &record.topic;
     let key = convert_one(
@@ -337,7 +343,7 @@ async fn to_producer_record(
         record,
         (record.key_schema.as_ref(), &record.key),
         (Stage::KeyConverter, &context.pipeline.key.class),
-        (context, &mut prepared.key),
+        (context, &mut prepared.key, arena),
     )
     .await?;
     let value = convert_one(
@@ -345,7 +351,7 @@ async fn to_producer_record(
         record,
         (record.value_schema.as_ref(), &record.value),
         (Stage::ValueConverter, &context.pipeline.value.class),
-        (context, &mut prepared.value),
+        (context, &mut prepared.value, arena),
     )
     .await?;
     let headers = record
@@ -368,7 +374,7 @@ async fn convert_one(
     record: &ConnectRecord,
     (schema, value): (Option<&SchemaRef>, &crate::data::Value),
     (stage, class): (Stage, &str),
-    (context, last): (&SourceTaskContext, &mut Option<(SchemaRef, String)>),
+    (context, last, arena): (&SourceTaskContext, &mut Option<(SchemaRef, String)>, &mut BytesMut),
 ) -> Result<Option<bytes::Bytes>, RecordFailure> {
     let topic = record.topic.as_str();
     // The topic names the table of a database source's event, so a refused schema change says whose it is.
@@ -386,7 +392,7 @@ async fn convert_one(
         prepare(policy, || converter.prepare_write(topic, schema)).await.map_err(|e| failure(e.to_string()))?;
         *last = schema.map(|schema| (schema.clone(), topic.to_owned()));
     }
-    converter.to_bytes(topic, schema, value).map_err(|e| failure(e.to_string()))
+    converter.to_bytes_in(topic, schema, value, arena).map_err(|e| failure(e.to_string()))
 }
 
 /// A source record as a dead letter: key and value by the JSON converter with their schemas.

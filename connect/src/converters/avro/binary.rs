@@ -5,14 +5,16 @@
 //! Connect's values with no intermediate tree and no per-field allocation. The tests check the bytes against
 //! `apache-avro`'s encoder and decoder.
 
+use bytes::{BufMut, BytesMut};
+
 use super::error::AvroError;
 
 /// The Confluent wire format's magic byte.
 pub(crate) const MAGIC_BYTE: u8 = 0;
 
 /// Appends the wire format header for schema `id`.
-pub(crate) fn header(out: &mut Vec<u8>, id: i32) {
-    out.push(MAGIC_BYTE);
+pub(crate) fn header(out: &mut BytesMut, id: i32) {
+    out.put_u8(MAGIC_BYTE);
     out.extend_from_slice(&id.to_be_bytes());
 }
 
@@ -27,18 +29,18 @@ pub(crate) fn split_header(bytes: &[u8]) -> Result<(i32, &[u8]), AvroError> {
 
 /// Appends a `long` (also an `int`, a union index, a count or a length).
 #[inline]
-pub(crate) fn long(out: &mut Vec<u8>, v: i64) {
+pub(crate) fn long(out: &mut BytesMut, v: i64) {
     let mut n = ((v << 1) ^ (v >> 63)) as u64;
     while n >= 0x80 {
-        out.push((n as u8) | 0x80);
+        out.put_u8((n as u8) | 0x80);
         n >>= 7;
     }
-    out.push(n as u8);
+    out.put_u8(n as u8);
 }
 
 /// Appends length-prefixed bytes (also a string).
 #[inline]
-pub(crate) fn bytes(out: &mut Vec<u8>, v: &[u8]) {
+pub(crate) fn bytes(out: &mut BytesMut, v: &[u8]) {
     long(out, v.len() as i64);
     out.extend_from_slice(v);
 }
@@ -153,9 +155,9 @@ mod tests {
     use super::*;
 
     fn encoded(v: i64) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         long(&mut out, v);
-        out
+        out.to_vec()
     }
 
     #[test]
@@ -188,10 +190,10 @@ mod tests {
 
     #[test]
     fn wire_header() {
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         header(&mut out, 258);
-        assert_eq!(out, [0, 0, 0, 1, 2]);
-        out.push(9);
+        assert_eq!(&out[..], [0, 0, 0, 1, 2]);
+        out.put_u8(9);
         assert_eq!(split_header(&out), Ok((258, &[9u8][..])));
         assert_eq!(split_header(&[1, 0, 0, 0, 0]), Err(AvroError::MagicByte(1)));
         assert_eq!(split_header(&[0, 0, 0]), Err(AvroError::TooShort(3)));

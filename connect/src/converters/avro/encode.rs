@@ -6,6 +6,8 @@
 //! symbol's index, a map with non-string keys an array of key/value records. Arrays and maps are written as one
 //! block followed by the end marker, as Java writes them.
 
+use bytes::{BufMut, BytesMut};
+
 use super::binary;
 use super::defaults::{with_default, UNION};
 use super::schema::{AvroSchema, Kind};
@@ -22,7 +24,7 @@ pub(crate) struct EncodeOptions {
 
 /// Appends the Avro binary of `value` (of Connect schema `schema`) under `avro`.
 pub(crate) fn value(
-    out: &mut Vec<u8>,
+    out: &mut BytesMut,
     avro: &AvroSchema,
     schema: &Schema,
     value: &Value,
@@ -36,7 +38,7 @@ pub(crate) fn value(
     match (&avro.kind, value) {
         (Kind::Null, Value::Null) => {}
         (_, Value::Null) => return Err(path.error(Reason::NullForRequired(schema.schema_type()))),
-        (Kind::Boolean, Value::Boolean(v)) => out.push(u8::from(*v)),
+        (Kind::Boolean, Value::Boolean(v)) => out.put_u8(u8::from(*v)),
         (Kind::Int, Value::Int8(v)) if schema.schema_type() == Type::Int8 => binary::long(out, i64::from(*v)),
         (Kind::Int, Value::Int16(v)) if schema.schema_type() == Type::Int16 => binary::long(out, i64::from(*v)),
         (Kind::Int, Value::Int32(v)) if schema.schema_type() == Type::Int32 => {
@@ -79,7 +81,7 @@ pub(crate) fn value(
             for (i, item) in values.iter().enumerate() {
                 self::value(out, items, item_schema, item, options, &path.index(i))?;
             }
-            out.push(0);
+            out.put_u8(0);
         }
         (Kind::Array(entry), Value::Map(entries)) if schema.schema_type() == Type::Map => {
             let Kind::Record(record) = &entry.kind else { return Err(mismatch()) };
@@ -94,7 +96,7 @@ pub(crate) fn value(
                     }
                 }
             }
-            out.push(0);
+            out.put_u8(0);
         }
         (Kind::Map(values), Value::Map(entries)) => {
             let value_schema = schema.value_schema().ok_or_else(mismatch)?;
@@ -108,7 +110,7 @@ pub(crate) fn value(
                 binary::bytes(out, key.as_bytes());
                 self::value(out, values, value_schema, v, options, &path.map_value(i))?;
             }
-            out.push(0);
+            out.put_u8(0);
         }
         (Kind::Record(record), Value::Struct(s)) => {
             if !s.schema().eq_ignoring_default(schema) {
@@ -132,7 +134,7 @@ fn is_time(schema: &Schema) -> bool {
 }
 
 /// Starts the single block of an array or map of `len` items (an empty one is just the end marker).
-fn block_start(out: &mut Vec<u8>, len: usize) {
+fn block_start(out: &mut BytesMut, len: usize) {
     if len > 0 {
         binary::long(out, len as i64);
     }
@@ -141,7 +143,7 @@ fn block_start(out: &mut Vec<u8>, len: usize) {
 /// A union: an optional value's `null` or value branch, or the branch of an `io.confluent.connect.avro.Union`
 /// struct's first non-null field.
 fn union(
-    out: &mut Vec<u8>,
+    out: &mut BytesMut,
     branches: &[AvroSchema],
     schema: &Schema,
     value: &Value,
@@ -149,7 +151,7 @@ fn union(
     path: &Path<'_>,
 ) -> Result<(), ValidationError> {
     let null_branch = branches.iter().position(|b| matches!(b.kind, Kind::Null));
-    let write_null = |out: &mut Vec<u8>| match null_branch {
+    let write_null = |out: &mut BytesMut| match null_branch {
         Some(index) => {
             binary::long(out, index as i64);
             Ok(())

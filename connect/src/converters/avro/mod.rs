@@ -55,7 +55,7 @@ pub use config::{AvroConverterConfig, AvroDataConfig, SubjectNameStrategy};
 pub use error::AvroError;
 pub use registry_client::SchemaRegistryError;
 
-use ::bytes::Bytes;
+use ::bytes::{Bytes, BytesMut};
 use futures::future::BoxFuture;
 
 use self::binary::Reader as BinaryReader;
@@ -179,13 +179,19 @@ impl AvroConverter {
     fn subject(&self, topic: &str, avro: &schema::AvroSchema) -> String {
         self.config.subject_name_strategy.subject(topic, self.config.is_key(), &avro.strategy_name())
     }
-}
 
-impl Converter for AvroConverter {
-    fn to_bytes(&self, topic: &str, schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Bytes>, ConvertError> {
+    /// Appends the wire format bytes of `value` to `out`; `false` (nothing appended) for a tombstone. On an error
+    /// `out` is left as it was.
+    fn write(
+        &self,
+        topic: &str,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+        out: &mut BytesMut,
+    ) -> Result<bool, ConvertError> {
         let Some(schema) = schema else {
             return match value {
-                Value::Null => Ok(None),
+                Value::Null => Ok(false),
                 _ => Err(ConvertError::Unsupported {
                     converter: "AvroConverter",
                     what: "a value without a schema".into(),
@@ -194,7 +200,7 @@ impl Converter for AvroConverter {
         };
         if value.is_null() {
             return match schema.is_optional() {
-                true => Ok(None),
+                true => Ok(false),
                 false => Err(Path::Root.error(Reason::NullForRequired(schema.schema_type())).into()),
             };
         }
@@ -206,11 +212,32 @@ impl Converter for AvroConverter {
         };
         let writer = self.writers.by_address(schema).or_else(|| self.writers.get(schema)).ok_or_else(not_prepared)?;
         let id = writer.id(topic).ok_or_else(not_prepared)?;
-        let mut out = Vec::with_capacity(writer.size_hint());
-        binary::header(&mut out, id);
-        encode::value(&mut out, &writer.avro, schema, value, self.encode_options(), &Path::Root)?;
-        writer.record_size(out.len());
-        Ok(Some(Bytes::from(out)))
+        let start = out.len();
+        out.reserve(writer.size_hint());
+        binary::header(out, id);
+        if let Err(e) = encode::value(out, &writer.avro, schema, value, self.encode_options(), &Path::Root) {
+            out.truncate(start);
+            return Err(e.into());
+        }
+        writer.record_size(out.len() - start);
+        Ok(true)
+    }
+}
+
+impl Converter for AvroConverter {
+    fn to_bytes(&self, topic: &str, schema: Option<&SchemaRef>, value: &Value) -> Result<Option<Bytes>, ConvertError> {
+        let mut out = BytesMut::new();
+        Ok(self.write(topic, schema, value, &mut out)?.then(|| out.freeze()))
+    }
+
+    fn to_bytes_in(
+        &self,
+        topic: &str,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+        arena: &mut BytesMut,
+    ) -> Result<Option<Bytes>, ConvertError> {
+        Ok(self.write(topic, schema, value, arena)?.then(|| arena.split().freeze()))
     }
 
     fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<(Option<SchemaRef>, Value), ConvertError> {

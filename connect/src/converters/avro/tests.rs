@@ -4,6 +4,7 @@
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::types::Value as AvroValue;
 use apache_avro::writer::datum::GenericDatumWriter;
+use bytes::BytesMut;
 use serde_json::json;
 
 use super::binary::Reader as BinaryReader;
@@ -41,10 +42,10 @@ fn back(avro_json: &str, version: Option<i32>, config: &AvroDataConfig) -> Schem
 
 fn encoded(schema: &SchemaRef, value: &Value) -> Vec<u8> {
     let avro = from_connect::from_connect(schema, &DEFAULTS).expect("avro");
-    let mut out = Vec::new();
+    let mut out = BytesMut::new();
     let options = EncodeOptions { ignore_default_for_nullables: false };
     encode::value(&mut out, &avro, schema, value, options, &Path::Root).expect("encode");
-    out
+    out.to_vec()
 }
 
 fn decoded(schema: &SchemaRef, bytes: &[u8]) -> (SchemaRef, Value) {
@@ -518,12 +519,12 @@ fn unions_and_enums_encode_as_apache_avro_expects() {
             .parameter("io.confluent.connect.avro.Enum.GREEN", "GREEN"),
     );
     let avro = from_connect::from_connect(&colour, &enhanced).expect("avro");
-    let mut out = Vec::new();
+    let mut out = BytesMut::new();
     let options = EncodeOptions { ignore_default_for_nullables: false };
     encode::value(&mut out, &avro, &colour, &Value::from("GREEN"), options, &Path::Root).expect("encode");
     let text = avro.to_json().expect("json");
     assert_eq!(theirs_decode(&text, &out), AvroValue::Enum(1, "GREEN".into()));
-    let wrong = encode::value(&mut Vec::new(), &avro, &colour, &Value::from("BLUE"), options, &Path::Root);
+    let wrong = encode::value(&mut BytesMut::new(), &avro, &colour, &Value::from("BLUE"), options, &Path::Root);
     assert!(wrong.is_err());
 }
 
@@ -539,8 +540,9 @@ fn encoding_errors_name_the_path() {
     let value = |id: Value, list: Vec<Value>| {
         Value::Struct(Struct::from_values(row.clone(), vec![id, Value::Array(list)]).expect("row"))
     };
-    let error =
-        |v: &Value| encode::value(&mut Vec::new(), &avro, &row, v, options, &Path::Root).map_err(|e| e.to_string());
+    let error = |v: &Value| {
+        encode::value(&mut BytesMut::new(), &avro, &row, v, options, &Path::Root).map_err(|e| e.to_string())
+    };
     assert_eq!(error(&value(Value::Null, vec![])), Err("$.id: null for a required INT32 value".to_owned()));
     assert_eq!(
         error(&value(Value::Int32(1), vec![Value::Int32(1)])),
@@ -564,7 +566,7 @@ fn malformed_bytes_are_refused() {
     let nulls = schema(SchemaBuilder::array(schema(SchemaBuilder::struct_())));
     let avro = from_connect::from_connect(&nulls, &DEFAULTS).expect("avro");
     let connect = to_connect::to_connect(&avro, None, &DEFAULTS).expect("connect");
-    let mut huge = Vec::new();
+    let mut huge = BytesMut::new();
     super::binary::long(&mut huge, i64::MAX);
     assert!(decode::value(&mut BinaryReader::new(&huge), &avro, &connect).is_err(), "zero-size items are bounded");
 }
