@@ -262,6 +262,14 @@ impl Struct {
         self.values.as_slice()
     }
 
+    /// The values when they are shared ([`Struct::into_shared`]): the same `Arc` for every clone.
+    pub(crate) fn shared_values(&self) -> Option<&Arc<[Value]>> {
+        match &self.values {
+            Values::Shared(values) => Some(values),
+            Values::Owned(_) => None,
+        }
+    }
+
     /// The values in field order, owned.
     pub fn into_values(self) -> Vec<Value> {
         match self.values {

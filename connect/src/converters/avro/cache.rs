@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
+use super::encode::SharedBlocks;
 use super::schema::AvroSchema;
 use crate::data::SchemaRef;
 
@@ -28,12 +29,20 @@ pub(crate) struct Writer {
     ids: RwLock<Vec<(Box<str>, i32)>>,
     /// The size of the last record written, to size the next buffer.
     size_hint: AtomicUsize,
+    /// The shared struct value encoded last under this writer's schema.
+    pub(crate) shared_blocks: SharedBlocks,
 }
 
 impl Writer {
     /// A writer of `avro` (rendered as `json`) with no ids yet.
     pub(crate) fn new(avro: AvroSchema, json: String) -> Self {
-        Writer { avro, json, ids: RwLock::new(Vec::new()), size_hint: AtomicUsize::new(64) }
+        Writer {
+            avro,
+            json,
+            ids: RwLock::new(Vec::new()),
+            size_hint: AtomicUsize::new(64),
+            shared_blocks: SharedBlocks::default(),
+        }
     }
 
     /// The schema id under `topic`'s subject, once registered.

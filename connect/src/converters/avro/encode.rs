@@ -6,6 +6,8 @@
 //! symbol's index, a map with non-string keys an array of key/value records. Arrays and maps are written as one
 //! block followed by the end marker, as Java writes them.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use bytes::{BufMut, BytesMut};
 
 use super::binary;
@@ -13,7 +15,7 @@ use super::defaults::{with_default, UNION};
 use super::schema::{AvroSchema, Kind};
 use crate::data::decimal::DecimalError;
 use crate::data::logical::{Logical, MILLIS_PER_DAY};
-use crate::data::{Path, Reason, Schema, Type, ValidationError, Value};
+use crate::data::{Path, Reason, Schema, SchemaRef, Type, ValidationError, Value};
 
 /// How values are written.
 #[derive(Debug, Clone, Copy)]
@@ -22,17 +24,68 @@ pub(crate) struct EncodeOptions {
     pub(crate) ignore_default_for_nullables: bool,
 }
 
-/// Appends the Avro binary of `value` (of Connect schema `schema`) under `avro`.
+/// The encoding of the shared struct value ([`crate::data::Struct::into_shared`]) written last under one writer's
+/// schema: records that carry the same block (a snapshot's `source`) have it copied rather than encoded again. It
+/// holds the values and their schema, so neither address is reused while remembered; the Avro schema's address is
+/// stable because the memo lives in the writer that owns that schema.
+#[derive(Debug, Default)]
+pub(crate) struct SharedBlocks(Mutex<Option<SharedBlock>>);
+
+#[derive(Debug)]
+struct SharedBlock {
+    values: Arc<[Value]>,
+    schema: SchemaRef,
+    avro: usize,
+    encoded: Vec<u8>,
+}
+
+impl SharedBlocks {
+    fn lock(&self) -> MutexGuard<'_, Option<SharedBlock>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends the remembered encoding of `values` of `schema` under `avro`, if it is the one remembered.
+    fn write(&self, out: &mut BytesMut, values: &Arc<[Value]>, schema: &SchemaRef, avro: &AvroSchema) -> bool {
+        match &*self.lock() {
+            Some(block)
+                if Arc::ptr_eq(&block.values, values)
+                    && Arc::ptr_eq(&block.schema, schema)
+                    && block.avro == address(avro) =>
+            {
+                out.extend_from_slice(&block.encoded);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn remember(&self, values: &Arc<[Value]>, schema: &SchemaRef, avro: &AvroSchema, encoded: &[u8]) {
+        let block = SharedBlock {
+            values: Arc::clone(values),
+            schema: schema.clone(),
+            avro: address(avro),
+            encoded: encoded.to_vec(),
+        };
+        *self.lock() = Some(block);
+    }
+}
+
+fn address(avro: &AvroSchema) -> usize {
+    std::ptr::from_ref(avro) as usize
+}
+
+/// Appends the Avro binary of `value` (of Connect schema `schema`) under `avro`, copying the encoding of a shared
+/// struct value from `blocks` when it was the last one encoded there.
 pub(crate) fn value(
     out: &mut BytesMut,
-    avro: &AvroSchema,
+    (avro, blocks): (&AvroSchema, &SharedBlocks),
     schema: &Schema,
     value: &Value,
     options: EncodeOptions,
     path: &Path<'_>,
 ) -> Result<(), ValidationError> {
     if let Kind::Union(branches) = &avro.kind {
-        return union(out, branches, schema, value, options, path);
+        return union(out, (branches, blocks), schema, value, options, path);
     }
     let mismatch = || path.error(Reason::TypeMismatch { expected: schema.schema_type(), found: value.type_name() });
     match (&avro.kind, value) {
@@ -79,7 +132,7 @@ pub(crate) fn value(
             let item_schema = schema.value_schema().ok_or_else(mismatch)?;
             block_start(out, values.len());
             for (i, item) in values.iter().enumerate() {
-                self::value(out, items, item_schema, item, options, &path.index(i))?;
+                self::value(out, (items, blocks), item_schema, item, options, &path.index(i))?;
             }
             out.put_u8(0);
         }
@@ -91,8 +144,8 @@ pub(crate) fn value(
             for (i, (k, v)) in entries.iter().enumerate() {
                 for field in &record.fields {
                     match field.name.as_str() {
-                        "key" => self::value(out, &field.schema, key_schema, k, options, &path.map_key(i))?,
-                        _ => self::value(out, &field.schema, value_schema, v, options, &path.map_value(i))?,
+                        "key" => self::value(out, (&field.schema, blocks), key_schema, k, options, &path.map_key(i))?,
+                        _ => self::value(out, (&field.schema, blocks), value_schema, v, options, &path.map_value(i))?,
                     }
                 }
             }
@@ -108,7 +161,7 @@ pub(crate) fn value(
                         .error(Reason::TypeMismatch { expected: Type::String, found: k.type_name() }));
                 };
                 binary::bytes(out, key.as_bytes());
-                self::value(out, values, value_schema, v, options, &path.map_value(i))?;
+                self::value(out, (values, blocks), value_schema, v, options, &path.map_value(i))?;
             }
             out.put_u8(0);
         }
@@ -119,9 +172,21 @@ pub(crate) fn value(
                     found: s.schema().to_string(),
                 }));
             }
+            // Only a shared value written with its own schema (not one equal but for defaults) is remembered.
+            let shared = s.shared_values().filter(|_| std::ptr::eq(&**s.schema(), schema));
+            if let Some(values) = shared {
+                if blocks.write(out, values, s.schema(), avro) {
+                    return Ok(());
+                }
+            }
+            let start = out.len();
             for ((avro_field, field), v) in record.fields.iter().zip(schema.fields()).zip(s.values()) {
                 let v = if options.ignore_default_for_nullables { v } else { with_default(field.schema(), v) };
-                self::value(out, &avro_field.schema, field.schema(), v, options, &path.field(field.name()))?;
+                let field_path = path.field(field.name());
+                self::value(out, (&avro_field.schema, blocks), field.schema(), v, options, &field_path)?;
+            }
+            if let Some(values) = shared {
+                blocks.remember(values, s.schema(), avro, &out[start..]);
             }
         }
         _ => return Err(mismatch()),
@@ -144,7 +209,7 @@ fn block_start(out: &mut BytesMut, len: usize) {
 /// struct's first non-null field.
 fn union(
     out: &mut BytesMut,
-    branches: &[AvroSchema],
+    (branches, blocks): (&[AvroSchema], &SharedBlocks),
     schema: &Schema,
     value: &Value,
     options: EncodeOptions,
@@ -178,7 +243,7 @@ fn union(
             }
             let Some((index, branch)) = branch else { break };
             binary::long(out, index as i64);
-            return self::value(out, branch, field.schema(), v, options, &path.field(field.name()));
+            return self::value(out, (branch, blocks), field.schema(), v, options, &path.field(field.name()));
         }
         return write_null(out);
     }
@@ -188,7 +253,7 @@ fn union(
     match branches.iter().position(|b| !matches!(b.kind, Kind::Null)) {
         Some(index) => {
             binary::long(out, index as i64);
-            self::value(out, &branches[index], schema, value, options, path)
+            self::value(out, (&branches[index], blocks), schema, value, options, path)
         }
         None => Err(path.error(Reason::TypeMismatch { expected: schema.schema_type(), found: value.type_name() })),
     }

@@ -215,7 +215,8 @@ impl AvroConverter {
         let start = out.len();
         out.reserve(writer.size_hint());
         binary::header(out, id);
-        if let Err(e) = encode::value(out, &writer.avro, schema, value, self.encode_options(), &Path::Root) {
+        let avro = (&writer.avro, &writer.shared_blocks);
+        if let Err(e) = encode::value(out, avro, schema, value, self.encode_options(), &Path::Root) {
             out.truncate(start);
             return Err(e.into());
         }

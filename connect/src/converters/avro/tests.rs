@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::binary::Reader as BinaryReader;
 use super::config::AvroDataConfig;
-use super::encode::EncodeOptions;
+use super::encode::{EncodeOptions, SharedBlocks};
 use super::{decode, encode, from_connect, parse, to_connect};
 use crate::data::{logical, Path, SchemaBuilder, SchemaRef, Struct, Value};
 
@@ -44,7 +44,7 @@ fn encoded(schema: &SchemaRef, value: &Value) -> Vec<u8> {
     let avro = from_connect::from_connect(schema, &DEFAULTS).expect("avro");
     let mut out = BytesMut::new();
     let options = EncodeOptions { ignore_default_for_nullables: false };
-    encode::value(&mut out, &avro, schema, value, options, &Path::Root).expect("encode");
+    encode::value(&mut out, (&avro, &SharedBlocks::default()), schema, value, options, &Path::Root).expect("encode");
     out.to_vec()
 }
 
@@ -521,10 +521,12 @@ fn unions_and_enums_encode_as_apache_avro_expects() {
     let avro = from_connect::from_connect(&colour, &enhanced).expect("avro");
     let mut out = BytesMut::new();
     let options = EncodeOptions { ignore_default_for_nullables: false };
-    encode::value(&mut out, &avro, &colour, &Value::from("GREEN"), options, &Path::Root).expect("encode");
+    let blocks = SharedBlocks::default();
+    encode::value(&mut out, (&avro, &blocks), &colour, &Value::from("GREEN"), options, &Path::Root).expect("encode");
     let text = avro.to_json().expect("json");
     assert_eq!(theirs_decode(&text, &out), AvroValue::Enum(1, "GREEN".into()));
-    let wrong = encode::value(&mut BytesMut::new(), &avro, &colour, &Value::from("BLUE"), options, &Path::Root);
+    let wrong =
+        encode::value(&mut BytesMut::new(), (&avro, &blocks), &colour, &Value::from("BLUE"), options, &Path::Root);
     assert!(wrong.is_err());
 }
 
@@ -540,8 +542,9 @@ fn encoding_errors_name_the_path() {
     let value = |id: Value, list: Vec<Value>| {
         Value::Struct(Struct::from_values(row.clone(), vec![id, Value::Array(list)]).expect("row"))
     };
+    let blocks = SharedBlocks::default();
     let error = |v: &Value| {
-        encode::value(&mut BytesMut::new(), &avro, &row, v, options, &Path::Root).map_err(|e| e.to_string())
+        encode::value(&mut BytesMut::new(), (&avro, &blocks), &row, v, options, &Path::Root).map_err(|e| e.to_string())
     };
     assert_eq!(error(&value(Value::Null, vec![])), Err("$.id: null for a required INT32 value".to_owned()));
     assert_eq!(
@@ -569,4 +572,38 @@ fn malformed_bytes_are_refused() {
     let mut huge = BytesMut::new();
     super::binary::long(&mut huge, i64::MAX);
     assert!(decode::value(&mut BinaryReader::new(&huge), &avro, &connect).is_err(), "zero-size items are bounded");
+}
+
+#[test]
+fn shared_structs_are_encoded_once_and_alike() {
+    let source = schema(
+        SchemaBuilder::struct_()
+            .name("Source")
+            .field("db", schema(SchemaBuilder::string()))
+            .field("lsn", schema(SchemaBuilder::int64().optional())),
+    );
+    let envelope =
+        schema(SchemaBuilder::struct_().field("id", schema(SchemaBuilder::int32())).field("source", source.clone()));
+    let avro = from_connect::from_connect(&envelope, &DEFAULTS).expect("avro");
+    let options = EncodeOptions { ignore_default_for_nullables: false };
+    let block = |db: &str| Struct::from_values(source.clone(), vec![Value::from(db), Value::Int64(7)]).expect("source");
+    let event = |id: i32, block: Struct| {
+        Value::Struct(
+            Struct::from_values(envelope.clone(), vec![Value::Int32(id), Value::Struct(block)]).expect("event"),
+        )
+    };
+    let blocks = SharedBlocks::default();
+    let encode = |value: &Value| {
+        let mut out = BytesMut::new();
+        encode::value(&mut out, (&avro, &blocks), &envelope, value, options, &Path::Root).expect("encode");
+        out.to_vec()
+    };
+    let shop = block("shop").into_shared();
+    let stock = block("stock").into_shared();
+    for (id, shared, owned) in [(1, &shop, block("shop")), (2, &shop, block("shop")), (3, &stock, block("stock"))] {
+        let from_memo = encode(&event(id, shared.clone()));
+        assert_eq!(from_memo, encode(&event(id, owned.clone())), "record {id}");
+        assert_eq!(from_memo, encoded(&envelope, &event(id, owned)), "record {id}");
+    }
+    assert_eq!(encode(&event(4, shop.clone())), encoded(&envelope, &event(4, block("shop"))), "after another block");
 }
