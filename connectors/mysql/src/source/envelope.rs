@@ -139,17 +139,6 @@ impl Envelopes {
             .map_err(|source| SourceError::Data { table: format!("{}.{}", info.db, info.table), source })
     }
 
-    /// A change event of `table` with the `source` block `source` (built once for many records: a snapshot's).
-    pub fn change_from(
-        &self,
-        table: &TableSchema,
-        op: Op,
-        (before, after): (Option<Row>, Option<Row>),
-        source: Value,
-    ) -> Result<ConnectRecord, SourceError> {
-        Ok(change_event(table, op, before, after, source)?)
-    }
-
     /// A change event of `table`.
     pub fn change(
         &self,
@@ -159,7 +148,7 @@ impl Envelopes {
         after: Option<Row>,
         info: &SourceInfo,
     ) -> Result<ConnectRecord, SourceError> {
-        self.change_from(table, op, (before, after), self.source(info)?)
+        Ok(change_event(table, op, before, after, self.source(info)?)?)
     }
 
     /// The schema change event of statement `ddl` in `database`.

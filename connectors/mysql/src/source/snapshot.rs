@@ -17,7 +17,7 @@ use std::sync::Arc;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row as MySqlRow};
 use serde_json::Value as Json;
-use tidemark_debezium::{now_us, send_batch, Flow, Op, SnapshotMarker, SnapshotSourceBlock};
+use tidemark_debezium::{change_event, now_us, send_batch, Flow, Op, SnapshotMarker, SnapshotSourceBlock};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -267,7 +267,7 @@ impl SnapshotRecords<'_> {
                 thread: None,
             })
         })?;
-        let record = self.envelopes.change_from(table, Op::Read, (None, Some(held.row)), block)?;
+        let record = change_event(table, Op::Read, None, Some(held.row), block)?;
         let offset = match marker {
             SnapshotMarker::Last => offsets::snapshot_offset(self.position, true).into(),
             _ => self.offset.clone(),

@@ -163,18 +163,6 @@ impl Envelopes {
             .map_err(|source| SourceError::Data { table: format!("{}.{}", info.schema, info.table), source })
     }
 
-    /// A change event of `table` (keyed by `after`, or `before` for a delete) with the `source` block `source`
-    /// (built once for many records: a snapshot's), without a transaction block.
-    pub fn change_from(
-        &self,
-        table: &TableSchema,
-        op: Op,
-        (before, after): (Option<Row>, Option<Row>),
-        source: Value,
-    ) -> Result<ConnectRecord, SourceError> {
-        Ok(change_event(table, op, before, after, source)?)
-    }
-
     /// A change event of `table` (keyed by `after`, or `before` for a delete), without a transaction block.
     pub fn change(
         &self,
@@ -184,7 +172,7 @@ impl Envelopes {
         after: Option<Row>,
         info: &SourceInfo<'_>,
     ) -> Result<ConnectRecord, SourceError> {
-        self.change_from(table, op, (before, after), self.source(info)?)
+        Ok(change_event(table, op, before, after, self.source(info)?)?)
     }
 
     /// A logical decoding message (`pg_logical_emit_message`) on `<prefix>.message`, keyed by its prefix, without a

@@ -33,7 +33,7 @@ use super::pieces::{self, Piece, TID_RANGE_SCAN_VERSION};
 use super::schema::{build_table, ColumnSpec, Row, TableSchema};
 use super::snapshot_reader::{self, copy_error, Read, Work};
 use crate::replication::{quote_identifier, Lsn};
-use tidemark_debezium::{now_us, Op, SnapshotMarker, SnapshotSourceBlock};
+use tidemark_debezium::{change_event, now_us, Op, SnapshotMarker, SnapshotSourceBlock};
 
 /// Chunks of rows a reader may read ahead in each piece handed to it.
 const CHUNKS_AHEAD: usize = 4;
@@ -204,7 +204,7 @@ impl Snapshot<'_> {
                 table: &table.table,
             })
         })?;
-        let record = self.envelopes.change_from(table, Op::Read, (None, Some(held.row)), block)?;
+        let record = change_event(table, Op::Read, None, Some(held.row), block)?;
         let offset = match marker {
             SnapshotMarker::Last => offsets::snapshot_offset(self.lsn, tx_id, started.ts_us, true).into(),
             _ => started.offset.clone(),
