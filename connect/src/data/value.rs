@@ -201,6 +201,17 @@ impl Values {
             Values::Shared(values) => values,
         }
     }
+
+    /// The values to change: shared ones are copied first, so the structs sharing them keep theirs.
+    fn to_mut(&mut self) -> &mut Vec<Value> {
+        if let Values::Shared(shared) = self {
+            *self = Values::Owned(shared.to_vec());
+        }
+        match self {
+            Values::Owned(values) => values,
+            Values::Shared(_) => unreachable!("made owned above"),
+        }
+    }
 }
 
 impl PartialEq for Struct {
@@ -310,12 +321,7 @@ impl Struct {
         let field = fields.get(index).ok_or(DataError::NoSuchIndex { index, fields: fields.len() })?;
         let value = value.into();
         check(field.schema(), &value, &Path::Root.field(field.name()))?;
-        if let Values::Shared(shared) = &self.values {
-            self.values = Values::Owned(shared.to_vec());
-        }
-        if let Values::Owned(values) = &mut self.values {
-            values[index] = value;
-        }
+        self.values.to_mut()[index] = value;
         Ok(self)
     }
 
